@@ -1,0 +1,143 @@
+/*
+ * The configuration: an INI file (plus included files) parsed with inih into
+ * a validated, immutable struct config.  Loading either succeeds completely or
+ * returns every problem found as "FILE:LINE: message"; a failed load never
+ * touches what is running.  A reload parses a new config and diffs it against
+ * the running one (see program_table_apply).
+ */
+#ifndef SAFEEXITD_CONFIG_H
+#define SAFEEXITD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "parse.h"
+
+#define CONFIG_NAME_MAX 64
+
+enum restart_policy {
+	RESTART_NEVER,
+	RESTART_ON_FAILURE,
+	RESTART_ALWAYS,
+};
+
+enum policy_action {
+	POLICY_SHUTDOWN,
+	POLICY_IGNORE,
+	POLICY_RELOAD,		/* on_sighup only */
+};
+
+enum output_kind {
+	OUTPUT_LOG,		/* the daemon's own log (default) */
+	OUTPUT_FILE,
+	OUTPUT_NULL,
+	OUTPUT_SYSLOG,
+	OUTPUT_INHERIT,		/* the daemon's own stdout / stderr */
+	OUTPUT_STDOUT,		/* stderr only: same destination as stdout */
+};
+
+enum stop_method {		/* Windows only; accepted and ignored on POSIX */
+	STOP_METHOD_AUTO,
+	STOP_METHOD_CTRL_C,
+	STOP_METHOD_CTRL_BREAK,
+	STOP_METHOD_WM_CLOSE,
+	STOP_METHOD_TERMINATE,
+};
+
+struct output_config {
+	enum output_kind kind;
+	char *path;		/* OUTPUT_FILE: absolute, resolved against directory */
+	long long max_bytes;	/* 0: no rotation */
+	int backups;
+};
+
+struct program_config {
+	char *name;
+	char *file;		/* where the section starts, for messages */
+	int line;
+
+	char *command;		/* as written */
+	strv_t argv;
+	char *directory;	/* default "/" */
+	char *user;		/* NULL: the daemon's */
+	char *group;		/* NULL: the user's primary group */
+	strv_t environment;	/* "KEY=value" added to the daemon's environment */
+	unsigned umask;
+
+	bool autostart;
+	enum restart_policy autorestart;
+	int *exitcodes;
+	size_t n_exitcodes;
+	double start_secs;
+	int start_retries;
+	int priority;
+	strv_t depends_on;
+	int depends_line;	/* line of the depends_on key, for messages */
+
+	int stop_signal;
+	double stop_timeout;
+	int kill_signal;
+	bool stop_group;
+	char *stop_command;	/* as written; NULL when unset */
+	strv_t stop_argv;
+	enum stop_method stop_method;
+
+	struct output_config out;	/* stdout */
+	struct output_config err;	/* stderr */
+
+	/*
+	 * Every key=value of the section, normalised and sorted: two programs
+	 * with the same fingerprint have the same settings.  reload restarts a
+	 * program exactly when its fingerprint changed.
+	 */
+	char *fingerprint;
+};
+
+struct config {
+	char *file;		/* the main file as given */
+
+	char *socket;		/* NULL: the default for this user */
+	int socket_line;
+	unsigned socket_mode;
+	bool socket_mode_set;
+	char *socket_group;
+	char *pidfile;
+	int log_level;		/* enum log_level */
+	char *log;		/* "stderr", "syslog", "journal", a path; NULL: default */
+	double shutdown_timeout;
+	enum policy_action on_sighup;
+	enum policy_action on_sigquit;
+	enum policy_action on_host_shutdown;
+	enum policy_action on_logoff;
+	enum policy_action on_close;
+	bool exit_on_fatal;
+
+	struct program_config **programs;	/* in file order */
+	size_t n_programs;
+};
+
+/* The problems found by a load, each "FILE:LINE: message". */
+struct config_errors {
+	char **msgs;
+	size_t n;
+};
+
+/*
+ * Load and validate path and its includes.  Returns the config, or NULL when
+ * anything is wrong; every problem found is appended to errs.
+ */
+struct config *config_load(const char *path, struct config_errors *errs);
+
+void config_free(struct config *cfg);
+void config_errors_free(struct config_errors *errs);
+
+const struct program_config *config_find(const struct config *cfg, const char *name);
+
+/* Whether code counts as success for this program. */
+bool program_config_exit_ok(const struct program_config *pc, int code);
+
+const char *restart_policy_name(enum restart_policy p);
+const char *output_kind_name(enum output_kind k);
+
+#endif
