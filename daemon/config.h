@@ -129,7 +129,10 @@ struct config_errors {
  */
 struct config *config_load(const char *path, struct config_errors *errs);
 
+/* Frees the config and every program config still in cfg->programs; a caller
+ * that takes a program config sets its slot to NULL first. */
 void config_free(struct config *cfg);
+void program_config_free(struct program_config *pc);
 void config_errors_free(struct config_errors *errs);
 
 const struct program_config *config_find(const struct config *cfg, const char *name);

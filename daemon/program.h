@@ -38,7 +38,9 @@ struct output;
 struct event;
 
 struct program {
-	const struct program_config *cfg;	/* owned by the running config */
+	struct program_config *cfg;	/* owned by the program */
+	struct program_config *next_cfg;	/* reload: settings to take once stopped */
+	bool start_after_swap;	/* reload: start with next_cfg once swapped */
 	enum program_state state;
 	double state_since;	/* monotonic seconds */
 
@@ -62,6 +64,7 @@ struct program {
 	bool kill_sent;		/* kill_signal already sent this stop */
 	bool restart_after_stop;	/* restart: start again once stopped */
 	pid_t stop_command_pid;	/* stop_command running, 0 when none */
+	int stop_status_fd;	/* its exec-failure pipe, -1 when closed */
 
 	/* The one deadline of this program (start_secs, back-off, grace). */
 	double deadline;	/* 0 when none is armed */
@@ -73,7 +76,10 @@ struct program {
 	struct output *output;	/* the program's stdout/stderr plumbing */
 
 	bool start_pending;	/* start once its dependencies are RUNNING */
+	unsigned mark;		/* scratch for graph walks (depgraph.c) */
+	int level;		/* scratch for graph walks (depgraph.c) */
 	bool removed;		/* dropped by reload: free once stopped */
+	bool remove_scheduled;
 };
 
 /* Called after every state change, with the state it left. */
@@ -91,8 +97,8 @@ struct program *program_find(const char *name);
 struct program *program_find_pid(pid_t pid);
 struct program *program_find_stop_command(pid_t pid);
 
-/* Add a program for cfg in STATE_STOPPED; the table keeps cfg's pointer. */
-struct program *program_add(const struct program_config *cfg);
+/* Add a program in STATE_STOPPED; it owns cfg from now on. */
+struct program *program_add(struct program_config *cfg);
 /* Remove and free a program that is not running. */
 void program_remove(struct program *p);
 

@@ -1,0 +1,35 @@
+/*
+ * The dependency graph of the running programs (depends_on), walked for the
+ * start planner (dependencies first) and the stop planner (dependents first).
+ * The config loader has already rejected unknown names and cycles.
+ */
+#ifndef SAFEEXITD_DEPGRAPH_H
+#define SAFEEXITD_DEPGRAPH_H
+
+#include <stddef.h>
+
+#include "program.h"
+
+/* A growable list of programs without duplicates. */
+struct proglist {
+	struct program **v;
+	size_t n, cap;
+};
+
+void proglist_add(struct proglist *l, struct program *p);
+bool proglist_contains(const struct proglist *l, const struct program *p);
+void proglist_free(struct proglist *l);
+
+/* Add p and everything it depends on, transitively. */
+void depgraph_with_dependencies(struct proglist *l, struct program *p);
+/* Add p and everything that depends on it, transitively. */
+void depgraph_with_dependents(struct proglist *l, struct program *p);
+
+/*
+ * Order l into stop stages: a program stops before everything it depends on,
+ * then higher priority numbers first.  Sorts l and fills stage[i] (0-based,
+ * ascending) for each l->v[i]; returns the number of stages.
+ */
+size_t depgraph_stop_stages(struct proglist *l, int **stage);
+
+#endif

@@ -1,0 +1,434 @@
+/*
+ * The program lifecycle as an explicit state machine (after s6-supervise and
+ * dinit).  Every transition goes through lifecycle_set_state, which logs it
+ * and tells the observers; each program has one deadline, whose meaning
+ * depends on the state:
+ *
+ *   STARTING  start_secs elapsed: the start succeeded -> RUNNING
+ *   BACKOFF   back-off elapsed: try again -> STARTING
+ *   STOPPING  grace period elapsed: send kill_signal
+ *
+ * Only failed starts back off; a program that dies after reaching RUNNING is
+ * restarted at once (autorestart permitting).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "lifecycle.h"
+#include "log.h"
+#include "parse.h"
+
+static const struct lifecycle_ops *ops;
+static bool exiting;
+
+static void lifecycle_set_state(struct program *p, enum program_state s);
+static void lifecycle_spawn(struct program *p);
+static void lifecycle_failed_start(struct program *p);
+static void lifecycle_send_stop(struct program *p);
+static void lifecycle_stopped(struct program *p);
+static void lifecycle_record_exit(struct program *p, int status);
+static void lifecycle_describe_exit(const struct program *p, char *buf, size_t len);
+static bool lifecycle_should_restart(const struct program *p);
+
+/* Use ops for every clock read and process operation from now on. */
+void
+lifecycle_init(const struct lifecycle_ops *o)
+{
+	ops = o;
+	exiting = false;
+}
+
+/* Stop all starting and restarting: the daemon is on its way out. */
+void
+lifecycle_set_exiting(bool e)
+{
+	exiting = e;
+}
+
+/* Whether the daemon is exiting. */
+bool
+lifecycle_exiting(void)
+{
+	return exiting;
+}
+
+/* Grow the pause after each failed start by a second, as supervisord does. */
+double
+lifecycle_backoff(int n)
+{
+	return n < 1 ? 1.0 : (n > 60 ? 60.0 : (double)n);
+}
+
+/* The single place where a program changes state. */
+static void
+lifecycle_set_state(struct program *p, enum program_state s)
+{
+	enum program_state old = p->state;
+
+	if (old == s)
+		return;
+	p->state = s;
+	p->state_since = ops->now();
+	if (p->pid != 0)
+		log_info("%s: %s -> %s (pid %ld)", p->cfg->name,
+		    program_state_name(old), program_state_name(s), (long)p->pid);
+	else if (p->error[0] != '\0' && (s == STATE_BACKOFF || s == STATE_FATAL))
+		log_info("%s: %s -> %s: %s", p->cfg->name, program_state_name(old),
+		    program_state_name(s), p->error);
+	else
+		log_info("%s: %s -> %s", p->cfg->name, program_state_name(old),
+		    program_state_name(s));
+	program_notify(p, old);
+}
+
+/* Arm or disarm the program's one deadline. */
+static void
+lifecycle_arm(struct program *p, double at)
+{
+	p->deadline = at;
+	ops->arm(p, at);
+}
+
+/* Request: start p (a start on a stopping program starts it once stopped). */
+void
+lifecycle_start(struct program *p)
+{
+	p->start_pending = false;
+	if (exiting)
+		return;
+	switch (p->state) {
+	case STATE_STARTING:
+	case STATE_RUNNING:
+		return;
+	case STATE_STOPPING:
+		p->restart_after_stop = true;
+		return;
+	case STATE_BACKOFF:
+	case STATE_STOPPED:
+	case STATE_EXITED:
+	case STATE_FATAL:
+		lifecycle_arm(p, 0);
+		p->failed_starts = 0;
+		lifecycle_spawn(p);
+		return;
+	}
+}
+
+/* Launch the main process and enter STARTING (or RUNNING at once). */
+static void
+lifecycle_spawn(struct program *p)
+{
+	p->error[0] = '\0';
+	p->stop_reason = STOP_NONE;
+	p->kill_sent = false;
+	if (ops->spawn(p) == -1) {
+		log_warnx("%s: cannot start: %s", p->cfg->name, p->error);
+		lifecycle_failed_start(p);
+		return;
+	}
+	p->main_alive = true;
+	p->pgid = p->pid;
+	p->started_at = ops->now();
+	if (p->cfg->start_secs <= 0) {
+		p->failed_starts = 0;
+		lifecycle_set_state(p, STATE_RUNNING);
+		return;
+	}
+	lifecycle_set_state(p, STATE_STARTING);
+	lifecycle_arm(p, p->started_at + p->cfg->start_secs);
+}
+
+/* A start failed: back off and retry, or give up after start_retries. */
+static void
+lifecycle_failed_start(struct program *p)
+{
+	p->failed_starts++;
+	if (exiting) {
+		lifecycle_arm(p, 0);
+		lifecycle_set_state(p, STATE_STOPPED);
+		return;
+	}
+	if (p->failed_starts > p->cfg->start_retries) {
+		lifecycle_arm(p, 0);
+		log_warnx("%s: gave up after %d failed start%s", p->cfg->name,
+		    p->failed_starts, p->failed_starts == 1 ? "" : "s");
+		lifecycle_set_state(p, STATE_FATAL);
+		return;
+	}
+	lifecycle_set_state(p, STATE_BACKOFF);
+	lifecycle_arm(p, ops->now() + lifecycle_backoff(p->failed_starts));
+}
+
+/* Request: stop p with its stop signal (or stop_command), grace, then kill. */
+void
+lifecycle_stop(struct program *p, enum stop_reason why)
+{
+	p->start_pending = false;
+	p->restart_after_stop = false;
+	switch (p->state) {
+	case STATE_STOPPING:
+		return;
+	case STATE_BACKOFF:
+		lifecycle_arm(p, 0);
+		lifecycle_set_state(p, STATE_STOPPED);
+		return;
+	case STATE_STOPPED:
+	case STATE_EXITED:
+	case STATE_FATAL:
+		/* The main process is gone, but what it left in its group is not. */
+		if (p->pgid == 0 || !p->cfg->stop_group || !ops->group_alive(p))
+			return;
+		break;
+	case STATE_STARTING:
+	case STATE_RUNNING:
+		break;
+	}
+	p->stop_reason = why;
+	p->kill_sent = false;
+	lifecycle_send_stop(p);
+	lifecycle_set_state(p, STATE_STOPPING);
+	lifecycle_arm(p, ops->now() + p->cfg->stop_timeout);
+}
+
+/* Send the stop signal, or run stop_command; SIGCONT wakes stopped processes. */
+static void
+lifecycle_send_stop(struct program *p)
+{
+	const char *name = signal_name(p->cfg->stop_signal);
+
+	if (p->cfg->stop_argv != NULL && p->main_alive) {
+		if (ops->run_stop_command(p) == 0) {
+			log_info("%s: running stop_command (pid %ld)", p->cfg->name,
+			    (long)p->stop_command_pid);
+			return;
+		}
+		log_warnx("%s: stop_command failed to start: %s; sending %s instead",
+		    p->cfg->name, p->error, name ? name : "the stop signal");
+	}
+	if (ops->kill(p, p->cfg->stop_signal) == -1 && errno != ESRCH)
+		log_warn("%s: cannot send stop signal", p->cfg->name);
+	if (p->cfg->stop_signal != SIGCONT && p->cfg->stop_signal != SIGKILL)
+		ops->kill(p, SIGCONT);
+}
+
+/* Request: stop, then start again once stopped. */
+void
+lifecycle_restart(struct program *p)
+{
+	bool active = p->state == STATE_STARTING || p->state == STATE_RUNNING ||
+	    p->state == STATE_STOPPING;
+
+	if (!active) {
+		lifecycle_start(p);
+		return;
+	}
+	lifecycle_stop(p, STOP_REQUEST);
+	if (!exiting)
+		p->restart_after_stop = true;
+	if (p->state != STATE_STOPPING) {
+		p->restart_after_stop = false;
+		lifecycle_start(p);
+	}
+}
+
+/* Skip the rest of the grace period: kill_signal to whatever is left. */
+void
+lifecycle_kill_now(struct program *p)
+{
+	if (p->state != STATE_STOPPING) {
+		lifecycle_stop(p, STOP_SHUTDOWN);
+		if (p->state != STATE_STOPPING)
+			return;
+	}
+	lifecycle_arm(p, 0);
+	if (ops->kill(p, p->cfg->kill_signal) == -1 && errno != ESRCH)
+		log_warn("%s: cannot send kill signal", p->cfg->name);
+	p->kill_sent = true;
+}
+
+/* Request: send sig to the program's processes. */
+int
+lifecycle_signal(struct program *p, int sig)
+{
+	if (!p->main_alive) {
+		errno = ESRCH;
+		return -1;
+	}
+	return ops->kill(p, sig);
+}
+
+/* A program that will not start (a dependency failed) goes FATAL. */
+void
+lifecycle_fail(struct program *p, const char *why)
+{
+	p->start_pending = false;
+	if (p->state != STATE_STOPPED && p->state != STATE_EXITED &&
+	    p->state != STATE_BACKOFF && p->state != STATE_FATAL)
+		return;
+	lifecycle_arm(p, 0);
+	snprintf(p->error, sizeof p->error, "%s", why);
+	lifecycle_set_state(p, STATE_FATAL);
+}
+
+/* Keep the exit code or signal of the main process for status. */
+static void
+lifecycle_record_exit(struct program *p, int status)
+{
+	p->has_exit = true;
+	if (WIFSIGNALED(status)) {
+		p->exit_code = -1;
+		p->exit_signal = WTERMSIG(status);
+	} else {
+		p->exit_code = WEXITSTATUS(status);
+		p->exit_signal = 0;
+	}
+}
+
+/* "exit 3" or "signal KILL", for messages. */
+static void
+lifecycle_describe_exit(const struct program *p, char *buf, size_t len)
+{
+	const char *name;
+
+	if (p->exit_signal == 0) {
+		snprintf(buf, len, "exit %d", p->exit_code);
+		return;
+	}
+	if ((name = signal_name(p->exit_signal)) != NULL)
+		snprintf(buf, len, "signal %s", name);
+	else
+		snprintf(buf, len, "signal %d", p->exit_signal);
+}
+
+/* Whether autorestart asks for a new process after this exit. */
+static bool
+lifecycle_should_restart(const struct program *p)
+{
+	switch (p->cfg->autorestart) {
+	case RESTART_ALWAYS:
+		return true;
+	case RESTART_ON_FAILURE:
+		return p->exit_signal != 0 ||
+		    !program_config_exit_ok(p->cfg, p->exit_code);
+	case RESTART_NEVER:
+		break;
+	}
+	return false;
+}
+
+/* Event: the main process was reaped. */
+void
+lifecycle_exited(struct program *p, int status)
+{
+	char how[48];
+	bool exec_failed = p->error[0] != '\0';
+
+	p->main_alive = false;
+	lifecycle_record_exit(p, status);
+	lifecycle_describe_exit(p, how, sizeof how);
+	log_info("%s: pid %ld exited (%s)", p->cfg->name, (long)p->pid, how);
+	p->pid = 0;
+
+	switch (p->state) {
+	case STATE_STARTING:
+	case STATE_RUNNING:
+		if (p->state == STATE_STARTING || exec_failed) {
+			if (!exec_failed)
+				snprintf(p->error, sizeof p->error,
+				    "exited too quickly (%s)", how);
+			lifecycle_arm(p, 0);
+			lifecycle_failed_start(p);
+			return;
+		}
+		lifecycle_set_state(p, STATE_EXITED);
+		if (exiting || !lifecycle_should_restart(p))
+			return;
+		p->restarts++;
+		lifecycle_spawn(p);
+		return;
+	case STATE_STOPPING:
+		if (p->cfg->stop_group && ops->group_alive(p))
+			return;	/* wait for the rest of the group */
+		lifecycle_stopped(p);
+		return;
+	case STATE_STOPPED:
+	case STATE_BACKOFF:
+	case STATE_EXITED:
+	case STATE_FATAL:
+		log_warnx("%s: unexpected exit in state %s", p->cfg->name,
+		    program_state_name(p->state));
+		return;
+	}
+}
+
+/* Event: the stop_command finished; the grace period goes on regardless. */
+void
+lifecycle_stop_command_exited(struct program *p, int status)
+{
+	p->stop_command_pid = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		log_warnx("%s: stop_command failed (%s %d)", p->cfg->name,
+		    WIFEXITED(status) ? "exit" : "signal",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
+/* Event: a process was reaped; a stopping program may now be empty. */
+void
+lifecycle_reaped(struct program *p)
+{
+	if (p->state != STATE_STOPPING || p->main_alive)
+		return;
+	if (p->cfg->stop_group && ops->group_alive(p))
+		return;
+	lifecycle_stopped(p);
+}
+
+/* Every process of the program is gone: STOPPED, and maybe start again. */
+static void
+lifecycle_stopped(struct program *p)
+{
+	bool again = p->restart_after_stop && !exiting;
+
+	lifecycle_arm(p, 0);
+	p->pgid = 0;
+	p->restart_after_stop = false;
+	lifecycle_set_state(p, STATE_STOPPED);
+	if (again)
+		lifecycle_start(p);
+}
+
+/* Event: the program's deadline passed. */
+void
+lifecycle_timer(struct program *p)
+{
+	p->deadline = 0;
+	switch (p->state) {
+	case STATE_STARTING:
+		p->failed_starts = 0;
+		lifecycle_set_state(p, STATE_RUNNING);
+		return;
+	case STATE_BACKOFF:
+		if (exiting) {
+			lifecycle_set_state(p, STATE_STOPPED);
+			return;
+		}
+		lifecycle_spawn(p);
+		return;
+	case STATE_STOPPING:
+		if (p->kill_sent)
+			return;
+		log_notice("%s: still running after %.3gs; sending %s", p->cfg->name,
+		    p->cfg->stop_timeout,
+		    signal_name(p->cfg->kill_signal) ? signal_name(p->cfg->kill_signal) : "kill signal");
+		lifecycle_kill_now(p);
+		return;
+	case STATE_STOPPED:
+	case STATE_RUNNING:
+	case STATE_EXITED:
+	case STATE_FATAL:
+		return;
+	}
+}

@@ -1,0 +1,12 @@
+/*
+ * Built without libsystemd: there is no service manager to tell.
+ */
+#include "notify.h"
+
+void notify_init(struct event_base *base) { (void)base; }
+void notify_fini(void) { }
+void notify_ready(void) { }
+void notify_reloading(void) { }
+void notify_status(const char *fmt, ...) { (void)fmt; }
+void notify_stopping(void) { }
+void notify_extend_timeout(double secs) { (void)secs; }

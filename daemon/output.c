@@ -1,0 +1,380 @@
+/*
+ * Program output: pipes read by the event loop and written to a file (with
+ * size rotation), syslog, or the daemon's log line by line.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "output.h"
+
+#define OUTPUT_LINE_MAX	4096	/* a longer line is logged in pieces */
+#define OUTPUT_READS	8	/* reads per wake-up, so one flood cannot starve the loop */
+
+struct sink {
+	struct output *owner;
+	const char *stream;		/* "stdout" or "stderr" */
+	enum output_kind kind;
+	char *path;
+	long long max_bytes;
+	int backups;
+	int file_fd;			/* OUTPUT_FILE */
+	long long size;
+	bool write_failed;		/* log a failing file once, not per write */
+	int read_fd, write_fd;		/* the pipe, -1 when none */
+	struct event *ev;
+	char line[OUTPUT_LINE_MAX];
+	size_t line_len;
+};
+
+struct output {
+	char *name;
+	struct sink out, err;
+	int child_out, child_err;	/* what the program gets as 1 and 2 */
+	int devnull;
+	struct output *next;
+};
+
+static struct event_base *output_base;
+static struct output *outputs;
+
+static int output_sink_open(struct output *o, struct sink *s,
+    const struct output_config *oc, const char *stream, char *err, size_t errlen);
+static void output_sink_close(struct sink *s);
+static int output_file_open(struct sink *s);
+static void output_read_cb(evutil_socket_t fd, short what, void *arg);
+static void output_consume(struct sink *s, const char *buf, size_t len);
+static void output_file_write(struct sink *s, const char *buf, size_t len);
+static void output_rotate(struct sink *s);
+static void output_line(struct sink *s, const char *line, size_t len);
+
+/* Remember the loop that reads the pipes. */
+void
+output_init(struct event_base *base)
+{
+	output_base = base;
+}
+
+struct output *
+output_open(const struct program_config *pc, char *err, size_t errlen)
+{
+	struct output *o;
+
+	if ((o = calloc(1, sizeof *o)) == NULL || (o->name = strdup(pc->name)) == NULL)
+		fatal("%s", __func__);
+	o->out.read_fd = o->out.write_fd = o->out.file_fd = -1;
+	o->err.read_fd = o->err.write_fd = o->err.file_fd = -1;
+	o->devnull = -1;
+	if (output_sink_open(o, &o->out, &pc->out, "stdout", err, errlen) == -1)
+		goto fail;
+	o->child_out = o->out.kind == OUTPUT_NULL ? o->devnull :
+	    o->out.kind == OUTPUT_INHERIT ? STDOUT_FILENO : o->out.write_fd;
+	if (pc->err.kind == OUTPUT_STDOUT) {
+		o->err.kind = OUTPUT_STDOUT;
+		o->child_err = o->child_out;
+	} else {
+		if (output_sink_open(o, &o->err, &pc->err, "stderr", err, errlen) == -1)
+			goto fail;
+		o->child_err = o->err.kind == OUTPUT_NULL ? o->devnull :
+		    o->err.kind == OUTPUT_INHERIT ? STDERR_FILENO : o->err.write_fd;
+	}
+	o->next = outputs;
+	outputs = o;
+	return o;
+fail:
+	output_sink_close(&o->out);
+	output_sink_close(&o->err);
+	if (o->devnull != -1)
+		close(o->devnull);
+	free(o->name);
+	free(o);
+	return NULL;
+}
+
+/* Set up one stream: a pipe for the daemon to read, or /dev/null, or nothing. */
+static int
+output_sink_open(struct output *o, struct sink *s, const struct output_config *oc,
+    const char *stream, char *err, size_t errlen)
+{
+	int fds[2];
+
+	s->owner = o;
+	s->stream = stream;
+	s->kind = oc->kind;
+	s->max_bytes = oc->max_bytes;
+	s->backups = oc->backups;
+	switch (oc->kind) {
+	case OUTPUT_INHERIT:
+	case OUTPUT_STDOUT:
+		return 0;
+	case OUTPUT_NULL:
+		if (o->devnull == -1 &&
+		    (o->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1) {
+			snprintf(err, errlen, "open /dev/null: %s", strerror(errno));
+			return -1;
+		}
+		return 0;
+	case OUTPUT_FILE:
+		if ((s->path = strdup(oc->path)) == NULL)
+			fatal("%s", __func__);
+		if (output_file_open(s) == -1) {
+			snprintf(err, errlen, "%s %s: %s", stream, s->path, strerror(errno));
+			return -1;
+		}
+		break;
+	case OUTPUT_LOG:
+	case OUTPUT_SYSLOG:
+		break;
+	}
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	s->read_fd = fds[0];
+	s->write_fd = fds[1];
+	fcntl(s->read_fd, F_SETFL, O_NONBLOCK);
+	s->ev = event_new(output_base, s->read_fd, EV_READ | EV_PERSIST,
+	    output_read_cb, s);
+	if (s->ev == NULL || event_add(s->ev, NULL) == -1)
+		fatalx("%s: cannot watch output pipe", __func__);
+	return 0;
+}
+
+/*
+ * Open the log file for appending.  O_NOFOLLOW: a link planted where the log
+ * goes must not redirect the daemon's writes.
+ */
+static int
+output_file_open(struct sink *s)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	    O_NOCTTY, 0644);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (s->file_fd != -1)
+		close(s->file_fd);
+	s->file_fd = fd;
+	s->size = st.st_size;
+	s->write_failed = false;
+	return 0;
+}
+
+/* Drain what the pipe holds now, then release the stream. */
+static void
+output_sink_close(struct sink *s)
+{
+	if (s->ev != NULL) {
+		output_read_cb(s->read_fd, EV_READ, s);
+		event_free(s->ev);
+		s->ev = NULL;
+	}
+	if (s->line_len > 0)
+		output_line(s, s->line, s->line_len);
+	if (s->read_fd != -1)
+		close(s->read_fd);
+	if (s->write_fd != -1)
+		close(s->write_fd);
+	if (s->file_fd != -1)
+		close(s->file_fd);
+	s->read_fd = s->write_fd = s->file_fd = -1;
+	free(s->path);
+	s->path = NULL;
+}
+
+void
+output_close(struct output *o)
+{
+	struct output **pp;
+
+	if (o == NULL)
+		return;
+	for (pp = &outputs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == o) {
+			*pp = o->next;
+			break;
+		}
+	output_sink_close(&o->out);
+	output_sink_close(&o->err);
+	if (o->devnull != -1)
+		close(o->devnull);
+	free(o->name);
+	free(o);
+}
+
+int
+output_stdout_fd(const struct output *o)
+{
+	return o->child_out;
+}
+
+int
+output_stderr_fd(const struct output *o)
+{
+	return o->child_err;
+}
+
+const char *
+output_file(const struct output *o, int stream)
+{
+	const struct sink *s = stream == 2 ? &o->err : &o->out;
+
+	if (stream == 2 && o->err.kind == OUTPUT_STDOUT)
+		s = &o->out;
+	return s->kind == OUTPUT_FILE ? s->path : NULL;
+}
+
+void
+output_reopen_all(void)
+{
+	for (struct output *o = outputs; o != NULL; o = o->next) {
+		struct sink *v[2] = { &o->out, &o->err };
+
+		for (int i = 0; i < 2; i++)
+			if (v[i]->kind == OUTPUT_FILE && output_file_open(v[i]) == -1)
+				log_warn("%s: cannot reopen %s", o->name, v[i]->path);
+	}
+}
+
+/* The pipe is readable: move a bounded amount to the sink. */
+static void
+output_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sink *s = arg;
+	char buf[65536];
+
+	for (int i = 0; i < OUTPUT_READS; i++) {
+		ssize_t n = read(fd, buf, sizeof buf);
+
+		if (n > 0) {
+			output_consume(s, buf, (size_t)n);
+			if ((size_t)n < sizeof buf)
+				return;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		return;		/* EAGAIN; EOF cannot happen: we hold the write end */
+	}
+}
+
+/* Pass bytes to a file as they are, or split them into lines for a log. */
+static void
+output_consume(struct sink *s, const char *buf, size_t len)
+{
+	if (s->kind == OUTPUT_FILE) {
+		output_file_write(s, buf, len);
+		return;
+	}
+	while (len > 0) {
+		const char *nl = memchr(buf, '\n', len);
+		size_t take = nl != NULL ? (size_t)(nl - buf) : len;
+		size_t room = sizeof s->line - s->line_len;
+
+		if (take > room)
+			take = room;
+		memcpy(s->line + s->line_len, buf, take);
+		s->line_len += take;
+		buf += take;
+		len -= take;
+		if (nl != NULL && buf == nl) {
+			buf++;
+			len--;
+			output_line(s, s->line, s->line_len);
+			s->line_len = 0;
+		} else if (s->line_len == sizeof s->line) {
+			output_line(s, s->line, s->line_len);
+			s->line_len = 0;
+		}
+	}
+}
+
+/* One line of a program's output to syslog or the daemon's log. */
+static void
+output_line(struct sink *s, const char *line, size_t len)
+{
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (s->kind == OUTPUT_SYSLOG)
+		syslog(LOG_DAEMON | LOG_INFO, "%s %s: %.*s", s->owner->name,
+		    s->stream, (int)len, line);
+	else
+		log_info("%s %s: %.*s", s->owner->name, s->stream, (int)len, line);
+}
+
+/* Append to the file, rotating it whenever it would pass max_bytes. */
+static void
+output_file_write(struct sink *s, const char *buf, size_t len)
+{
+	while (len > 0) {
+		size_t chunk = len;
+		ssize_t n;
+
+		if (s->max_bytes > 0) {
+			if (s->size >= s->max_bytes)
+				output_rotate(s);
+			if ((long long)chunk > s->max_bytes - s->size)
+				chunk = (size_t)(s->max_bytes - s->size);
+		}
+		if (s->file_fd == -1)
+			return;
+		n = write(s->file_fd, buf, chunk);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* Drop the output rather than block the program on a full disk. */
+			if (!s->write_failed)
+				log_warn("%s: cannot write %s to %s; dropping output",
+				    s->owner->name, s->stream, s->path);
+			s->write_failed = true;
+			return;
+		}
+		if (s->write_failed) {
+			log_notice("%s: writing %s to %s again", s->owner->name,
+			    s->stream, s->path);
+			s->write_failed = false;
+		}
+		s->size += n;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* FILE -> FILE.1 -> ... -> FILE.backups, then a fresh FILE. */
+static void
+output_rotate(struct sink *s)
+{
+	char from[4096], to[4096];
+
+	for (int i = s->backups - 1; i >= 1; i--) {
+		snprintf(from, sizeof from, "%s.%d", s->path, i);
+		snprintf(to, sizeof to, "%s.%d", s->path, i + 1);
+		if (rename(from, to) == -1 && errno != ENOENT)
+			log_warn("%s: rotate %s", s->owner->name, from);
+	}
+	if (s->backups > 0) {
+		snprintf(to, sizeof to, "%s.1", s->path);
+		if (rename(s->path, to) == -1)
+			log_warn("%s: rotate %s", s->owner->name, s->path);
+	} else if (unlink(s->path) == -1 && errno != ENOENT)
+		log_warn("%s: rotate %s", s->owner->name, s->path);
+	close(s->file_fd);
+	s->file_fd = -1;
+	if (output_file_open(s) == -1)
+		log_warn("%s: cannot open %s after rotation", s->owner->name, s->path);
+}

@@ -1,0 +1,38 @@
+/*
+ * Where a program's stdout and stderr go.  Output bound for a file, syslog
+ * or the daemon's log travels through a pipe that the daemon reads; the pipe
+ * belongs to the program, not to one process, so it outlives restarts and
+ * still carries what a program's leftover descendants write.  The daemon
+ * keeps the write end too: the pipe never reaches EOF while the program is
+ * configured, and no writer is ever killed by SIGPIPE while the daemon runs.
+ * Across a re-exec of the daemon the pipes are handed over as descriptors;
+ * /dev/null and inherited descriptors need no daemon at all.
+ */
+#ifndef SAFEEXITD_OUTPUT_H
+#define SAFEEXITD_OUTPUT_H
+
+#include <stddef.h>
+
+struct event_base;
+struct program_config;
+struct output;
+
+void output_init(struct event_base *base);
+
+/* Set up pc's plumbing; NULL with err when a file cannot be opened. */
+struct output *output_open(const struct program_config *pc, char *err,
+    size_t errlen);
+/* Read what is left in the pipes, then close everything. */
+void output_close(struct output *o);
+
+/* The descriptors the program gets as 1 and 2. */
+int output_stdout_fd(const struct output *o);
+int output_stderr_fd(const struct output *o);
+
+/* The file a stream (1 or 2) is written to, or NULL when not a file. */
+const char *output_file(const struct output *o, int stream);
+
+/* Reopen every log file (after an outside rotation; SIGUSR2). */
+void output_reopen_all(void);
+
+#endif

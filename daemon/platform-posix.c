@@ -1,0 +1,275 @@
+/*
+ * The POSIX side of the platform interface: the lifecycle's process
+ * operations (spawn, signals, process groups, stop_command), its per-program
+ * timers on the event loop, and the monotonic clock.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lifecycle.h"
+#include "log.h"
+#include "output.h"
+#include "platform.h"
+#include "program.h"
+#include "reap.h"
+#include "spawn.h"
+
+static struct event_base *platform_base;
+
+static double posix_now(void);
+static int posix_spawn(struct program *p);
+static int posix_kill(struct program *p, int sig);
+static bool posix_group_alive(struct program *p);
+static int posix_run_stop_command(struct program *p);
+static void posix_arm(struct program *p, double at);
+static void posix_timer_cb(evutil_socket_t fd, short what, void *arg);
+static void posix_spawn_status_cb(evutil_socket_t fd, short what, void *arg);
+static void posix_request(const struct program *p, struct spawn_request *req,
+    char *const *argv);
+
+const struct lifecycle_ops platform_lifecycle_ops = {
+	.now = posix_now,
+	.spawn = posix_spawn,
+	.kill = posix_kill,
+	.group_alive = posix_group_alive,
+	.run_stop_command = posix_run_stop_command,
+	.arm = posix_arm,
+};
+
+int
+platform_init(struct event_base *base)
+{
+	platform_base = base;
+	output_init(base);
+	return reap_init(base);
+}
+
+void
+platform_fini(void)
+{
+	reap_fini();
+}
+
+double
+platform_now(void)
+{
+	return posix_now();
+}
+
+/* CLOCK_MONOTONIC in seconds: deadlines must not jump with the wall clock. */
+static double
+posix_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The spawn request for argv run the way p's settings say. */
+static void
+posix_request(const struct program *p, struct spawn_request *req,
+    char *const *argv)
+{
+	memset(req, 0, sizeof *req);
+	req->argv = argv;
+	req->environment = p->cfg->environment;
+	req->directory = p->cfg->directory;
+	req->user = p->cfg->user;
+	req->group = p->cfg->group;
+	req->umask = p->cfg->umask;
+	req->stdout_fd = output_stdout_fd(p->output);
+	req->stderr_fd = output_stderr_fd(p->output);
+}
+
+/* Launch p's command; the exec report is read when it arrives. */
+static int
+posix_spawn(struct program *p)
+{
+	struct spawn_request req;
+	pid_t pid;
+	int fd;
+
+	if (p->output == NULL &&
+	    (p->output = output_open(p->cfg, p->error, sizeof p->error)) == NULL)
+		return -1;
+	posix_request(p, &req, p->cfg->argv);
+	if ((pid = spawn_process(&req, &fd, p->error, sizeof p->error)) == -1)
+		return -1;
+	p->pid = pid;
+	p->spawn_status_fd = fd;
+	p->spawn_status_ev = event_new(platform_base, fd, EV_READ | EV_PERSIST,
+	    posix_spawn_status_cb, p);
+	if (p->spawn_status_ev == NULL || event_add(p->spawn_status_ev, NULL) == -1)
+		fatalx("%s: cannot watch the exec report", __func__);
+	return 0;
+}
+
+/* The child's exec report: EOF (exec worked) or the step that failed. */
+static void
+posix_spawn_status_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct program *p = arg;
+	struct spawn_request req;
+	int r;
+
+	posix_request(p, &req, p->cfg->argv);
+	r = spawn_read_status(fd, &req, p->error, sizeof p->error);
+	if (r == -1)
+		return;
+	if (r == 1)
+		log_warnx("%s: cannot start: %s", p->cfg->name, p->error);
+	event_free(p->spawn_status_ev);
+	p->spawn_status_ev = NULL;
+	close(p->spawn_status_fd);
+	p->spawn_status_fd = -1;
+}
+
+void
+platform_spawn_settle(struct program *p)
+{
+	/* The child wrote its report before exiting: it is there to read now. */
+	if (p->spawn_status_fd != -1)
+		posix_spawn_status_cb(p->spawn_status_fd, EV_READ, p);
+	if (p->spawn_status_fd != -1) {
+		event_free(p->spawn_status_ev);
+		p->spawn_status_ev = NULL;
+		close(p->spawn_status_fd);
+		p->spawn_status_fd = -1;
+	}
+}
+
+void
+platform_stop_command_settle(struct program *p)
+{
+	struct spawn_request req;
+	char err[256];
+
+	if (p->stop_status_fd == -1)
+		return;
+	posix_request(p, &req, p->cfg->stop_argv);
+	if (spawn_read_status(p->stop_status_fd, &req, err, sizeof err) == 1)
+		log_warnx("%s: stop_command: %s", p->cfg->name, err);
+	close(p->stop_status_fd);
+	p->stop_status_fd = -1;
+}
+
+/*
+ * Signal the program: its whole process group when stop_group is set.  Right
+ * after fork the child may not have called setsid yet, so the group may not
+ * exist: then the main process alone gets the signal.
+ */
+static int
+posix_kill(struct program *p, int sig)
+{
+	if (p->cfg->stop_group && p->pgid > 0) {
+		if (kill(-p->pgid, sig) == 0)
+			return 0;
+		if (errno != ESRCH || !p->main_alive)
+			return -1;
+	}
+	if (!p->main_alive || p->pid <= 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	return kill(p->pid, sig);
+}
+
+/* Whether a process is left in p's process group. */
+static bool
+posix_group_alive(struct program *p)
+{
+	if (p->pgid <= 0)
+		return false;
+	return kill(-p->pgid, 0) == 0 || errno == EPERM;
+}
+
+/* Run stop_command as the program would run, with the program's output. */
+static int
+posix_run_stop_command(struct program *p)
+{
+	struct spawn_request req;
+	pid_t pid;
+	int fd;
+
+	if (p->output == NULL)
+		return -1;
+	posix_request(p, &req, p->cfg->stop_argv);
+	if ((pid = spawn_process(&req, &fd, p->error, sizeof p->error)) == -1)
+		return -1;
+	p->stop_command_pid = pid;
+	p->stop_status_fd = fd;
+	return 0;
+}
+
+/* Arm p's one deadline as a libevent timer. */
+static void
+posix_arm(struct program *p, double at)
+{
+	struct timeval tv;
+	double delay;
+
+	if (p->timer == NULL &&
+	    (p->timer = evtimer_new(platform_base, posix_timer_cb, p)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	if (at <= 0) {
+		evtimer_del(p->timer);
+		return;
+	}
+	delay = at - posix_now();
+	if (delay < 0)
+		delay = 0;
+	tv.tv_sec = (time_t)delay;
+	tv.tv_usec = (suseconds_t)((delay - (double)tv.tv_sec) * 1e6);
+	evtimer_add(p->timer, &tv);
+}
+
+/* A program's deadline passed. */
+static void
+posix_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	lifecycle_timer(arg);
+}
+
+void
+platform_sweep(double grace, void (*done)(void *), void *arg)
+{
+	reap_sweep(grace, done, arg);
+}
+
+void
+platform_sweep_kill_now(void)
+{
+	reap_sweep_kill_now();
+}
+
+void
+platform_program_release(struct program *p)
+{
+	if (p->timer != NULL)
+		event_free(p->timer);
+	p->timer = NULL;
+	if (p->spawn_status_ev != NULL)
+		event_free(p->spawn_status_ev);
+	p->spawn_status_ev = NULL;
+	if (p->spawn_status_fd != -1)
+		close(p->spawn_status_fd);
+	p->spawn_status_fd = -1;
+	if (p->stop_status_fd != -1)
+		close(p->stop_status_fd);
+	p->stop_status_fd = -1;
+	output_close(p->output);
+	p->output = NULL;
+}
+
+void
+platform_program_reconfigure(struct program *p)
+{
+	output_close(p->output);
+	p->output = NULL;
+}

@@ -1,0 +1,223 @@
+/*
+ * Child reaping and the exit sweep.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lifecycle.h"
+#include "log.h"
+#include "platform.h"
+#include "program.h"
+#include "reap.h"
+
+static struct event *sigchld_ev;
+
+/* The exit sweep: in progress while done is set. */
+static struct {
+	void (*done)(void *);
+	void *arg;
+	bool killing;
+	struct event *timer;
+} sweep;
+
+static void reap_sigchld_cb(evutil_socket_t sig, short what, void *arg);
+static int reap_children(pid_t **out);
+static void reap_sweep_signal(int sig);
+static void reap_sweep_check(void);
+static void reap_sweep_timer_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Become a subreaper and watch SIGCHLD. */
+int
+reap_init(struct event_base *base)
+{
+	/* Orphans of our programs reparent to us, not to init: we reap and sweep them. */
+	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
+		log_warn("cannot become a child subreaper; escaped descendants "
+		    "will reparent to init");
+	sigchld_ev = evsignal_new(base, SIGCHLD, reap_sigchld_cb, NULL);
+	if (sigchld_ev == NULL || event_add(sigchld_ev, NULL) == -1)
+		return -1;
+	sweep.timer = evtimer_new(base, reap_sweep_timer_cb, NULL);
+	return sweep.timer == NULL ? -1 : 0;
+}
+
+/* Stop watching SIGCHLD. */
+void
+reap_fini(void)
+{
+	if (sigchld_ev != NULL)
+		event_free(sigchld_ev);
+	if (sweep.timer != NULL)
+		event_free(sweep.timer);
+	sigchld_ev = sweep.timer = NULL;
+}
+
+/* SIGCHLD: reap everything that is ready. */
+static void
+reap_sigchld_cb(evutil_socket_t sig, short what, void *arg)
+{
+	reap_all();
+}
+
+void
+reap_all(void)
+{
+	bool any = false;
+	int status;
+	pid_t pid;
+
+	for (;;) {
+		struct program *p;
+
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid == -1 && errno == EINTR)
+			continue;
+		if (pid <= 0)
+			break;
+		any = true;
+		if ((p = program_find_pid(pid)) != NULL) {
+			platform_spawn_settle(p);
+			lifecycle_exited(p, status);
+		} else if ((p = program_find_stop_command(pid)) != NULL) {
+			platform_stop_command_settle(p);
+			lifecycle_stop_command_exited(p, status);
+		} else
+			log_debug("reaped pid %ld (%s %d)", (long)pid,
+			    WIFEXITED(status) ? "exit" : "signal",
+			    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	}
+	if (!any)
+		return;
+	/* A stopping program's group may have lost its last member. */
+	for (size_t i = 0; i < programs.n; i++)
+		lifecycle_reaped(programs.v[i]);
+	if (sweep.done != NULL)
+		reap_sweep_check();
+}
+
+/* Our live children: the pids whose parent is this process. */
+static int
+reap_children(pid_t **out)
+{
+	pid_t self = getpid(), *v = NULL;
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	*out = NULL;
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char path[300], buf[512], *close_paren;
+		long ppid;
+		char state;
+		FILE *f;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+		if ((f = fopen(path, "re")) == NULL)
+			continue;
+		if (fgets(buf, sizeof buf, f) == NULL) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		/* The command name may hold spaces and parentheses: parse after the last ')'. */
+		if ((close_paren = strrchr(buf, ')')) == NULL ||
+		    sscanf(close_paren + 1, " %c %ld", &state, &ppid) != 2)
+			continue;
+		if (ppid != self || state == 'Z')
+			continue;
+		if ((v = realloc(v, (size_t)(n + 1) * sizeof *v)) == NULL)
+			fatal("%s", __func__);
+		v[n++] = (pid_t)strtol(de->d_name, NULL, 10);
+	}
+	closedir(d);
+	*out = v;
+	return n;
+}
+
+/* Signal every remaining child (and its group, so its own children go too). */
+static void
+reap_sweep_signal(int sig)
+{
+	pid_t *v;
+	int n = reap_children(&v);
+
+	for (int i = 0; i < n; i++) {
+		log_notice("sweeping leftover process %ld with signal %d", (long)v[i], sig);
+		kill(v[i], sig);
+		if (sig != SIGKILL)
+			kill(v[i], SIGCONT);
+	}
+	free(v);
+}
+
+void
+reap_sweep(double grace, void (*done)(void *), void *arg)
+{
+	struct timeval tv;
+
+	sweep.done = done;
+	sweep.arg = arg;
+	sweep.killing = false;
+	reap_all();
+	if (sweep.done == NULL)
+		return;
+	reap_sweep_signal(SIGTERM);
+	if (grace < 0)
+		grace = 0;
+	tv.tv_sec = (time_t)grace;
+	tv.tv_usec = (suseconds_t)((grace - (double)tv.tv_sec) * 1e6);
+	evtimer_add(sweep.timer, &tv);
+	reap_sweep_check();
+}
+
+void
+reap_sweep_kill_now(void)
+{
+	if (sweep.done == NULL)
+		return;
+	sweep.killing = true;
+	reap_sweep_signal(SIGKILL);
+	reap_sweep_check();
+}
+
+/* The sweep's grace period ran out. */
+static void
+reap_sweep_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	reap_sweep_kill_now();
+}
+
+/* Finish the sweep once no child is left; orphans that arrive late are killed. */
+static void
+reap_sweep_check(void)
+{
+	void (*done)(void *) = sweep.done;
+	pid_t *v;
+	int n;
+
+	if (done == NULL)
+		return;
+	n = reap_children(&v);
+	free(v);
+	if (n > 0) {
+		if (sweep.killing)
+			reap_sweep_signal(SIGKILL);
+		return;
+	}
+	evtimer_del(sweep.timer);
+	sweep.done = NULL;
+	done(sweep.arg);
+}

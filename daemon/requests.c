@@ -1,0 +1,691 @@
+/*
+ * The control commands.  Each request becomes the same lifecycle, start-plan
+ * and shutdown events that signals and host events use; waiting commands
+ * keep a waiter that watches program state and replies once the programs
+ * reached where they were sent.  Waiters name their programs rather than
+ * point at them, so a reload may remove a program under a waiting client.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "depgraph.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "parse.h"
+#include "platform.h"
+#include "program.h"
+#include "protocol.h"
+#include "requests.h"
+#include "safeexitd.h"
+#include "shutdown.h"
+#include "startplan.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.0.0"
+#endif
+
+enum wait_kind {
+	WAIT_START,		/* until RUNNING or given up */
+	WAIT_STOP,		/* until the stop run is done */
+	WAIT_RESTART,		/* a stop run, then WAIT_START */
+	WAIT_SHUTDOWN,		/* until the daemon has stopped everything */
+};
+
+struct waiter {
+	struct control_conn *c;	/* NULL once the client is gone */
+	enum wait_kind kind;
+	strv_t names;		/* the programs to report */
+	struct shutdown_run *run;
+	struct waiter *next;
+};
+
+struct request_cmd {
+	const char *name;
+	int min_args, max_args;	/* -1: no maximum */
+	void (*fn)(struct control_conn *c, strv_t args, bool wait);
+};
+
+static struct waiter *waiters;
+
+static void cmd_status(struct control_conn *c, strv_t args, bool wait);
+static void cmd_start(struct control_conn *c, strv_t args, bool wait);
+static void cmd_stop(struct control_conn *c, strv_t args, bool wait);
+static void cmd_restart(struct control_conn *c, strv_t args, bool wait);
+static void cmd_signal(struct control_conn *c, strv_t args, bool wait);
+static void cmd_reload(struct control_conn *c, strv_t args, bool wait);
+static void cmd_shutdown(struct control_conn *c, strv_t args, bool wait);
+static void cmd_pid(struct control_conn *c, strv_t args, bool wait);
+static void cmd_version(struct control_conn *c, strv_t args, bool wait);
+static void cmd_logfile(struct control_conn *c, strv_t args, bool wait);
+
+static const struct request_cmd commands[] = {
+	{ "status", 0, -1, cmd_status },
+	{ "start", 1, -1, cmd_start },
+	{ "stop", 1, -1, cmd_stop },
+	{ "restart", 1, -1, cmd_restart },
+	{ "signal", 2, -1, cmd_signal },
+	{ "reload", 0, 0, cmd_reload },
+	{ "shutdown", 0, 0, cmd_shutdown },
+	{ "pid", 0, 1, cmd_pid },
+	{ "version", 0, 0, cmd_version },
+	{ "logfile", 2, 2, cmd_logfile },
+};
+
+static struct json_object *requests_error(const char *code, const char *msg);
+static struct json_object *requests_program(const struct program *p);
+static struct json_object *requests_programs(strv_t names);
+static int requests_targets(strv_t args, struct proglist *l,
+    struct json_object *reply);
+static strv_t requests_names(const struct proglist *l);
+static struct waiter *requests_wait(struct control_conn *c, enum wait_kind kind,
+    const struct proglist *l);
+static void requests_finish(struct waiter *w, struct json_object *reply);
+static bool requests_started(const struct waiter *w);
+static void requests_changed(struct program *p, enum program_state old, void *arg);
+static void requests_stop_done(struct shutdown_run *run, void *arg);
+static void requests_stop_progress(struct shutdown_run *run, void *arg);
+static void requests_shutdown_done(void *arg);
+static void requests_observe(void);
+
+static bool observing;
+
+/* An error reply. */
+static struct json_object *
+requests_error(const char *code, const char *msg)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ok", json_object_new_boolean(0));
+	json_object_object_add(o, "code", json_object_new_string(code));
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	return o;
+}
+
+/* A success reply to fill in. */
+static struct json_object *
+requests_ok(void)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	return o;
+}
+
+/* One program as the protocol describes it. */
+static struct json_object *
+requests_program(const struct program *p)
+{
+	struct json_object *o = json_object_new_object();
+	const char *sig;
+
+	json_object_object_add(o, "name", json_object_new_string(p->cfg->name));
+	json_object_object_add(o, "state",
+	    json_object_new_string(program_state_name(p->state)));
+	json_object_object_add(o, "pid", p->main_alive ?
+	    json_object_new_int64(p->pid) : NULL);
+	json_object_object_add(o, "uptime", p->main_alive ?
+	    json_object_new_double(platform_now() - p->started_at) : NULL);
+	json_object_object_add(o, "exit_code", p->has_exit && p->exit_signal == 0 ?
+	    json_object_new_int(p->exit_code) : NULL);
+	if (p->has_exit && p->exit_signal != 0) {
+		sig = signal_name(p->exit_signal);
+		json_object_object_add(o, "signal", sig != NULL ?
+		    json_object_new_string(sig) : json_object_new_int(p->exit_signal));
+	} else
+		json_object_object_add(o, "signal", NULL);
+	json_object_object_add(o, "restarts", json_object_new_int(p->restarts));
+	json_object_object_add(o, "error", p->error[0] != '\0' ?
+	    json_object_new_string(p->error) : NULL);
+	return o;
+}
+
+/* The named programs that still exist, in the order given. */
+static struct json_object *
+requests_programs(strv_t names)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
+		struct program *p = program_find(names[i]);
+
+		if (p != NULL)
+			json_object_array_add(a, requests_program(p));
+	}
+	return a;
+}
+
+/*
+ * Resolve names or "all" into l; unknown names go to reply's "unknown".
+ * Returns the number of unknown names.
+ */
+static int
+requests_targets(strv_t args, struct proglist *l, struct json_object *reply)
+{
+	struct json_object *unknown = json_object_new_array();
+	int n = 0;
+
+	for (size_t i = 0; args != NULL && args[i] != NULL; i++) {
+		struct program *p;
+
+		if (strcmp(args[i], "all") == 0) {
+			for (size_t j = 0; j < programs.n; j++)
+				if (!programs.v[j]->removed)
+					proglist_add(l, programs.v[j]);
+			continue;
+		}
+		if ((p = program_find(args[i])) == NULL || p->removed) {
+			json_object_array_add(unknown, json_object_new_string(args[i]));
+			n++;
+			continue;
+		}
+		proglist_add(l, p);
+	}
+	json_object_object_add(reply, "unknown", unknown);
+	return n;
+}
+
+/* The names of the programs of l. */
+static strv_t
+requests_names(const struct proglist *l)
+{
+	strv_t v;
+
+	if ((v = calloc(l->n + 1, sizeof *v)) == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < l->n; i++)
+		if ((v[i] = strdup(l->v[i]->cfg->name)) == NULL)
+			fatal("%s", __func__);
+	return v;
+}
+
+/* Register a waiter for the programs of l. */
+static struct waiter *
+requests_wait(struct control_conn *c, enum wait_kind kind, const struct proglist *l)
+{
+	struct waiter *w;
+
+	if ((w = calloc(1, sizeof *w)) == NULL)
+		fatal("%s", __func__);
+	w->c = c;
+	w->kind = kind;
+	w->names = requests_names(l);
+	w->next = waiters;
+	waiters = w;
+	requests_observe();
+	return w;
+}
+
+/* Reply (when the client is still there) and drop the waiter. */
+static void
+requests_finish(struct waiter *w, struct json_object *reply)
+{
+	struct waiter **pp;
+
+	for (pp = &waiters; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	if (w->c != NULL) {
+		if (reply == NULL) {
+			reply = requests_ok();
+			json_object_object_add(reply, "programs",
+			    requests_programs(w->names));
+		}
+		control_reply(w->c, reply);
+	} else if (reply != NULL)
+		json_object_put(reply);
+	strv_free(w->names);
+	free(w);
+}
+
+/* Whether every program of a start waiter has got where it was going. */
+static bool
+requests_started(const struct waiter *w)
+{
+	for (size_t i = 0; w->names[i] != NULL; i++) {
+		struct program *p = program_find(w->names[i]);
+
+		if (p == NULL)
+			continue;
+		switch (p->state) {
+		case STATE_RUNNING:
+		case STATE_FATAL:
+			continue;
+		case STATE_STOPPED:
+		case STATE_EXITED:
+			if (!p->start_pending)
+				continue;
+			return false;
+		case STATE_STARTING:
+		case STATE_BACKOFF:
+		case STATE_STOPPING:
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Start waiters look at every change; stop waiters hear from their run. */
+static void
+requests_changed(struct program *p, enum program_state old, void *arg)
+{
+	struct waiter *w, *next;
+
+	for (w = waiters; w != NULL; w = next) {
+		next = w->next;
+		if (w->kind == WAIT_START && requests_started(w))
+			requests_finish(w, NULL);
+	}
+}
+
+/* Watch program changes once the first waiter exists. */
+static void
+requests_observe(void)
+{
+	if (!observing) {
+		program_observe(requests_changed, NULL);
+		observing = true;
+	}
+}
+
+/* A stop run of a waiter is done: reply, or go on to the start of a restart. */
+static void
+requests_stop_done(struct shutdown_run *run, void *arg)
+{
+	struct waiter *w = arg;
+	struct proglist l = { 0 };
+
+	w->run = NULL;
+	if (w->kind != WAIT_RESTART) {
+		requests_finish(w, NULL);
+		return;
+	}
+	for (size_t i = 0; w->names[i] != NULL; i++) {
+		struct program *p = program_find(w->names[i]);
+
+		if (p != NULL)
+			proglist_add(&l, p);
+	}
+	w->kind = WAIT_START;
+	startplan_start(l.v, l.n);
+	proglist_free(&l);
+	if (requests_started(w))
+		requests_finish(w, NULL);
+}
+
+/* Tell a waiting client how far the stop has got. */
+static void
+requests_stop_progress(struct shutdown_run *run, void *arg)
+{
+	struct waiter *w = arg;
+	struct shutdown_progress pr;
+	struct json_object *o;
+
+	if (w->c == NULL)
+		return;
+	shutdown_get_progress(run, &pr);
+	o = json_object_new_object();
+	json_object_object_add(o, "stage", json_object_new_int(pr.stage));
+	json_object_object_add(o, "stages", json_object_new_int(pr.stages));
+	json_object_object_add(o, "left", json_object_new_int(pr.left));
+	json_object_object_add(o, "grace", json_object_new_double(pr.grace));
+	control_progress(w->c, o);
+}
+
+/* The daemon stopped everything: answer `shutdown`. */
+static void
+requests_shutdown_done(void *arg)
+{
+	struct waiter *w = arg;
+	struct proglist l = { 0 };
+
+	for (size_t i = 0; i < programs.n; i++)
+		proglist_add(&l, programs.v[i]);
+	strv_free(w->names);
+	w->names = requests_names(&l);
+	proglist_free(&l);
+	requests_finish(w, NULL);
+}
+
+/* status [NAME...] */
+static void
+cmd_status(struct control_conn *c, strv_t args, bool wait)
+{
+	struct json_object *reply = requests_ok(), *daemon, *list;
+	struct proglist l = { 0 };
+
+	if (args == NULL || args[0] == NULL) {
+		for (size_t i = 0; i < programs.n; i++)
+			if (!programs.v[i]->removed)
+				proglist_add(&l, programs.v[i]);
+		json_object_object_add(reply, "unknown", json_object_new_array());
+	} else
+		requests_targets(args, &l, reply);
+	daemon = json_object_new_object();
+	json_object_object_add(daemon, "pid", json_object_new_int64(getpid()));
+	json_object_object_add(daemon, "version", json_object_new_string(PACKAGE_VERSION));
+	json_object_object_add(daemon, "uptime", json_object_new_double(daemon_uptime()));
+	json_object_object_add(reply, "daemon", daemon);
+	list = json_object_new_array_ext((int)l.n);
+	for (size_t i = 0; i < l.n; i++)
+		json_object_array_add(list, requests_program(l.v[i]));
+	json_object_object_add(reply, "programs", list);
+	proglist_free(&l);
+	control_reply(c, reply);
+}
+
+/* start NAME...|all: dependencies first; waits until RUNNING or FATAL. */
+static void
+cmd_start(struct control_conn *c, strv_t args, bool wait)
+{
+	struct json_object *reply = requests_ok();
+	struct proglist l = { 0 };
+	struct waiter *w;
+
+	if (daemon_shutting_down()) {
+		json_object_put(reply);
+		control_reply(c, requests_error("failed", "the daemon is shutting down"));
+		return;
+	}
+	requests_targets(args, &l, reply);
+	w = requests_wait(wait ? c : NULL, WAIT_START, &l);
+	startplan_start(l.v, l.n);
+	proglist_free(&l);
+	if (!wait || requests_started(w)) {
+		json_object_object_add(reply, "programs", requests_programs(w->names));
+		if (!wait) {
+			requests_finish(w, NULL);
+			control_reply(c, reply);
+		} else
+			requests_finish(w, reply);
+		return;
+	}
+	/* Keep "unknown" for the final reply. */
+	json_object_put(reply);
+	w->c = c;
+	(void)w;
+}
+
+/* The targets of a stop: the named programs and what depends on them. */
+static void
+requests_with_dependents(struct proglist *named, struct proglist *all)
+{
+	for (size_t i = 0; i < named->n; i++)
+		depgraph_with_dependents(all, named->v[i]);
+}
+
+/* stop NAME...|all: staged, dependents first. */
+static void
+cmd_stop(struct control_conn *c, strv_t args, bool wait)
+{
+	struct json_object *reply = requests_ok();
+	struct proglist named = { 0 }, all = { 0 };
+	struct waiter *w;
+
+	requests_targets(args, &named, reply);
+	requests_with_dependents(&named, &all);
+	if (!wait) {
+		shutdown_start(&all, STOP_REQUEST, daemon_config()->shutdown_timeout,
+		    NULL, NULL, NULL);
+		json_object_object_add(reply, "programs", requests_programs(NULL));
+		control_reply(c, reply);
+		proglist_free(&named);
+		proglist_free(&all);
+		return;
+	}
+	json_object_put(reply);
+	w = requests_wait(c, WAIT_STOP, &all);
+	w->run = shutdown_start(&all, STOP_REQUEST, daemon_config()->shutdown_timeout,
+	    requests_stop_done, requests_stop_progress, w);
+	proglist_free(&named);
+	proglist_free(&all);
+}
+
+/* restart NAME...|all: a staged stop, then a start with dependencies first. */
+static void
+cmd_restart(struct control_conn *c, strv_t args, bool wait)
+{
+	struct json_object *reply = requests_ok();
+	struct proglist named = { 0 }, all = { 0 };
+	struct waiter *w;
+
+	if (daemon_shutting_down()) {
+		json_object_put(reply);
+		control_reply(c, requests_error("failed", "the daemon is shutting down"));
+		return;
+	}
+	requests_targets(args, &named, reply);
+	requests_with_dependents(&named, &all);
+	w = requests_wait(wait ? c : NULL, WAIT_RESTART, &all);
+	if (!wait) {
+		json_object_object_add(reply, "programs", requests_programs(NULL));
+		control_reply(c, reply);
+	} else
+		json_object_put(reply);
+	w->run = shutdown_start(&all, STOP_REQUEST, daemon_config()->shutdown_timeout,
+	    requests_stop_done, requests_stop_progress, w);
+	proglist_free(&named);
+	proglist_free(&all);
+}
+
+/* signal SIG NAME...|all */
+static void
+cmd_signal(struct control_conn *c, strv_t args, bool wait)
+{
+	struct json_object *reply, *failed, *list;
+	struct proglist l = { 0 };
+	const char *err;
+	int sig;
+
+	if (parse_signal(args[0], &sig, &err) == -1) {
+		char msg[160];
+
+		snprintf(msg, sizeof msg, "%s: %s", args[0], err);
+		control_reply(c, requests_error("bad_args", msg));
+		return;
+	}
+	reply = requests_ok();
+	requests_targets(args + 1, &l, reply);
+	failed = json_object_new_array();
+	list = json_object_new_array();
+	for (size_t i = 0; i < l.n; i++) {
+		if (lifecycle_signal(l.v[i], sig) == -1)
+			json_object_array_add(failed,
+			    json_object_new_string(l.v[i]->cfg->name));
+		else
+			log_info("%s: sent signal %s", l.v[i]->cfg->name, args[0]);
+		json_object_array_add(list, requests_program(l.v[i]));
+	}
+	json_object_object_add(reply, "failed", failed);
+	json_object_object_add(reply, "programs", list);
+	proglist_free(&l);
+	control_reply(c, reply);
+}
+
+/* reload: all or nothing. */
+static void
+cmd_reload(struct control_conn *c, strv_t args, bool wait)
+{
+	struct config_errors errs = { 0 };
+	struct json_object *result = NULL, *reply, *list;
+
+	if (daemon_reload(&result, &errs) == -1) {
+		reply = requests_error("failed", "the config has errors; nothing changed");
+		list = json_object_new_array();
+		for (size_t i = 0; i < errs.n; i++)
+			json_object_array_add(list, json_object_new_string(errs.msgs[i]));
+		json_object_object_add(reply, "errors", list);
+		config_errors_free(&errs);
+		control_reply(c, reply);
+		return;
+	}
+	json_object_object_add(result, "ok", json_object_new_boolean(1));
+	control_reply(c, result);
+}
+
+/* shutdown: staged stop of everything; reply just before the daemon exits. */
+static void
+cmd_shutdown(struct control_conn *c, strv_t args, bool wait)
+{
+	struct proglist none = { 0 };
+	struct waiter *w;
+
+	if (!wait) {
+		struct json_object *reply = requests_ok();
+
+		json_object_object_add(reply, "programs", requests_programs(NULL));
+		control_reply(c, reply);
+		daemon_shutdown("shutdown request");
+		return;
+	}
+	w = requests_wait(c, WAIT_SHUTDOWN, &none);
+	daemon_on_stopped(requests_shutdown_done, w);
+	daemon_shutdown("shutdown request");
+}
+
+/* pid [NAME] */
+static void
+cmd_pid(struct control_conn *c, strv_t args, bool wait)
+{
+	struct json_object *reply = requests_ok();
+	struct program *p;
+
+	if (args == NULL || args[0] == NULL) {
+		json_object_object_add(reply, "pid", json_object_new_int64(getpid()));
+	} else if ((p = program_find(args[0])) == NULL || p->removed) {
+		struct json_object *unknown = json_object_new_array();
+
+		json_object_array_add(unknown, json_object_new_string(args[0]));
+		json_object_object_add(reply, "unknown", unknown);
+		json_object_object_add(reply, "pid", NULL);
+	} else
+		json_object_object_add(reply, "pid", p->main_alive ?
+		    json_object_new_int64(p->pid) : NULL);
+	control_reply(c, reply);
+}
+
+/* version */
+static void
+cmd_version(struct control_conn *c, strv_t args, bool wait)
+{
+	struct json_object *reply = requests_ok();
+
+	json_object_object_add(reply, "version", json_object_new_string(PACKAGE_VERSION));
+	control_reply(c, reply);
+}
+
+/* logfile NAME stdout|stderr: where tail finds the program's output. */
+static void
+cmd_logfile(struct control_conn *c, strv_t args, bool wait)
+{
+	const struct output_config *oc;
+	struct json_object *reply;
+	struct program *p;
+
+	if ((p = program_find(args[0])) == NULL || p->removed) {
+		struct json_object *unknown = json_object_new_array();
+
+		reply = requests_error("bad_args", "no such program");
+		json_object_array_add(unknown, json_object_new_string(args[0]));
+		json_object_object_add(reply, "unknown", unknown);
+		control_reply(c, reply);
+		return;
+	}
+	if (strcmp(args[1], "stdout") == 0)
+		oc = &p->cfg->out;
+	else if (strcmp(args[1], "stderr") == 0)
+		oc = p->cfg->err.kind == OUTPUT_STDOUT ? &p->cfg->out : &p->cfg->err;
+	else {
+		control_reply(c, requests_error("bad_args", "stream must be stdout or stderr"));
+		return;
+	}
+	if (oc->kind != OUTPUT_FILE) {
+		char msg[128];
+
+		snprintf(msg, sizeof msg, "%s of %s goes to %s, not to a file", args[1],
+		    p->cfg->name, output_kind_name(oc->kind));
+		control_reply(c, requests_error("bad_args", msg));
+		return;
+	}
+	reply = requests_ok();
+	json_object_object_add(reply, "path", json_object_new_string(oc->path));
+	control_reply(c, reply);
+}
+
+void
+requests_handle(struct control_conn *c, struct json_object *req)
+{
+	struct json_object *jargs = NULL, *jcmd = NULL, *jwait = NULL;
+	const struct request_cmd *cmd = NULL;
+	const char *name;
+	strv_t args;
+	size_t n = 0;
+	bool wait = true;
+
+	json_object_object_get_ex(req, "cmd", &jcmd);
+	json_object_object_get_ex(req, "args", &jargs);
+	if (json_object_object_get_ex(req, "wait", &jwait))
+		wait = json_object_get_boolean(jwait);
+	name = json_object_get_string(jcmd);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (name != NULL && strcmp(commands[i].name, name) == 0)
+			cmd = &commands[i];
+	if (cmd == NULL) {
+		control_reply(c, requests_error("unknown_command", "unknown command"));
+		return;
+	}
+	if (jargs != NULL)
+		n = json_object_array_length(jargs);
+	if ((int)n < cmd->min_args || (cmd->max_args >= 0 && (int)n > cmd->max_args)) {
+		control_reply(c, requests_error("bad_args", "wrong number of arguments"));
+		return;
+	}
+	if ((args = calloc(n + 1, sizeof *args)) == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < n; i++)
+		if ((args[i] = strdup(json_object_get_string(
+		    json_object_array_get_idx(jargs, i)))) == NULL)
+			fatal("%s", __func__);
+	log_debug("request from uid %ld: %s", (long)control_conn_uid(c), cmd->name);
+	cmd->fn(c, args, wait);
+	strv_free(args);
+}
+
+void
+requests_cancel(struct control_conn *c)
+{
+	struct waiter *w, *next;
+
+	for (w = waiters; w != NULL; w = next) {
+		next = w->next;
+		if (w->c != c)
+			continue;
+		w->c = NULL;
+		switch (w->kind) {
+		case WAIT_STOP:
+			/* The stop goes on; nobody waits for its end. */
+			if (w->run != NULL)
+				shutdown_detach(w->run);
+			requests_finish(w, NULL);
+			break;
+		case WAIT_SHUTDOWN:
+			daemon_forget_on_stopped(w);
+			requests_finish(w, NULL);
+			break;
+		case WAIT_START:
+			requests_finish(w, NULL);
+			break;
+		case WAIT_RESTART:
+			/* Kept: the start half of the restart must still happen. */
+			break;
+		}
+	}
+}

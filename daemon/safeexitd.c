@@ -1,0 +1,568 @@
+/*
+ * safeexitd: options, start-up, the event loop, and the daemon's own exit.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "depgraph.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "logind.h"
+#include "notify.h"
+#include "platform.h"
+#include "program.h"
+#include "protocol.h"
+#include "reload.h"
+#include "safeexitd.h"
+#include "shutdown.h"
+#include "signals.h"
+#include "startplan.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.0.0"
+#endif
+
+static struct {
+	struct event_base *base;
+	struct config *cfg;
+	char *config_path;
+	char *socket_path;
+	double started_at;
+	bool shutting_down;
+	double shutdown_at;		/* when the daemon's own shutdown began */
+	int cli_level;			/* -l, which a reload does not override */
+	bool foreground;
+	bool host_stop;			/* programs stopped for a host shutdown */
+	struct shutdown_run *run;	/* the daemon's own shutdown */
+	struct shutdown_run *host_run;
+	int exit_code;
+	int ready_fd;			/* -d: tell the parent we are up */
+	struct stopped_waiter {
+		void (*fn)(void *);
+		void *arg;
+	} *waiters;
+	size_t n_waiters;
+} d = { .ready_fd = -1 };
+
+static void usage(FILE *f);
+static int daemon_detach(void);
+static void daemon_tell_parent(int status);
+static void daemon_apply_log(const struct config *cfg, int cli_level, bool foreground);
+static void daemon_write_pidfile(void);
+static void daemon_stopped_cb(struct shutdown_run *run, void *arg);
+static void daemon_progress_cb(struct shutdown_run *run, void *arg);
+static void daemon_swept_cb(void *arg);
+static void daemon_fatal_cb(struct program *p, enum program_state old, void *arg);
+static void daemon_host_shutdown(void);
+static void daemon_host_resumed(void);
+static void daemon_logoff(void);
+static void daemon_host_stopped_cb(struct shutdown_run *run, void *arg);
+static double daemon_max_stop_timeout(void);
+
+static const struct option long_options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "socket", required_argument, NULL, 's' },
+	{ "daemon", no_argument, NULL, 'd' },
+	{ "check", no_argument, NULL, 'n' },
+	{ "log-level", required_argument, NULL, 'l' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The command line summary, as SPEC section 2 gives it. */
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: safeexitd [-c FILE] [-s PATH] [-d] [-n] [-l LEVEL] [-V] [-h]\n"
+	    "  -c, --config FILE     config file (default: %s/safeexitd.ini)\n"
+	    "  -s, --socket PATH     control endpoint; overrides the config\n"
+	    "  -d, --daemon          detach into the background (default: stay in the foreground)\n"
+	    "  -n, --check           validate the config, print problems, exit 0 (valid) or 1\n"
+	    "  -l, --log-level LVL   debug | info | notice | warning | error\n"
+	    "  -V, --version         print \"safeexitd VERSION\" and exit 0\n"
+	    "  -h, --help            show this help\n", SYSCONFDIR);
+}
+
+const struct config *
+daemon_config(void)
+{
+	return d.cfg;
+}
+
+double
+daemon_uptime(void)
+{
+	return platform_now() - d.started_at;
+}
+
+bool
+daemon_shutting_down(void)
+{
+	return d.shutting_down;
+}
+
+/*
+ * Fork into the background.  The parent stays until the child says it is
+ * ready (or failed), so `safeexitd -d && safeexitctl status` just works.
+ */
+static int
+daemon_detach(void)
+{
+	int fds[2], null;
+	char status = 1;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		fatal("pipe");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0) {
+		close(fds[1]);
+		if (read(fds[0], &status, 1) != 1)
+			status = 1;
+		_exit(status);
+	}
+	close(fds[0]);
+	d.ready_fd = fds[1];
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		fatal("open /dev/null");
+	dup2(null, STDIN_FILENO);
+	dup2(null, STDOUT_FILENO);
+	dup2(null, STDERR_FILENO);
+	close(null);
+	return chdir("/");
+}
+
+/* Release the waiting parent of -d with an exit status. */
+static void
+daemon_tell_parent(int status)
+{
+	char c = (char)status;
+
+	if (d.ready_fd == -1)
+		return;
+	if (write(d.ready_fd, &c, 1) != 1)
+		log_warn("cannot tell the parent process");
+	close(d.ready_fd);
+	d.ready_fd = -1;
+}
+
+/* Set the log level and target from the command line and the config. */
+static void
+daemon_apply_log(const struct config *cfg, int cli_level, bool foreground)
+{
+	const char *target = cfg->log;
+
+	log_set_level(cli_level >= 0 ? (enum log_level)cli_level :
+	    (enum log_level)cfg->log_level);
+	if (target == NULL)
+		target = foreground ? "stderr" : "syslog";
+	if (strcmp(target, "stderr") == 0)
+		log_set_target(LOG_TARGET_STDERR, NULL);
+	else if (strcmp(target, "syslog") == 0)
+		log_set_target(LOG_TARGET_SYSLOG, NULL);
+	else if (strcmp(target, "journal") == 0)
+		log_set_target(LOG_TARGET_SINK, NULL);
+	else if (log_set_target(LOG_TARGET_FILE, target) == -1)
+		log_warn("cannot open log file %s; logging to stderr", target);
+}
+
+/* Write the pidfile; not following links, since /run may be shared. */
+static void
+daemon_write_pidfile(void)
+{
+	char buf[32];
+	int fd, len;
+
+	if (d.cfg->pidfile == NULL)
+		return;
+	fd = open(d.cfg->pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0644);
+	if (fd == -1) {
+		log_warn("cannot write pidfile %s", d.cfg->pidfile);
+		return;
+	}
+	len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)len) != len)
+		log_warn("cannot write pidfile %s", d.cfg->pidfile);
+	close(fd);
+}
+
+/* The longest grace period any program asks for. */
+static double
+daemon_max_stop_timeout(void)
+{
+	double max = 0;
+
+	for (size_t i = 0; i < programs.n; i++)
+		if (programs.v[i]->cfg->stop_timeout > max)
+			max = programs.v[i]->cfg->stop_timeout;
+	return max;
+}
+
+void
+daemon_shutdown(const char *why)
+{
+	struct proglist l = { 0 };
+
+	if (d.shutting_down)
+		return;
+	d.shutting_down = true;
+	d.shutdown_at = platform_now();
+	log_notice("shutting down (%s)", why);
+	notify_stopping();
+	notify_extend_timeout(d.cfg->shutdown_timeout + 5);
+	lifecycle_set_exiting(true);
+	for (size_t i = 0; i < programs.n; i++)
+		proglist_add(&l, programs.v[i]);
+	d.run = shutdown_start(&l, STOP_SHUTDOWN, d.cfg->shutdown_timeout,
+	    daemon_stopped_cb, daemon_progress_cb, NULL);
+}
+
+void
+daemon_escalate(void)
+{
+	if (d.run != NULL)
+		shutdown_escalate(d.run);
+	platform_sweep_kill_now();
+}
+
+void
+daemon_on_stopped(void (*fn)(void *), void *arg)
+{
+	if ((d.waiters = realloc(d.waiters, (d.n_waiters + 1) * sizeof *d.waiters)) == NULL)
+		fatal("%s", __func__);
+	d.waiters[d.n_waiters].fn = fn;
+	d.waiters[d.n_waiters].arg = arg;
+	d.n_waiters++;
+}
+
+void
+daemon_forget_on_stopped(void *arg)
+{
+	for (size_t i = 0; i < d.n_waiters; i++)
+		if (d.waiters[i].arg == arg)
+			d.waiters[i].fn = NULL;
+}
+
+/* Progress of the daemon's own shutdown, for the service manager. */
+static void
+daemon_progress_cb(struct shutdown_run *run, void *arg)
+{
+	struct shutdown_progress pr;
+
+	shutdown_get_progress(run, &pr);
+	notify_status("Stopping: stage %d of %d, %d program%s left", pr.stage,
+	    pr.stages, pr.left, pr.left == 1 ? "" : "s");
+}
+
+/* Every program is stopped: sweep what escaped their groups, then exit. */
+static void
+daemon_stopped_cb(struct shutdown_run *run, void *arg)
+{
+	double left = d.cfg->shutdown_timeout - (platform_now() - d.shutdown_at);
+	double grace = daemon_max_stop_timeout();
+
+	d.run = NULL;
+	/* Escaped descendants get a program's grace, within what the budget has left. */
+	if (grace > left)
+		grace = left;
+	platform_sweep(grace, daemon_swept_cb, NULL);
+}
+
+/* Nothing is left below the daemon: answer the waiting clients and leave. */
+static void
+daemon_swept_cb(void *arg)
+{
+	log_notice("every program stopped");
+	for (size_t i = 0; i < d.n_waiters; i++)
+		if (d.waiters[i].fn != NULL)
+			d.waiters[i].fn(d.waiters[i].arg);
+	d.n_waiters = 0;
+	control_drain_and_exit(d.base);
+}
+
+/* Text for a daemon key that differs between two configs, else NULL. */
+static bool
+daemon_key_differs(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+int
+daemon_reload(struct json_object **result, struct config_errors *errs)
+{
+	struct json_object *res, *restart;
+	struct config *newcfg;
+
+	if (d.shutting_down) {
+		if ((errs->msgs = calloc(1, sizeof *errs->msgs)) == NULL ||
+		    (errs->msgs[0] = strdup("the daemon is shutting down")) == NULL)
+			fatal("%s", __func__);
+		errs->n = 1;
+		return -1;
+	}
+	if ((newcfg = config_load(d.config_path, errs)) == NULL) {
+		for (size_t i = 0; i < errs->n; i++)
+			log_warnx("reload: %s", errs->msgs[i]);
+		log_warnx("reload: the config has errors; nothing changed");
+		return -1;
+	}
+	notify_reloading();
+	res = json_object_new_object();
+	restart = json_object_new_array();
+	/* The socket and pidfile were set up at start; they change on a restart. */
+	if (daemon_key_differs(d.cfg->socket, newcfg->socket))
+		json_object_array_add(restart, json_object_new_string("socket"));
+	if (d.cfg->socket_mode != newcfg->socket_mode)
+		json_object_array_add(restart, json_object_new_string("socket_mode"));
+	if (daemon_key_differs(d.cfg->socket_group, newcfg->socket_group))
+		json_object_array_add(restart, json_object_new_string("socket_group"));
+	if (daemon_key_differs(d.cfg->pidfile, newcfg->pidfile))
+		json_object_array_add(restart, json_object_new_string("pidfile"));
+	for (size_t i = 0; i < json_object_array_length(restart); i++)
+		log_notice("reload: %s changed; it takes effect when the daemon restarts",
+		    json_object_get_string(json_object_array_get_idx(restart, i)));
+	if (daemon_key_differs(d.cfg->log, newcfg->log) ||
+	    d.cfg->log_level != newcfg->log_level)
+		daemon_apply_log(newcfg, d.cli_level, d.foreground);
+	reload_apply(newcfg, newcfg->shutdown_timeout, res);
+	json_object_object_add(res, "restart_needed", restart);
+	config_free(d.cfg);
+	d.cfg = newcfg;
+	log_notice("reloaded %s", d.config_path);
+	notify_ready();
+	if (result != NULL)
+		*result = res;
+	else
+		json_object_put(res);
+	return 0;
+}
+
+/* exit_on_fatal: a program that gave up takes the daemon down with it. */
+static void
+daemon_fatal_cb(struct program *p, enum program_state old, void *arg)
+{
+	if (p->state != STATE_FATAL || !d.cfg->exit_on_fatal || d.shutting_down)
+		return;
+	log_error("%s is FATAL and exit_on_fatal is set", p->cfg->name);
+	d.exit_code = 1;
+	daemon_shutdown("exit_on_fatal");
+}
+
+/* logind: the host is going down: stop every program, then release the lock. */
+static void
+daemon_host_shutdown(void)
+{
+	struct proglist l = { 0 };
+
+	if (d.cfg->on_host_shutdown == POLICY_IGNORE || d.shutting_down) {
+		logind_release();
+		return;
+	}
+	log_notice("host shutdown: stopping every program");
+	d.host_stop = true;
+	notify_extend_timeout(d.cfg->shutdown_timeout + 5);
+	for (size_t i = 0; i < programs.n; i++)
+		proglist_add(&l, programs.v[i]);
+	d.host_run = shutdown_start(&l, STOP_SHUTDOWN, d.cfg->shutdown_timeout,
+	    daemon_host_stopped_cb, NULL, NULL);
+}
+
+/* The programs are stopped for the host shutdown. */
+static void
+daemon_host_stopped_cb(struct shutdown_run *run, void *arg)
+{
+	d.host_run = NULL;
+	log_notice("every program stopped for the host shutdown");
+	logind_release();
+}
+
+/* logind: the shutdown was cancelled; start what autostarts again. */
+static void
+daemon_host_resumed(void)
+{
+	struct proglist l = { 0 };
+
+	if (!d.host_stop || d.shutting_down)
+		return;
+	d.host_stop = false;
+	log_notice("host shutdown cancelled: starting programs again");
+	for (size_t i = 0; i < programs.n; i++)
+		if (programs.v[i]->cfg->autostart)
+			proglist_add(&l, programs.v[i]);
+	startplan_start(l.v, l.n);
+	proglist_free(&l);
+}
+
+/* logind: the daemon's session ends. */
+static void
+daemon_logoff(void)
+{
+	if (d.cfg->on_logoff == POLICY_IGNORE) {
+		log_info("logoff ignored (policy)");
+		return;
+	}
+	daemon_shutdown("logoff");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct logind_callbacks logind_cb = {
+		.host_shutdown = daemon_host_shutdown,
+		.host_resumed = daemon_host_resumed,
+		.logoff = daemon_logoff,
+	};
+	struct config_errors errs = { 0 };
+	struct control_options copts;
+	struct proglist autostart = { 0 };
+	const char *socket_arg = NULL;
+	bool detach = false, check = false;
+	int cli_level = -1, ch;
+
+	log_init("safeexitd");
+	d.config_path = SYSCONFDIR "/safeexitd.ini";
+	while ((ch = getopt_long(argc, argv, "c:s:dnl:Vh", long_options, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 's':
+			socket_arg = optarg;
+			break;
+		case 'd':
+			detach = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'l':
+			if ((cli_level = log_level_parse(optarg)) == -1) {
+				fprintf(stderr, "safeexitd: unknown log level '%s'\n", optarg);
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'V':
+			printf("safeexitd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "safeexitd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	if ((d.cfg = config_load(d.config_path, &errs)) == NULL) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		config_errors_free(&errs);
+		return 1;
+	}
+	config_errors_free(&errs);
+	if (check) {
+		config_free(d.cfg);
+		return 0;
+	}
+
+	d.cli_level = cli_level;
+	d.foreground = !detach;
+	daemon_apply_log(d.cfg, cli_level, !detach);
+	if (detach && daemon_detach() == -1)
+		fatal("chdir /");
+	d.started_at = platform_now();
+	if (socket_arg != NULL)
+		d.socket_path = strdup(socket_arg);
+	else if (d.cfg->socket != NULL)
+		d.socket_path = strdup(d.cfg->socket);
+	else
+		d.socket_path = protocol_default_socket();
+	if (d.socket_path == NULL)
+		fatalx("no control socket path");
+
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	if (platform_init(d.base) == -1)
+		fatalx("cannot set up process handling");
+	if (signals_init(d.base) == -1)
+		fatalx("cannot set up signal handling");
+	lifecycle_init(&platform_lifecycle_ops);
+	startplan_init();
+	shutdown_init(d.base);
+	reload_init(d.base);
+	program_observe(daemon_fatal_cb, NULL);
+
+	memset(&copts, 0, sizeof copts);
+	copts.path = d.socket_path;
+	copts.mode = d.cfg->socket_mode;
+	copts.group = d.cfg->socket_group;
+	if (control_init(d.base, &copts) == -1) {
+		daemon_tell_parent(1);
+		return 1;
+	}
+	daemon_write_pidfile();
+	notify_init(d.base);
+	logind_init(d.base, &logind_cb);
+
+	/* The table takes the program configs over from the loaded config. */
+	for (size_t i = 0; i < d.cfg->n_programs; i++) {
+		struct program *p = program_add(d.cfg->programs[i]);
+
+		d.cfg->programs[i] = NULL;
+		if (p->cfg->autostart)
+			proglist_add(&autostart, p);
+	}
+	startplan_start(autostart.v, autostart.n);
+	proglist_free(&autostart);
+
+	log_notice("ready: %zu program%s, control socket %s, pid %ld", programs.n,
+	    programs.n == 1 ? "" : "s", d.socket_path, (long)getpid());
+	notify_ready();
+	daemon_tell_parent(0);
+
+	event_base_dispatch(d.base);
+
+	log_notice("exiting with status %d", d.exit_code);
+	logind_fini();
+	notify_fini();
+	control_shutdown();
+	if (d.cfg->pidfile != NULL)
+		unlink(d.cfg->pidfile);
+	while (programs.n > 0)
+		program_remove(programs.v[programs.n - 1]);
+	signals_fini();
+	platform_fini();
+	event_base_free(d.base);
+	config_free(d.cfg);
+	free(d.socket_path);
+	free(d.waiters);
+	return d.exit_code;
+}

@@ -1,0 +1,404 @@
+/*
+ * fork + exec with every step checked.  Everything that may allocate or look
+ * up the user database happens in the parent before fork; the child does
+ * only async-signal-safe calls and reports the first step that failed, with
+ * its errno, over a close-on-exec pipe, then _exit(127).  So a missing
+ * binary, a bad directory or a failed setuid shows up in the log and in the
+ * program's status with its cause, never as a bare exit 127.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "spawn.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+extern char **environ;
+
+enum spawn_step {
+	STEP_SETSID = 1,
+	STEP_STDIN,
+	STEP_STDOUT,
+	STEP_STDERR,
+	STEP_CLOSE,
+	STEP_SETGROUPS,
+	STEP_SETGID,
+	STEP_SETUID,
+	STEP_CHDIR,
+	STEP_EXEC,
+};
+
+static const char *const step_names[] = {
+	[STEP_SETSID] = "setsid",
+	[STEP_STDIN] = "stdin",
+	[STEP_STDOUT] = "stdout",
+	[STEP_STDERR] = "stderr",
+	[STEP_CLOSE] = "close descriptors",
+	[STEP_SETGROUPS] = "setgroups",
+	[STEP_SETGID] = "setgid",
+	[STEP_SETUID] = "setuid",
+	[STEP_CHDIR] = "chdir",
+	[STEP_EXEC] = "exec",
+};
+
+struct spawn_report {
+	int step;
+	int err;
+};
+
+/* What the child needs, prepared by the parent. */
+struct spawn_plan {
+	const struct spawn_request *req;
+	char **envp;
+	char **paths;		/* candidate paths for argv[0] */
+	bool drop;		/* change credentials */
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	int ngroups;
+	int devnull;
+};
+
+static int spawn_prepare(const struct spawn_request *req, struct spawn_plan *plan,
+    char *err, size_t errlen);
+static void spawn_plan_free(struct spawn_plan *plan);
+static char **spawn_environment(const struct spawn_request *req,
+    const struct passwd *pw);
+static char **spawn_candidates(const char *file, char **envp);
+static void spawn_child(const struct spawn_plan *plan, int report_fd)
+    __attribute__((noreturn));
+static void spawn_fail(int report_fd, int step) __attribute__((noreturn));
+static char *spawn_strdup(const char *s);
+static int spawn_cloexec_from(int lowfd);
+
+/* Mark every descriptor from lowfd up close-on-exec in one call. */
+static int
+spawn_cloexec_from(int lowfd)
+{
+#ifdef SYS_close_range
+	return (int)syscall(SYS_close_range, (unsigned)lowfd, ~0U,
+	    CLOSE_RANGE_CLOEXEC);
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* strdup that treats running out of memory as fatal. */
+static char *
+spawn_strdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		fatal("strdup");
+	return d;
+}
+
+/* Build the program's environment: the daemon's, user variables, overrides. */
+static char **
+spawn_environment(const struct spawn_request *req, const struct passwd *pw)
+{
+	size_t n = 0, extra = 0, k = 0;
+	char **envp;
+
+	while (environ[n] != NULL)
+		n++;
+	if (req->environment != NULL)
+		while (req->environment[extra] != NULL)
+			extra++;
+	if ((envp = calloc(n + extra + 4, sizeof *envp)) == NULL)
+		fatal("calloc");
+	for (size_t i = 0; i < n; i++) {
+		/* A program run as another user gets that user's identity. */
+		if (pw != NULL && (strncmp(environ[i], "USER=", 5) == 0 ||
+		    strncmp(environ[i], "LOGNAME=", 8) == 0 ||
+		    strncmp(environ[i], "HOME=", 5) == 0))
+			continue;
+		/* The notify socket is the daemon's, not its programs'. */
+		if (strncmp(environ[i], "NOTIFY_SOCKET=", 14) == 0)
+			continue;
+		envp[k++] = spawn_strdup(environ[i]);
+	}
+	if (pw != NULL) {
+		if (asprintf(&envp[k++], "USER=%s", pw->pw_name) == -1 ||
+		    asprintf(&envp[k++], "LOGNAME=%s", pw->pw_name) == -1 ||
+		    asprintf(&envp[k++], "HOME=%s", pw->pw_dir) == -1)
+			fatal("asprintf");
+	}
+	for (size_t i = 0; i < extra; i++) {
+		const char *kv = req->environment[i];
+		size_t klen = strcspn(kv, "=") + 1;
+		size_t j;
+
+		for (j = 0; j < k; j++)
+			if (strncmp(envp[j], kv, klen) == 0)
+				break;
+		if (j < k) {
+			free(envp[j]);
+			envp[j] = spawn_strdup(kv);
+		} else
+			envp[k++] = spawn_strdup(kv);
+	}
+	envp[k] = NULL;
+	return envp;
+}
+
+/* The paths to try for file: itself when it has a '/', else along PATH. */
+static char **
+spawn_candidates(const char *file, char **envp)
+{
+	const char *path = "/usr/local/bin:/usr/bin:/bin";
+	char **v;
+	size_t n = 1, k = 0;
+
+	if (strchr(file, '/') != NULL) {
+		if ((v = calloc(2, sizeof *v)) == NULL)
+			fatal("calloc");
+		v[0] = spawn_strdup(file);
+		return v;
+	}
+	for (char **e = envp; *e != NULL; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path = *e + 5;
+	for (const char *s = path; *s != '\0'; s++)
+		n += *s == ':';
+	if ((v = calloc(n + 1, sizeof *v)) == NULL)
+		fatal("calloc");
+	for (const char *s = path;;) {
+		size_t len = strcspn(s, ":");
+
+		/* An empty element means the current directory, as in execvp. */
+		if (asprintf(&v[k++], "%.*s%s%s", (int)len, s, len ? "/" : "",
+		    file) == -1)
+			fatal("asprintf");
+		if (s[len] == '\0')
+			break;
+		s += len + 1;
+	}
+	return v;
+}
+
+/* Resolve everything the child needs; -1 with err when it cannot be done. */
+static int
+spawn_prepare(const struct spawn_request *req, struct spawn_plan *plan,
+    char *err, size_t errlen)
+{
+	struct passwd *pw = NULL;
+
+	memset(plan, 0, sizeof *plan);
+	plan->req = req;
+	plan->devnull = -1;
+	if (req->user != NULL) {
+		errno = 0;
+		if ((pw = getpwnam(req->user)) == NULL) {
+			snprintf(err, errlen, "unknown user %s", req->user);
+			return -1;
+		}
+		plan->drop = true;
+		plan->uid = pw->pw_uid;
+		plan->gid = pw->pw_gid;
+	}
+	if (req->group != NULL) {
+		struct group *gr;
+
+		if ((gr = getgrnam(req->group)) == NULL) {
+			snprintf(err, errlen, "unknown group %s", req->group);
+			return -1;
+		}
+		if (!plan->drop) {
+			plan->drop = true;
+			plan->uid = geteuid();
+		}
+		plan->gid = gr->gr_gid;
+	}
+	if (pw != NULL) {
+		int n = 32;
+
+		/* initgroups' list, computed here: the child may not use NSS. */
+		for (;;) {
+			if ((plan->groups = realloc(plan->groups, n * sizeof(gid_t))) == NULL)
+				fatal("realloc");
+			if (getgrouplist(pw->pw_name, plan->gid, plan->groups, &n) != -1)
+				break;
+		}
+		plan->ngroups = n;
+	} else if (plan->drop) {
+		if ((plan->groups = malloc(sizeof(gid_t))) == NULL)
+			fatal("malloc");
+		plan->groups[0] = plan->gid;
+		plan->ngroups = 1;
+	}
+	plan->envp = spawn_environment(req, pw);
+	plan->paths = spawn_candidates(req->argv[0], plan->envp);
+	if ((plan->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "open /dev/null: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Free what spawn_prepare allocated. */
+static void
+spawn_plan_free(struct spawn_plan *plan)
+{
+	if (plan->envp != NULL)
+		for (char **e = plan->envp; *e != NULL; e++)
+			free(*e);
+	free(plan->envp);
+	if (plan->paths != NULL)
+		for (char **e = plan->paths; *e != NULL; e++)
+			free(*e);
+	free(plan->paths);
+	free(plan->groups);
+	if (plan->devnull != -1)
+		close(plan->devnull);
+}
+
+/* Tell the parent which step failed, and exit. */
+static void
+spawn_fail(int report_fd, int step)
+{
+	struct spawn_report r = { step, errno };
+	ssize_t unused;
+
+	unused = write(report_fd, &r, sizeof r);
+	(void)unused;
+	_exit(127);
+}
+
+/* Runs in the child between fork and exec: async-signal-safe calls only. */
+static void
+spawn_child(const struct spawn_plan *plan, int report_fd)
+{
+	const struct spawn_request *req = plan->req;
+	struct sigaction sa;
+	sigset_t none;
+	int exec_errno = ENOENT;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &sa, NULL);
+	if (setsid() == -1)
+		spawn_fail(report_fd, STEP_SETSID);
+	if (dup2(plan->devnull, 0) == -1)
+		spawn_fail(report_fd, STEP_STDIN);
+	if (dup2(req->stdout_fd, 1) == -1)
+		spawn_fail(report_fd, STEP_STDOUT);
+	if (dup2(req->stderr_fd, 2) == -1)
+		spawn_fail(report_fd, STEP_STDERR);
+	/* Belt and braces: every descriptor of ours is O_CLOEXEC already. */
+	if (spawn_cloexec_from(3) == -1) {
+		long max = sysconf(_SC_OPEN_MAX);
+
+		for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+			if (fd != report_fd)
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	if (plan->drop) {
+		if (setgroups((size_t)plan->ngroups, plan->groups) == -1)
+			spawn_fail(report_fd, STEP_SETGROUPS);
+		if (setgid(plan->gid) == -1)
+			spawn_fail(report_fd, STEP_SETGID);
+		if (setuid(plan->uid) == -1)
+			spawn_fail(report_fd, STEP_SETUID);
+	}
+	umask((mode_t)req->umask);
+	if (chdir(req->directory != NULL ? req->directory : "/") == -1)
+		spawn_fail(report_fd, STEP_CHDIR);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (char **path = plan->paths; *path != NULL; path++) {
+		execve(*path, req->argv, plan->envp);
+		/* Like execvp: remember a more telling error than ENOENT. */
+		if (errno != ENOENT && errno != ENOTDIR)
+			exec_errno = errno;
+	}
+	errno = exec_errno;
+	spawn_fail(report_fd, STEP_EXEC);
+}
+
+pid_t
+spawn_process(const struct spawn_request *req, int *status_fd, char *err,
+    size_t errlen)
+{
+	struct spawn_plan plan;
+	sigset_t all, old;
+	int report[2];
+	pid_t pid;
+
+	*status_fd = -1;
+	if (spawn_prepare(req, &plan, err, errlen) == -1) {
+		spawn_plan_free(&plan);
+		return -1;
+	}
+	if (pipe2(report, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		spawn_plan_free(&plan);
+		return -1;
+	}
+	/* No handler of the daemon may run in the child before it resets them. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		close(report[0]);
+		spawn_child(&plan, report[1]);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(report[1]);
+	spawn_plan_free(&plan);
+	if (pid == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(report[0]);
+		return -1;
+	}
+	fcntl(report[0], F_SETFL, O_NONBLOCK);
+	*status_fd = report[0];
+	return pid;
+}
+
+int
+spawn_read_status(int status_fd, const struct spawn_request *req, char *err,
+    size_t errlen)
+{
+	struct spawn_report r;
+	ssize_t n;
+
+	do
+		n = read(status_fd, &r, sizeof r);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return errno == EAGAIN ? -1 : 0;
+	if (n != (ssize_t)sizeof r)
+		return 0;
+	if (r.step < 1 || r.step > STEP_EXEC)
+		r.step = STEP_EXEC;
+	if (r.step == STEP_EXEC)
+		snprintf(err, errlen, "exec %s: %s", req->argv[0], strerror(r.err));
+	else if (r.step == STEP_CHDIR)
+		snprintf(err, errlen, "chdir %s: %s",
+		    req->directory ? req->directory : "/", strerror(r.err));
+	else if (r.step == STEP_SETUID || r.step == STEP_SETGID)
+		snprintf(err, errlen, "%s to %s: %s", step_names[r.step],
+		    req->user ? req->user : req->group, strerror(r.err));
+	else
+		snprintf(err, errlen, "%s: %s", step_names[r.step], strerror(r.err));
+	return 1;
+}
