@@ -1,0 +1,417 @@
+/*
+ * The lifecycle state machine against a fake clock and fake processes: every
+ * transition of SPEC's state table, start_secs, back-off, start_retries,
+ * autorestart and exitcodes, the stop escalation and stop_group.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "lifecycle.h"
+#include "log.h"
+#include "tap.h"
+
+#define MAX_CALLS 64
+
+static double fake_now;
+static pid_t next_pid = 100;
+static bool spawn_fails;		/* fail before fork */
+static bool group_alive_flag;
+static struct { pid_t pid; int sig; bool group; } kills[MAX_CALLS];
+static int n_kills;
+static int n_stop_commands;
+static enum program_state seen[MAX_CALLS];
+static int n_seen;
+
+static double fake_clock(void) { return fake_now; }
+
+static int
+fake_spawn(struct program *p)
+{
+	if (spawn_fails) {
+		strcpy(p->error, "unknown user nobody-here");
+		return -1;
+	}
+	p->pid = next_pid++;
+	return 0;
+}
+
+static int
+fake_kill(struct program *p, int sig)
+{
+	if (n_kills < MAX_CALLS) {
+		kills[n_kills].pid = p->pid ? p->pid : p->pgid;
+		kills[n_kills].sig = sig;
+		kills[n_kills].group = p->cfg->stop_group;
+		n_kills++;
+	}
+	return 0;
+}
+
+static bool fake_group_alive(struct program *p) { return group_alive_flag; }
+
+static int
+fake_stop_command(struct program *p)
+{
+	n_stop_commands++;
+	p->stop_command_pid = next_pid++;
+	return 0;
+}
+
+static void fake_arm(struct program *p, double at) { (void)p; (void)at; }
+
+static const struct lifecycle_ops fake_ops = {
+	.now = fake_clock,
+	.spawn = fake_spawn,
+	.kill = fake_kill,
+	.group_alive = fake_group_alive,
+	.run_stop_command = fake_stop_command,
+	.arm = fake_arm,
+};
+
+static void
+observe(struct program *p, enum program_state old, void *arg)
+{
+	if (n_seen < MAX_CALLS)
+		seen[n_seen++] = p->state;
+}
+
+static struct program_config *
+make_cfg(const char *name)
+{
+	struct program_config *pc = calloc(1, sizeof *pc);
+	static int zero = 0;
+
+	pc->name = strdup(name);
+	pc->autostart = true;
+	pc->autorestart = RESTART_ON_FAILURE;
+	pc->exitcodes = &zero;
+	pc->n_exitcodes = 1;
+	pc->start_secs = 1;
+	pc->start_retries = 3;
+	pc->stop_signal = SIGTERM;
+	pc->stop_timeout = 10;
+	pc->kill_signal = SIGKILL;
+	pc->stop_group = true;
+	return pc;
+}
+
+static struct program *
+make_program(struct program_config *pc)
+{
+	struct program *p = calloc(1, sizeof *p);
+
+	p->cfg = pc;
+	p->state = STATE_STOPPED;
+	p->spawn_status_fd = p->stop_status_fd = -1;
+	return p;
+}
+
+static void
+reset(void)
+{
+	fake_now = 1000;
+	spawn_fails = false;
+	group_alive_flag = false;
+	n_kills = 0;
+	n_stop_commands = 0;
+	n_seen = 0;
+	lifecycle_init(&fake_ops);
+}
+
+static int
+exit_status(int code)
+{
+	return W_EXITCODE(code, 0);
+}
+
+static int
+signal_status(int sig)
+{
+	return W_EXITCODE(0, sig) | sig;
+}
+
+static void
+test_start_and_run(void)
+{
+	struct program *p = make_program(make_cfg("web"));
+
+	reset();
+	lifecycle_start(p);
+	is_str(program_state_name(p->state), "STARTING", "start: STOPPED -> STARTING");
+	ok(p->pid == 100 && p->main_alive, "start: main process recorded");
+	ok(p->deadline == 1001, "start: deadline at start_secs");
+	fake_now = 1001;
+	lifecycle_timer(p);
+	is_str(program_state_name(p->state), "RUNNING", "start_secs elapsed: RUNNING");
+	lifecycle_start(p);
+	is_int(p->pid, 100, "start while RUNNING does nothing");
+	is_int(n_seen, 2, "two transitions notified");
+}
+
+static void
+test_backoff_to_fatal(void)
+{
+	struct program *p = make_program(make_cfg("flaky"));
+	double waits[3];
+
+	reset();
+	lifecycle_start(p);
+	for (int i = 0; i < 3; i++) {
+		fake_now += 0.2;
+		lifecycle_exited(p, exit_status(1));
+		is_str(program_state_name(p->state), "BACKOFF", "failed start %d: BACKOFF", i + 1);
+		waits[i] = p->deadline - fake_now;
+		ok(strstr(p->error, "exited too quickly (exit 1)") != NULL,
+		    "failed start %d: error says why", i + 1);
+		fake_now = p->deadline;
+		lifecycle_timer(p);
+		is_str(program_state_name(p->state), "STARTING", "back-off %d over: STARTING again", i + 1);
+	}
+	ok(waits[0] < waits[1] && waits[1] < waits[2], "back-off grows (%g %g %g)",
+	    waits[0], waits[1], waits[2]);
+	lifecycle_exited(p, exit_status(1));
+	is_str(program_state_name(p->state), "FATAL", "1 + start_retries failures: FATAL");
+	is_int(p->failed_starts, 4, "four failed starts counted");
+	lifecycle_start(p);
+	is_str(program_state_name(p->state), "STARTING", "start on FATAL tries again");
+	is_int(p->failed_starts, 0, "a new start resets the count");
+}
+
+static void
+test_crash_after_running(void)
+{
+	struct program *p = make_program(make_cfg("worker"));
+
+	reset();
+	lifecycle_start(p);
+	lifecycle_timer(p);
+	lifecycle_exited(p, exit_status(3));
+	is_str(program_state_name(p->state), "STARTING", "crash after RUNNING: restarted at once");
+	is_int(p->restarts, 1, "restart counted");
+	is_int(p->exit_code, 3, "last exit code kept");
+	ok(p->deadline == fake_now + 1, "no back-off after a crash from RUNNING");
+	lifecycle_timer(p);
+	lifecycle_exited(p, signal_status(SIGSEGV));
+	is_str(program_state_name(p->state), "STARTING", "killed by a signal: restarted");
+	is_int(p->exit_signal, SIGSEGV, "last signal kept");
+	lifecycle_timer(p);
+	lifecycle_exited(p, exit_status(0));
+	is_str(program_state_name(p->state), "EXITED", "on-failure: exit 0 is not restarted");
+}
+
+static void
+test_autorestart_policies(void)
+{
+	struct program_config *pc = make_cfg("always");
+	struct program *p = make_program(pc);
+	static int codes[] = { 0, 2 };
+
+	reset();
+	pc->autorestart = RESTART_ALWAYS;
+	lifecycle_start(p);
+	lifecycle_timer(p);
+	lifecycle_exited(p, exit_status(0));
+	is_str(program_state_name(p->state), "STARTING", "always: exit 0 restarted");
+
+	pc->autorestart = RESTART_NEVER;
+	lifecycle_timer(p);
+	lifecycle_exited(p, exit_status(1));
+	is_str(program_state_name(p->state), "EXITED", "never: failure not restarted");
+
+	pc->autorestart = RESTART_ON_FAILURE;
+	pc->exitcodes = codes;
+	pc->n_exitcodes = 2;
+	lifecycle_start(p);
+	lifecycle_timer(p);
+	lifecycle_exited(p, exit_status(2));
+	is_str(program_state_name(p->state), "EXITED", "exitcodes: 2 counts as success");
+}
+
+static void
+test_stop_escalation(void)
+{
+	struct program *p = make_program(make_cfg("slow"));
+
+	reset();
+	lifecycle_start(p);
+	lifecycle_timer(p);
+	lifecycle_stop(p, STOP_REQUEST);
+	is_str(program_state_name(p->state), "STOPPING", "stop: STOPPING");
+	ok(n_kills == 2 && kills[0].sig == SIGTERM && kills[1].sig == SIGCONT,
+	    "stop_signal then SIGCONT to wake a stopped process");
+	ok(p->deadline == fake_now + 10, "grace period armed");
+	fake_now += 10;
+	lifecycle_timer(p);
+	ok(n_kills == 3 && kills[2].sig == SIGKILL, "grace over: kill_signal");
+	ok(p->kill_sent, "kill recorded");
+	group_alive_flag = true;
+	lifecycle_exited(p, signal_status(SIGKILL));
+	is_str(program_state_name(p->state), "STOPPING", "stop_group: waits for the rest of the group");
+	group_alive_flag = false;
+	lifecycle_reaped(p);
+	is_str(program_state_name(p->state), "STOPPED", "group empty: STOPPED");
+	is_int(p->pgid, 0, "group forgotten");
+}
+
+static void
+test_stop_main_only(void)
+{
+	struct program_config *pc = make_cfg("single");
+	struct program *p = make_program(pc);
+
+	reset();
+	pc->stop_group = false;
+	pc->stop_signal = SIGINT;
+	lifecycle_start(p);
+	lifecycle_stop(p, STOP_REQUEST);
+	ok(kills[0].sig == SIGINT && !kills[0].group, "stop_signal INT to the main process only");
+	group_alive_flag = true;
+	lifecycle_exited(p, exit_status(0));
+	is_str(program_state_name(p->state), "STOPPED",
+	    "stop_group=false: stopped when the main process is gone");
+}
+
+static void
+test_stop_command(void)
+{
+	struct program_config *pc = make_cfg("nginx");
+	struct program *p = make_program(pc);
+	char *argv[] = { "nginx", "-s", "quit", NULL };
+
+	reset();
+	pc->stop_argv = argv;
+	lifecycle_start(p);
+	lifecycle_timer(p);
+	lifecycle_stop(p, STOP_REQUEST);
+	is_int(n_stop_commands, 1, "stop_command runs instead of the signal");
+	is_int(n_kills, 0, "no stop signal sent");
+	fake_now = p->deadline;
+	lifecycle_timer(p);
+	ok(n_kills == 1 && kills[0].sig == SIGKILL, "grace and kill_signal still apply");
+	lifecycle_exited(p, signal_status(SIGKILL));
+	is_str(program_state_name(p->state), "STOPPED", "stopped");
+}
+
+static void
+test_restart_and_kill_now(void)
+{
+	struct program *p = make_program(make_cfg("api"));
+
+	reset();
+	lifecycle_start(p);
+	lifecycle_timer(p);
+	lifecycle_restart(p);
+	is_str(program_state_name(p->state), "STOPPING", "restart: stopping first");
+	lifecycle_kill_now(p);
+	ok(kills[n_kills - 1].sig == SIGKILL && p->kill_sent, "kill_now: kill_signal at once");
+	lifecycle_exited(p, signal_status(SIGKILL));
+	is_str(program_state_name(p->state), "STARTING", "restart: started again once stopped");
+	is_int(p->restarts, 0, "a requested restart is not an automatic one");
+}
+
+static void
+test_spawn_failures(void)
+{
+	struct program_config *pc = make_cfg("broken");
+	struct program *p = make_program(pc);
+
+	reset();
+	spawn_fails = true;
+	lifecycle_start(p);
+	is_str(program_state_name(p->state), "BACKOFF", "spawn failure: BACKOFF");
+	is_str(p->error, "unknown user nobody-here", "spawn failure: cause kept");
+
+	reset();
+	p = make_program(pc);
+	pc->start_secs = 0;
+	lifecycle_start(p);
+	is_str(program_state_name(p->state), "RUNNING", "start_secs=0: RUNNING at once");
+	strcpy(p->error, "exec /nope: No such file or directory");
+	lifecycle_exited(p, exit_status(127));
+	is_str(program_state_name(p->state), "BACKOFF",
+	    "exec failure counts as a failed start even when already RUNNING");
+	is_str(p->error, "exec /nope: No such file or directory", "exec failure: cause kept");
+}
+
+static void
+test_backoff_stop_and_start(void)
+{
+	struct program *p = make_program(make_cfg("retry"));
+
+	reset();
+	lifecycle_start(p);
+	lifecycle_exited(p, exit_status(1));
+	lifecycle_stop(p, STOP_REQUEST);
+	is_str(program_state_name(p->state), "STOPPED", "stop in BACKOFF: STOPPED");
+	lifecycle_start(p);
+	lifecycle_exited(p, exit_status(1));
+	lifecycle_start(p);
+	is_str(program_state_name(p->state), "STARTING", "start in BACKOFF: spawns now");
+}
+
+static void
+test_exiting(void)
+{
+	struct program_config *pc = make_cfg("final");
+	struct program *p = make_program(pc);
+
+	reset();
+	pc->autorestart = RESTART_ALWAYS;
+	lifecycle_start(p);
+	lifecycle_timer(p);
+	lifecycle_set_exiting(true);
+	lifecycle_exited(p, exit_status(1));
+	is_str(program_state_name(p->state), "EXITED", "daemon exiting: no restart");
+	lifecycle_start(p);
+	is_str(program_state_name(p->state), "EXITED", "daemon exiting: no start");
+	lifecycle_set_exiting(false);
+}
+
+static void
+test_fail_and_leftovers(void)
+{
+	struct program *p = make_program(make_cfg("dependent"));
+
+	reset();
+	p->start_pending = true;
+	lifecycle_fail(p, "dependency db is FATAL");
+	is_str(program_state_name(p->state), "FATAL", "lifecycle_fail: FATAL");
+	is_str(p->error, "dependency db is FATAL", "lifecycle_fail: reason kept");
+	ok(!p->start_pending, "no longer pending");
+
+	reset();
+	p = make_program(make_cfg("daemonizer"));
+	p->cfg->autorestart = RESTART_NEVER;
+	lifecycle_start(p);
+	lifecycle_timer(p);
+	lifecycle_exited(p, exit_status(0));
+	is_str(program_state_name(p->state), "EXITED", "main exited, leaving a child in its group");
+	group_alive_flag = true;
+	lifecycle_stop(p, STOP_REQUEST);
+	is_str(program_state_name(p->state), "STOPPING", "stop on EXITED signals what is left of the group");
+	group_alive_flag = false;
+	lifecycle_reaped(p);
+	is_str(program_state_name(p->state), "STOPPED", "leftovers gone: STOPPED");
+}
+
+int
+main(void)
+{
+	log_set_level(LOG_LEVEL_ERROR);
+	program_observe(observe, NULL);
+	test_start_and_run();
+	test_backoff_to_fatal();
+	test_crash_after_running();
+	test_autorestart_policies();
+	test_stop_escalation();
+	test_stop_main_only();
+	test_stop_command();
+	test_restart_and_kill_now();
+	test_spawn_failures();
+	test_backoff_stop_and_start();
+	test_exiting();
+	test_fail_and_leftovers();
+	return tap_done();
+}
