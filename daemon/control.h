@@ -53,7 +53,12 @@ int control_init_fd(struct event_base *base, int fd,
  * the fd back with control_init_fd().
  */
 int control_release_fd(void);
-/* Close the socket, unlink its path and drop every client. */
+/*
+ * Flush what is queued, close the socket, unlink its path and drop every
+ * client (requests_cancel() for those still waiting).  Call it from the
+ * main loop's end or a callback of its own, never from inside
+ * requests_handle().
+ */
 void control_shutdown(void);
 /* The listening descriptor (kept open across reexec), -1 when none. */
 int control_fd(void);

@@ -297,7 +297,8 @@ daemon_swept_cb(void *arg)
 		if (d.waiters[i].fn != NULL)
 			d.waiters[i].fn(d.waiters[i].arg);
 	d.n_waiters = 0;
-	control_drain_and_exit(d.base);
+	control_flush();
+	event_base_loopexit(d.base, NULL);
 }
 
 /* Text for a daemon key that differs between two configs, else NULL. */

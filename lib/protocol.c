@@ -1,0 +1,467 @@
+/*
+ * Framing, decoding, checking and encoding of control messages.  The daemon
+ * and the client share this file; neither trusts the other's bytes.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifndef _WIN32
+#include <unistd.h>
+#endif
+
+#include <json-c/json.h>
+
+#include "protocol.h"
+
+/* Buffers above this size are given back once their line is done. */
+#define FRAMER_KEEP	4096
+
+/* json-c nests objects recursively: keep hostile input shallow. */
+#define DECODE_DEPTH	16
+
+static int	framer_reserve(struct protocol_framer *, size_t);
+static bool	field_get(struct json_object *, const char *, json_type,
+		    struct json_object **);
+static const char *check_version(struct json_object *, const char *,
+		    const char **);
+static char	*path_join(const char *, const char *);
+static char	*copy_string(const char *);
+
+static char	check_msg[160];
+static bool	encode_ready;
+
+/* Start an empty framer whose lines may be up to max bytes, newline included. */
+void
+protocol_framer_init(struct protocol_framer *f, size_t max)
+{
+	memset(f, 0, sizeof *f);
+	f->max = max < 2 ? 2 : max;
+}
+
+/* Release a framer's buffer; it may be initialised again. */
+void
+protocol_framer_free(struct protocol_framer *f)
+{
+	free(f->buf);
+	protocol_framer_init(f, f->max);
+}
+
+/* Whether bytes of an unfinished line are held. */
+bool
+protocol_framer_pending(const struct protocol_framer *f)
+{
+	return (!f->done && (f->len > 0 || f->skipping));
+}
+
+/* Grow the buffer to hold need bytes, doubling so appends stay cheap. */
+static int
+framer_reserve(struct protocol_framer *f, size_t need)
+{
+	size_t	 size;
+	char	*buf;
+
+	if (need <= f->size && f->buf != NULL)
+		return (0);
+	size = f->size < 256 ? 256 : f->size;
+	while (size < need)
+		size *= 2;
+	if (size > f->max)
+		size = f->max;
+	if ((buf = realloc(f->buf, size)) == NULL)
+		return (-1);
+	f->buf = buf;
+	f->size = size;
+	return (0);
+}
+
+/* Take bytes up to the end of the next line; see protocol.h. */
+enum protocol_frame
+protocol_framer_feed(struct protocol_framer *f, const char **data,
+    size_t *len, const char **line, size_t *linelen)
+{
+	const char	*nl;
+	size_t		 n, take;
+
+	if (f->done) {
+		f->done = false;
+		f->len = 0;
+		if (f->size > FRAMER_KEEP) {
+			free(f->buf);
+			f->buf = NULL;
+			f->size = 0;
+		}
+	}
+
+	while (*len > 0) {
+		nl = memchr(*data, '\n', *len);
+		n = nl != NULL ? (size_t)(nl - *data) : *len;
+		take = n + (nl != NULL ? 1 : 0);
+
+		if (f->skipping) {
+			*data += take;
+			*len -= take;
+			if (nl != NULL)
+				f->skipping = false;
+			continue;
+		}
+
+		/* The newline counts towards the maximum. */
+		if (f->len + n > f->max - 1) {
+			*data += take;
+			*len -= take;
+			f->len = 0;
+			f->skipping = (nl == NULL);
+			return (PROTOCOL_FRAME_TOO_LONG);
+		}
+
+		/* One byte more for the NUL the caller may rely on. */
+		if (framer_reserve(f, f->len + n + 1) == -1)
+			return (PROTOCOL_FRAME_NOMEM);
+		memcpy(f->buf + f->len, *data, n);
+		f->len += n;
+		*data += take;
+		*len -= take;
+
+		if (nl != NULL) {
+			f->buf[f->len] = '\0';
+			f->done = true;
+			*line = f->buf;
+			*linelen = f->len;
+			return (PROTOCOL_FRAME_LINE);
+		}
+	}
+	return (PROTOCOL_FRAME_MORE);
+}
+
+/* Parse a whole line as one JSON object and nothing after it but blanks. */
+struct json_object *
+protocol_decode(const char *line, size_t len, const char **code,
+    const char **msg)
+{
+	struct json_tokener	*tok;
+	struct json_object	*obj;
+	enum json_tokener_error	 jerr;
+	size_t			 end;
+
+	*code = PROTOCOL_E_MALFORMED;
+	if (len == 0) {
+		*msg = "empty message";
+		return (NULL);
+	}
+	/* json-c stops at a NUL and would take the bytes before it. */
+	if (memchr(line, '\0', len) != NULL) {
+		*msg = "message contains a NUL byte";
+		return (NULL);
+	}
+	if ((tok = json_tokener_new_ex(DECODE_DEPTH)) == NULL) {
+		*msg = "out of memory";
+		return (NULL);
+	}
+	json_tokener_set_flags(tok,
+	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, line, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+
+	if (obj == NULL) {
+		if (jerr == json_tokener_continue)
+			*msg = "incomplete JSON";
+		else
+			*msg = json_tokener_error_desc(jerr);
+		return (NULL);
+	}
+	while (end < len && (line[end] == ' ' || line[end] == '\t' ||
+	    line[end] == '\r'))
+		end++;
+	if (end != len) {
+		json_object_put(obj);
+		*msg = "trailing characters after the JSON object";
+		return (NULL);
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		*msg = "message is not a JSON object";
+		return (NULL);
+	}
+	return (obj);
+}
+
+/* Look up key; true when it is present, *val set, and of type want. */
+static bool
+field_get(struct json_object *obj, const char *key, json_type want,
+    struct json_object **val)
+{
+	if (!json_object_object_get_ex(obj, key, val))
+		return (false);
+	return (json_object_is_type(*val, want));
+}
+
+/*
+ * The "v" check shared by both directions; NULL when fine, else the code.
+ * Version comes first so a newer peer's other fields never read as malformed.
+ */
+static const char *
+check_version(struct json_object *obj, const char *self, const char **msg)
+{
+	struct json_object	*v;
+	int64_t			 version;
+
+	if (!json_object_is_type(obj, json_type_object)) {
+		*msg = "message is not a JSON object";
+		return (PROTOCOL_E_MALFORMED);
+	}
+	if (!json_object_object_get_ex(obj, "v", &v)) {
+		*msg = "missing \"v\"";
+		return (PROTOCOL_E_MALFORMED);
+	}
+	if (!json_object_is_type(v, json_type_int)) {
+		*msg = "\"v\" is not an integer";
+		return (PROTOCOL_E_MALFORMED);
+	}
+	version = json_object_get_int64(v);
+	if (version != PROTOCOL_VERSION) {
+		snprintf(check_msg, sizeof check_msg,
+		    "protocol version %" PRId64 " is not supported "
+		    "(%s speaks %d)", version, self, PROTOCOL_VERSION);
+		*msg = check_msg;
+		return (PROTOCOL_E_VERSION);
+	}
+	return (NULL);
+}
+
+/* Check the shape of a request; see protocol.h. */
+int
+protocol_check_request(struct json_object *obj, const char **code,
+    const char **msg)
+{
+	struct json_object	*val;
+	size_t			 i, n;
+
+	if ((*code = check_version(obj, "daemon", msg)) != NULL)
+		return (-1);
+
+	*code = PROTOCOL_E_MALFORMED;
+	if (!json_object_object_get_ex(obj, "cmd", &val)) {
+		*msg = "missing \"cmd\"";
+		return (-1);
+	}
+	if (!json_object_is_type(val, json_type_string)) {
+		*msg = "\"cmd\" is not a string";
+		return (-1);
+	}
+	if (json_object_object_get_ex(obj, "args", &val)) {
+		if (!json_object_is_type(val, json_type_array)) {
+			*msg = "\"args\" is not an array";
+			return (-1);
+		}
+		n = json_object_array_length(val);
+		if (n > PROTOCOL_MAX_ARGS) {
+			snprintf(check_msg, sizeof check_msg,
+			    "\"args\" has more than %d entries",
+			    PROTOCOL_MAX_ARGS);
+			*msg = check_msg;
+			return (-1);
+		}
+		for (i = 0; i < n; i++) {
+			if (!json_object_is_type(
+			    json_object_array_get_idx(val, i),
+			    json_type_string)) {
+				*msg = "\"args\" holds a value that is not "
+				    "a string";
+				return (-1);
+			}
+		}
+	}
+	if (json_object_object_get_ex(obj, "wait", &val) &&
+	    !json_object_is_type(val, json_type_boolean)) {
+		*msg = "\"wait\" is not a boolean";
+		return (-1);
+	}
+	*code = NULL;
+	*msg = NULL;
+	return (0);
+}
+
+/* Check the shape of a message from the daemon; see protocol.h. */
+enum protocol_message
+protocol_check_reply(struct json_object *obj, const char **code,
+    const char **msg)
+{
+	struct json_object	*val;
+
+	if ((*code = check_version(obj, "client", msg)) != NULL)
+		return (PROTOCOL_MSG_INVALID);
+
+	*code = PROTOCOL_E_MALFORMED;
+	if (json_object_object_get_ex(obj, "progress", &val)) {
+		if (!json_object_is_type(val, json_type_object)) {
+			*msg = "\"progress\" is not an object";
+			return (PROTOCOL_MSG_INVALID);
+		}
+		*code = NULL;
+		*msg = NULL;
+		return (PROTOCOL_MSG_PROGRESS);
+	}
+	if (!field_get(obj, "ok", json_type_boolean, &val)) {
+		*msg = "\"ok\" is missing or not a boolean";
+		return (PROTOCOL_MSG_INVALID);
+	}
+	if (!json_object_get_boolean(val)) {
+		if (!field_get(obj, "code", json_type_string, &val)) {
+			*msg = "error reply without a \"code\" string";
+			return (PROTOCOL_MSG_INVALID);
+		}
+		if (!field_get(obj, "error", json_type_string, &val)) {
+			*msg = "error reply without an \"error\" string";
+			return (PROTOCOL_MSG_INVALID);
+		}
+	}
+	*code = NULL;
+	*msg = NULL;
+	return (PROTOCOL_MSG_REPLY);
+}
+
+/* Encode obj behind a leading "v" as one newline-ended frame. */
+char *
+protocol_encode(struct json_object *obj, size_t *len)
+{
+	struct json_object	*out;
+	const char		*s;
+	size_t			 n;
+	char			*frame = NULL;
+
+	if (!json_object_is_type(obj, json_type_object))
+		return (NULL);
+	/*
+	 * json-c writes doubles with 17 digits, so 725.4 would travel as
+	 * 725.39999999999998; 15 digits are exact for any decimal we send.
+	 */
+	if (!encode_ready) {
+		json_c_set_serialization_double_format("%.15g",
+		    JSON_C_OPTION_GLOBAL);
+		encode_ready = true;
+	}
+	if ((out = json_object_new_object()) == NULL)
+		return (NULL);
+	/* A fresh object puts "v" first, where a reader of a trace looks. */
+	if (json_object_object_add(out, "v",
+	    json_object_new_int(PROTOCOL_VERSION)) != 0)
+		goto out;
+	json_object_object_foreach(obj, key, val) {
+		if (strcmp(key, "v") == 0)
+			continue;
+		if (json_object_object_add(out, key, json_object_get(val)) != 0)
+			goto out;
+	}
+	s = json_object_to_json_string_length(out,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	if (s == NULL || (frame = malloc(n + 2)) == NULL)
+		goto out;
+	memcpy(frame, s, n);
+	frame[n] = '\n';
+	frame[n + 1] = '\0';
+	*len = n + 1;
+out:
+	json_object_put(out);
+	return (frame);
+}
+
+/* A success reply for the caller to fill. */
+struct json_object *
+protocol_ok(void)
+{
+	struct json_object	*r;
+
+	if ((r = json_object_new_object()) == NULL)
+		return (NULL);
+	json_object_object_add(r, "ok", json_object_new_boolean(1));
+	return (r);
+}
+
+/* An error reply with a formatted message. */
+struct json_object *
+protocol_error(const char *code, const char *fmt, ...)
+{
+	struct json_object	*r;
+	va_list			 ap;
+	char			 msg[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+
+	if ((r = json_object_new_object()) == NULL)
+		return (NULL);
+	json_object_object_add(r, "ok", json_object_new_boolean(0));
+	json_object_object_add(r, "code", json_object_new_string(code));
+	json_object_object_add(r, "error", json_object_new_string(msg));
+	return (r);
+}
+
+/* A heap copy of s; strdup is not C11, and this file builds for Windows too. */
+static char *
+copy_string(const char *s)
+{
+	size_t	 n = strlen(s) + 1;
+	char	*copy;
+
+	if ((copy = malloc(n)) != NULL)
+		memcpy(copy, s, n);
+	return (copy);
+}
+
+/* dir + "/" + name as a heap string. */
+static char *
+path_join(const char *dir, const char *name)
+{
+	size_t	 n;
+	char	*s;
+
+	n = strlen(dir) + 1 + strlen(name) + 1;
+	if ((s = malloc(n)) != NULL)
+		snprintf(s, n, "%s/%s", dir, name);
+	return (s);
+}
+
+/* This user's private folder under /tmp, for want of a runtime dir. */
+char *
+protocol_private_dir(void)
+{
+#ifdef _WIN32
+	return (NULL);
+#else
+	char	dir[64];
+
+	snprintf(dir, sizeof dir, "/tmp/safeexitd-%lu",
+	    (unsigned long)geteuid());
+	return (copy_string(dir));
+#endif
+}
+
+/* Where daemon and client meet when neither -s nor the config says. */
+char *
+protocol_default_socket(void)
+{
+#ifdef _WIN32
+	return (copy_string("\\\\.\\pipe\\safeexitd"));
+#else
+	const char	*xdg;
+	char		*dir, *path;
+
+	if (geteuid() == 0)
+		return (copy_string("/run/safeexitd.sock"));
+	/* Only an absolute runtime dir: a relative one would follow the cwd. */
+	xdg = getenv("XDG_RUNTIME_DIR");
+	if (xdg != NULL && xdg[0] == '/')
+		return (path_join(xdg, "safeexitd.sock"));
+	if ((dir = protocol_private_dir()) == NULL)
+		return (NULL);
+	path = path_join(dir, "safeexitd.sock");
+	free(dir);
+	return (path);
+#endif
+}

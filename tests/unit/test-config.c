@@ -1,0 +1,1274 @@
+/*
+ * Unit tests for the config loader: every key and default, the supervisord
+ * spellings, includes, continuation lines, comments, the line length limit,
+ * and every error message with its exact FILE:LINE.  Each test writes its
+ * files into one private temporary folder, removed at the end.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "tap.h"
+
+static char tmpdir[PATH_MAX];
+
+static const char	*path_of(const char *);
+static void		 write_file(const char *, const char *);
+static struct config	*load(const char *, struct config_errors *);
+static void		 expand(char *, size_t, const char *);
+static bool		 msg_matches(const char *, const char *);
+static void		 expect_errors(const char *, struct config_errors *,
+			    const char *const *);
+static void		 expect_valid(const char *, struct config *,
+			    struct config_errors *);
+static int		 remove_entry(const char *, const struct stat *, int,
+			    struct FTW *);
+static void		 test_defaults(void);
+static void		 test_main_keys(void);
+static void		 test_program_keys(void);
+static void		 test_outputs(void);
+static void		 test_aliases(void);
+static void		 test_includes(void);
+static void		 test_include_errors(void);
+static void		 test_continuation(void);
+static void		 test_comments(void);
+static void		 add_line(char *, size_t, const char *, size_t);
+static void		 test_long_lines(void);
+static void		 test_errors_together(void);
+static void		 test_value_errors(void);
+static void		 test_supervisord_errors(void);
+static void		 test_depends(void);
+static void		 test_fingerprint(void);
+static void		 test_missing_file(void);
+static void		 test_helpers(void);
+
+/* The absolute path of name inside the test folder (a rotating buffer). */
+static const char *
+path_of(const char *name)
+{
+	static char	bufs[4][PATH_MAX * 2];
+	static int	next;
+	char		*b = bufs[next++ % 4];
+
+	snprintf(b, sizeof bufs[0], "%s/%s", tmpdir, name);
+	return b;
+}
+
+/* Write content to name in the test folder, creating its folders. */
+static void
+write_file(const char *name, const char *content)
+{
+	char	 path[PATH_MAX * 2], *slash;
+	FILE	*fp;
+
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	for (slash = strchr(path + strlen(tmpdir) + 1, '/'); slash != NULL;
+	    slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+			perror(path);
+			exit(99);
+		}
+		*slash = '/';
+	}
+	if ((fp = fopen(path, "we")) == NULL) {
+		perror(path);
+		exit(99);
+	}
+	fputs(content, fp);
+	fclose(fp);
+}
+
+/* Load name from the test folder, starting with an empty error list. */
+static struct config *
+load(const char *name, struct config_errors *errs)
+{
+	errs->msgs = NULL;
+	errs->n = 0;
+	return config_load(path_of(name), errs);
+}
+
+/* The test folder, a slash, then want with each '@' replaced by the folder. */
+static void
+expand(char *buf, size_t size, const char *want)
+{
+	size_t	len;
+
+	snprintf(buf, size, "%s/", tmpdir);
+	for (; *want != '\0'; want++) {
+		len = strlen(buf);
+		if (*want == '@')
+			snprintf(buf + len, size - len, "%s", tmpdir);
+		else if (len + 1 < size) {
+			buf[len] = *want;
+			buf[len + 1] = '\0';
+		}
+	}
+}
+
+/* Whether msg is want, where one '*' in want stands for any text. */
+static bool
+msg_matches(const char *msg, const char *want)
+{
+	const char	*star = strchr(want, '*');
+	size_t		 pre, post, len = strlen(msg);
+
+	if (star == NULL)
+		return strcmp(msg, want) == 0;
+	pre = (size_t)(star - want);
+	post = strlen(star + 1);
+	return len >= pre + post && strncmp(msg, want, pre) == 0 &&
+	    strcmp(msg + len - post, star + 1) == 0;
+}
+
+/*
+ * Check that loading failed with exactly the messages in want (NULL
+ * terminated), in order.  Each is relative to the test folder, '@' stands
+ * for the folder, and '*' for wording that lib/parse.c owns.
+ */
+static void
+expect_errors(const char *what, struct config_errors *errs,
+    const char *const *want)
+{
+	char	 full[PATH_MAX * 3];
+	size_t	 i, n = 0;
+
+	while (want[n] != NULL)
+		n++;
+	is_int(errs->n, n, "%s: %zu errors", what, n);
+	for (i = 0; i < n && i < errs->n; i++) {
+		expand(full, sizeof full, want[i]);
+		if (!ok(msg_matches(errs->msgs[i], full), "%s: error %zu", what,
+		    i + 1))
+			printf("#   got  \"%s\"\n#   want \"%s\"\n", errs->msgs[i],
+			    full);
+	}
+	for (; i < errs->n; i++)
+		printf("#   extra: %s\n", errs->msgs[i]);
+	config_errors_free(errs);
+}
+
+/* Check that a load succeeded without a message. */
+static void
+expect_valid(const char *what, struct config *cfg, struct config_errors *errs)
+{
+	size_t	i;
+
+	ok(cfg != NULL, "%s: loads", what);
+	is_int(errs->n, 0, "%s: no errors", what);
+	for (i = 0; i < errs->n; i++)
+		printf("#   %s\n", errs->msgs[i]);
+	config_errors_free(errs);
+}
+
+/* nftw callback that removes whatever it is given. */
+static int
+remove_entry(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* A program with only a command gets every documented default. */
+static void
+test_defaults(void)
+{
+	struct config_errors		 errs;
+	struct config			*cfg;
+	const struct program_config	*pc;
+
+	write_file("defaults.ini", "[program:web]\ncommand = /bin/true\n");
+	cfg = load("defaults.ini", &errs);
+	expect_valid("defaults", cfg, &errs);
+	if (cfg == NULL)
+		return;
+	is_str(cfg->file, path_of("defaults.ini"), "file is the path given");
+	ok(cfg->socket == NULL, "socket: default");
+	is_int(cfg->socket_line, 0, "socket_line: unset");
+	is_int(cfg->socket_mode, 0600, "socket_mode: 0600");
+	ok(!cfg->socket_mode_set, "socket_mode: not set");
+	ok(cfg->socket_group == NULL, "socket_group: unset");
+	ok(cfg->pidfile == NULL, "pidfile: unset");
+	is_int(cfg->log_level, LOG_LEVEL_INFO, "log_level: info");
+	ok(cfg->log == NULL, "log: default");
+	ok(cfg->shutdown_timeout == 90, "shutdown_timeout: 90");
+	is_int(cfg->on_sighup, POLICY_RELOAD, "on_sighup: reload");
+	is_int(cfg->on_sigquit, POLICY_SHUTDOWN, "on_sigquit: shutdown");
+	is_int(cfg->on_host_shutdown, POLICY_SHUTDOWN, "on_host_shutdown");
+	is_int(cfg->on_logoff, POLICY_SHUTDOWN, "on_logoff: shutdown");
+	is_int(cfg->on_close, POLICY_SHUTDOWN, "on_close: shutdown");
+	ok(!cfg->exit_on_fatal, "exit_on_fatal: false");
+	is_int(cfg->n_programs, 1, "one program");
+
+	pc = cfg->programs[0];
+	is_str(pc->name, "web", "name");
+	is_str(pc->file, path_of("defaults.ini"), "program file");
+	is_int(pc->line, 1, "program line");
+	is_str(pc->command, "/bin/true", "command as written");
+	is_int(strv_length(pc->argv), 1, "argv: one word");
+	is_str(pc->argv[0], "/bin/true", "argv[0]");
+	is_str(pc->directory, "/", "directory: /");
+	ok(pc->user == NULL, "user: the daemon's");
+	ok(pc->group == NULL, "group: the user's");
+	ok(pc->environment != NULL && pc->environment[0] == NULL,
+	    "environment: empty");
+	is_int(pc->umask, 022, "umask: 022");
+	ok(pc->autostart, "autostart: true");
+	is_int(pc->autorestart, RESTART_ON_FAILURE, "autorestart: on-failure");
+	is_int(pc->n_exitcodes, 1, "exitcodes: one");
+	is_int(pc->exitcodes[0], 0, "exitcodes: 0");
+	ok(pc->start_secs == 1, "start_secs: 1");
+	is_int(pc->start_retries, 3, "start_retries: 3");
+	is_int(pc->priority, 999, "priority: 999");
+	ok(pc->depends_on != NULL && pc->depends_on[0] == NULL,
+	    "depends_on: empty");
+	is_int(pc->stop_signal, SIGTERM, "stop_signal: TERM");
+	ok(pc->stop_timeout == 10, "stop_timeout: 10");
+	is_int(pc->kill_signal, SIGKILL, "kill_signal: KILL");
+	ok(pc->stop_group, "stop_group: true");
+	ok(pc->stop_command == NULL, "stop_command: unset");
+	ok(pc->stop_argv == NULL, "stop_argv: unset");
+	is_int(pc->stop_method, STOP_METHOD_AUTO, "stop_method: auto");
+	is_int(pc->out.kind, OUTPUT_LOG, "stdout: the daemon's log");
+	ok(pc->out.path == NULL, "stdout: no path");
+	is_int(pc->out.max_bytes, 0, "stdout_max_bytes: 0");
+	is_int(pc->out.backups, 5, "stdout_backups: 5");
+	is_int(pc->err.kind, OUTPUT_STDOUT, "stderr: same as stdout");
+	is_int(pc->err.max_bytes, 0, "stderr_max_bytes: 0");
+	is_int(pc->err.backups, 5, "stderr_backups: 5");
+	is_str(pc->fingerprint, "command=/bin/true", "fingerprint");
+	config_free(cfg);
+}
+
+/* Every [safeexitd] key, and the socket_mode that follows socket_group. */
+static void
+test_main_keys(void)
+{
+	struct config_errors	 errs;
+	struct config		*cfg;
+
+	write_file("main.ini",
+	    "[safeexitd]\n"
+	    "socket = /run/test.sock\n"
+	    "socket_mode = 0640\n"
+	    "socket_group = wheel\n"
+	    "pidfile = run/safeexitd.pid\n"
+	    "log_level = debug\n"
+	    "log = journal\n"
+	    "shutdown_timeout = 2.5\n"
+	    "on_sighup = shutdown\n"
+	    "on_sigquit = ignore\n"
+	    "on_host_shutdown = ignore\n"
+	    "on_logoff = ignore\n"
+	    "on_close = ignore\n"
+	    "exit_on_fatal = yes\n");
+	cfg = load("main.ini", &errs);
+	expect_valid("[safeexitd] keys", cfg, &errs);
+	if (cfg != NULL) {
+		is_str(cfg->socket, "/run/test.sock", "socket");
+		is_int(cfg->socket_line, 2, "socket_line");
+		is_int(cfg->socket_mode, 0640, "socket_mode");
+		ok(cfg->socket_mode_set, "socket_mode_set");
+		is_str(cfg->socket_group, "wheel", "socket_group");
+		is_str(cfg->pidfile, path_of("run/safeexitd.pid"),
+		    "pidfile: relative to the file's folder");
+		is_int(cfg->log_level, LOG_LEVEL_DEBUG, "log_level");
+		is_str(cfg->log, "journal", "log: journal");
+		ok(cfg->shutdown_timeout == 2.5, "shutdown_timeout: 2.5");
+		is_int(cfg->on_sighup, POLICY_SHUTDOWN, "on_sighup");
+		is_int(cfg->on_sigquit, POLICY_IGNORE, "on_sigquit");
+		is_int(cfg->on_host_shutdown, POLICY_IGNORE, "on_host_shutdown");
+		is_int(cfg->on_logoff, POLICY_IGNORE, "on_logoff");
+		is_int(cfg->on_close, POLICY_IGNORE, "on_close");
+		ok(cfg->exit_on_fatal, "exit_on_fatal");
+		is_int(cfg->n_programs, 0, "no programs is fine");
+	}
+	config_free(cfg);
+
+	write_file("main.ini",
+	    "[safeexitd]\n"
+	    "socket_group = wheel\n"
+	    "log = stderr\n"
+	    "on_sighup = ignore\n"
+	    "on_sigquit = shutdown\n");
+	cfg = load("main.ini", &errs);
+	expect_valid("socket_group alone", cfg, &errs);
+	if (cfg != NULL) {
+		is_int(cfg->socket_mode, 0660, "socket_mode: 0660 with a group");
+		ok(!cfg->socket_mode_set, "socket_mode: still not set");
+		is_str(cfg->log, "stderr", "log: stderr");
+		is_int(cfg->on_sighup, POLICY_IGNORE, "on_sighup: ignore");
+		is_int(cfg->on_sigquit, POLICY_SHUTDOWN, "on_sigquit: shutdown");
+	}
+	config_free(cfg);
+
+	write_file("main.ini", "[safeexitd]\nlog = syslog\n");
+	cfg = load("main.ini", &errs);
+	expect_valid("log = syslog", cfg, &errs);
+	if (cfg != NULL)
+		is_str(cfg->log, "syslog", "log: syslog");
+	config_free(cfg);
+
+	write_file("main.ini", "[safeexitd]\nlog = ./logs/../d.log\n"
+	    "pidfile = /run/x.pid\n");
+	cfg = load("main.ini", &errs);
+	expect_valid("log = path", cfg, &errs);
+	if (cfg != NULL) {
+		is_str(cfg->log, path_of("logs/../d.log"), "log: a file path");
+		is_str(cfg->pidfile, "/run/x.pid", "pidfile: absolute kept");
+	}
+	config_free(cfg);
+}
+
+/* Every [program:NAME] key with a value other than its default. */
+static void
+test_program_keys(void)
+{
+	struct config_errors		 errs;
+	struct config			*cfg;
+	const struct program_config	*pc;
+
+	write_file("prog.ini",
+	    "[program:b]\ncommand = b\n"
+	    "[program:c]\ncommand = c\n"
+	    "[program:a.1_x-y]\n"
+	    "command = /usr/bin/env 'a b' \"c d\" e\\ f\n"
+	    "directory = /srv\n"
+	    "user = www\n"
+	    "group = web\n"
+	    "environment = A=1, B=\"x, y\"\n"
+	    "umask = 077\n"
+	    "autostart = false\n"
+	    "autorestart = always\n"
+	    "exitcodes = 0,2 3\n"
+	    "start_secs = 0.5\n"
+	    "start_retries = 7\n"
+	    "priority = -5\n"
+	    "depends_on = b, c b\n"
+	    "stop_signal = INT\n"
+	    "stop_timeout = 3\n"
+	    "kill_signal = SIGQUIT\n"
+	    "stop_group = no\n"
+	    "stop_command = nginx -s quit\n"
+	    "stdout = logs/out.log\n"
+	    "stderr = /var/log/err.log\n"
+	    "stdout_max_bytes = 10MB\n"
+	    "stdout_backups = 2\n"
+	    "stderr_max_bytes = 1024\n"
+	    "stderr_backups = 0\n"
+	    "stop_method = ctrl_break\n");
+	cfg = load("prog.ini", &errs);
+	expect_valid("program keys", cfg, &errs);
+	if (cfg == NULL)
+		return;
+	is_int(cfg->n_programs, 3, "three programs");
+	is_str(cfg->programs[0]->name, "b", "file order 1");
+	is_str(cfg->programs[1]->name, "c", "file order 2");
+	pc = config_find(cfg, "a.1_x-y");
+	ok(pc == cfg->programs[2], "config_find");
+	if (pc == NULL) {
+		config_free(cfg);
+		return;
+	}
+	is_int(pc->line, 5, "section line");
+	is_int(strv_length(pc->argv), 4, "argv: 4 words");
+	is_str(pc->argv[1], "a b", "argv: single quotes");
+	is_str(pc->argv[2], "c d", "argv: double quotes");
+	is_str(pc->argv[3], "e f", "argv: backslash");
+	is_str(pc->directory, "/srv", "directory");
+	is_str(pc->user, "www", "user");
+	is_str(pc->group, "web", "group");
+	is_int(strv_length(pc->environment), 2, "environment: two");
+	is_str(pc->environment[0], "A=1", "environment A");
+	is_str(pc->environment[1], "B=x, y", "environment B quoted");
+	is_int(pc->umask, 077, "umask");
+	ok(!pc->autostart, "autostart");
+	is_int(pc->autorestart, RESTART_ALWAYS, "autorestart");
+	is_int(pc->n_exitcodes, 3, "exitcodes: three");
+	ok(program_config_exit_ok(pc, 0) && program_config_exit_ok(pc, 2) &&
+	    program_config_exit_ok(pc, 3) && !program_config_exit_ok(pc, 1),
+	    "exitcodes: 0 2 3");
+	ok(pc->start_secs == 0.5, "start_secs");
+	is_int(pc->start_retries, 7, "start_retries");
+	is_int(pc->priority, -5, "priority: negative");
+	is_int(strv_length(pc->depends_on), 2, "depends_on: once each");
+	is_str(pc->depends_on[0], "b", "depends_on[0]");
+	is_str(pc->depends_on[1], "c", "depends_on[1]");
+	is_int(pc->depends_line, 18, "depends_line");
+	is_int(pc->stop_signal, SIGINT, "stop_signal");
+	ok(pc->stop_timeout == 3, "stop_timeout");
+	is_int(pc->kill_signal, SIGQUIT, "kill_signal");
+	ok(!pc->stop_group, "stop_group");
+	is_str(pc->stop_command, "nginx -s quit", "stop_command");
+	is_int(strv_length(pc->stop_argv), 3, "stop_argv");
+	is_str(pc->stop_argv[2], "quit", "stop_argv[2]");
+	is_int(pc->out.kind, OUTPUT_FILE, "stdout: file");
+	is_str(pc->out.path, path_of("logs/out.log"),
+	    "stdout: relative to the file's folder");
+	is_int(pc->out.max_bytes, 10 * 1024 * 1024, "stdout_max_bytes");
+	is_int(pc->out.backups, 2, "stdout_backups");
+	is_int(pc->err.kind, OUTPUT_FILE, "stderr: file");
+	is_str(pc->err.path, "/var/log/err.log", "stderr path");
+	is_int(pc->err.max_bytes, 1024, "stderr_max_bytes");
+	is_int(pc->err.backups, 0, "stderr_backups");
+	is_int(pc->stop_method, STOP_METHOD_CTRL_BREAK, "stop_method");
+	config_free(cfg);
+
+	/* Keys ignore case and ':' separates like '=' (as in supervisord). */
+	write_file("case.ini", "[program:x]\nCommand: /bin/true\n"
+	    "AutoRestart = Never\nstop_method = TERMINATE\n"
+	    "directory = srv/../x/./y\n");
+	cfg = load("case.ini", &errs);
+	expect_valid("key case and ':'", cfg, &errs);
+	if (cfg != NULL) {
+		is_str(cfg->programs[0]->command, "/bin/true", "Command:");
+		is_int(cfg->programs[0]->autorestart, RESTART_NEVER, "Never");
+		is_int(cfg->programs[0]->stop_method, STOP_METHOD_TERMINATE,
+		    "stop_method: terminate");
+		is_str(cfg->programs[0]->directory, path_of("srv/../x/y"),
+		    "directory: relative to the file's folder");
+	}
+	config_free(cfg);
+}
+
+/* Every output destination word. */
+static void
+test_outputs(void)
+{
+	struct config_errors	 errs;
+	struct config		*cfg;
+
+	write_file("out.ini",
+	    "[program:a]\ncommand = a\nstdout = null\nstderr = syslog\n"
+	    "[program:b]\ncommand = b\nstdout = syslog\nstderr = null\n"
+	    "[program:c]\ncommand = c\nstdout = inherit\nstderr = inherit\n"
+	    "[program:d]\ncommand = d\nstdout = o.log\nstderr = stdout\n"
+	    "[program:e]\ncommand = e\nstop_method = ctrl_c\n"
+	    "[program:f]\ncommand = f\nstop_method = wm_close\n"
+	    "[program:g]\ncommand = g\nstop_method = auto\n");
+	cfg = load("out.ini", &errs);
+	expect_valid("outputs", cfg, &errs);
+	if (cfg == NULL)
+		return;
+	is_int(cfg->programs[0]->out.kind, OUTPUT_NULL, "stdout = null");
+	is_int(cfg->programs[0]->err.kind, OUTPUT_SYSLOG, "stderr = syslog");
+	is_int(cfg->programs[1]->out.kind, OUTPUT_SYSLOG, "stdout = syslog");
+	is_int(cfg->programs[1]->err.kind, OUTPUT_NULL, "stderr = null");
+	is_int(cfg->programs[2]->out.kind, OUTPUT_INHERIT, "stdout = inherit");
+	is_int(cfg->programs[2]->err.kind, OUTPUT_INHERIT, "stderr = inherit");
+	is_int(cfg->programs[3]->out.kind, OUTPUT_FILE, "stdout = file");
+	is_int(cfg->programs[3]->err.kind, OUTPUT_STDOUT, "stderr = stdout");
+	ok(cfg->programs[3]->err.path == NULL, "stderr = stdout: no path");
+	is_int(cfg->programs[4]->stop_method, STOP_METHOD_CTRL_C, "ctrl_c");
+	is_int(cfg->programs[5]->stop_method, STOP_METHOD_WM_CLOSE, "wm_close");
+	is_int(cfg->programs[6]->stop_method, STOP_METHOD_AUTO, "auto");
+	config_free(cfg);
+}
+
+/* A supervisord [program:x] section, pasted as is. */
+static void
+test_aliases(void)
+{
+	struct config_errors		 errs;
+	struct config			*cfg;
+	const struct program_config	*pc;
+
+	write_file("sv.ini",
+	    "[program:sv]\n"
+	    "command=/usr/bin/app --port=8080\n"
+	    "process_name=%(program_name)s\n"
+	    "numprocs=1\n"
+	    "autorestart=unexpected\n"
+	    "startsecs=5\n"
+	    "startretries=10\n"
+	    "stopsignal=QUIT\n"
+	    "stopwaitsecs=20\n"
+	    "stopasgroup=false\n"
+	    "killasgroup=false\n"
+	    "stdout_logfile=app.log\n"
+	    "stdout_logfile_maxbytes=1MB\n"
+	    "stdout_logfile_backups=3\n"
+	    "stderr_logfile=AUTO\n"
+	    "stderr_logfile_maxbytes=2KB\n"
+	    "stderr_logfile_backups=4\n"
+	    "[program:t]\n"
+	    "command=t\n"
+	    "autorestart=true\n"
+	    "stdout_logfile=NONE\n"
+	    "redirect_stderr=true\n"
+	    "stderr_logfile=/ignored.log\n"
+	    "[program:u]\n"
+	    "command=u\n"
+	    "autorestart=false\n"
+	    "stdout_logfile=AUTO\n"
+	    "stderr_logfile=none\n"
+	    "redirect_stderr=false\n"
+	    "[program:v]\n"
+	    "command=v\n"
+	    "stdout_logfile=syslog\n"
+	    "stderr_logfile=OFF\n");
+	cfg = load("sv.ini", &errs);
+	expect_valid("supervisord section", cfg, &errs);
+	if (cfg == NULL)
+		return;
+	pc = cfg->programs[0];
+	is_int(strv_length(pc->argv), 2, "command");
+	is_int(pc->autorestart, RESTART_ON_FAILURE, "autorestart=unexpected");
+	ok(pc->start_secs == 5, "startsecs");
+	is_int(pc->start_retries, 10, "startretries");
+	is_int(pc->stop_signal, SIGQUIT, "stopsignal");
+	ok(pc->stop_timeout == 20, "stopwaitsecs");
+	ok(!pc->stop_group, "stopasgroup = killasgroup = false");
+	is_int(pc->out.kind, OUTPUT_FILE, "stdout_logfile: file");
+	is_str(pc->out.path, path_of("app.log"), "stdout_logfile: path");
+	is_int(pc->out.max_bytes, 1024 * 1024, "stdout_logfile_maxbytes");
+	is_int(pc->out.backups, 3, "stdout_logfile_backups");
+	is_int(pc->err.kind, OUTPUT_LOG, "stderr_logfile=AUTO: the log");
+	is_int(pc->err.max_bytes, 2048, "stderr_logfile_maxbytes");
+	is_int(pc->err.backups, 4, "stderr_logfile_backups");
+
+	pc = cfg->programs[1];
+	is_int(pc->autorestart, RESTART_ALWAYS, "autorestart=true");
+	is_int(pc->out.kind, OUTPUT_NULL, "stdout_logfile=NONE");
+	is_int(pc->err.kind, OUTPUT_STDOUT,
+	    "redirect_stderr wins over stderr_logfile, as in supervisord");
+	ok(pc->err.path == NULL, "redirected stderr has no path");
+
+	pc = cfg->programs[2];
+	is_int(pc->autorestart, RESTART_NEVER, "autorestart=false");
+	is_int(pc->out.kind, OUTPUT_LOG, "stdout_logfile=AUTO");
+	is_int(pc->err.kind, OUTPUT_NULL, "stderr_logfile=none");
+
+	pc = cfg->programs[3];
+	is_int(pc->out.kind, OUTPUT_SYSLOG, "stdout_logfile=syslog");
+	is_int(pc->err.kind, OUTPUT_NULL, "stderr_logfile=OFF");
+	config_free(cfg);
+}
+
+/* Included files: globs, order, no match, relative paths, duplicates. */
+static void
+test_includes(void)
+{
+	struct config_errors	 errs;
+	struct config		*cfg;
+
+	write_file("inc/main.ini",
+	    "[safeexitd]\n"
+	    "include = conf.d/*.ini nothing/*.ini, conf.d/b.ini\n"
+	    "  extra.ini\n"
+	    "[program:main]\ncommand = m\ndepends_on = from_b\n");
+	write_file("inc/conf.d/b.ini",
+	    "[program:from_b]\ncommand = b\nstdout = b.log\n");
+	write_file("inc/conf.d/a.ini",
+	    "; a comment first\n[program:from_a]\ncommand = a\n"
+	    "depends_on = main\n");
+	write_file("inc/conf.d/skip.conf", "[bogus]\n");
+	write_file("inc/conf.d/sub.ini/x.ini", "[bogus]\n");
+	write_file("inc/extra.ini", "[program:extra]\ncommand = e\n");
+	cfg = load("inc/main.ini", &errs);
+	expect_valid("includes", cfg, &errs);
+	if (cfg == NULL)
+		return;
+	is_int(cfg->n_programs, 4, "four programs, b.ini read once");
+	if (cfg->n_programs == 4) {
+		is_str(cfg->programs[0]->name, "main", "main file first");
+		is_str(cfg->programs[1]->name, "from_a", "then sorted: a");
+		is_str(cfg->programs[2]->name, "from_b", "then b");
+		is_str(cfg->programs[3]->name, "extra", "then the next glob");
+		is_str(cfg->programs[1]->file, path_of("inc/conf.d/a.ini"),
+		    "include file name");
+		is_int(cfg->programs[1]->line, 2, "include line");
+		is_str(cfg->programs[2]->out.path,
+		    path_of("inc/conf.d/b.log"),
+		    "relative output: the include's folder");
+	}
+	config_free(cfg);
+
+	/* The main file matched by its own glob is not read twice. */
+	write_file("self/main.ini",
+	    "[safeexitd]\ninclude = *.ini\n[program:m]\ncommand = m\n");
+	write_file("self/other.ini", "[program:o]\ncommand = o\n");
+	cfg = load("self/main.ini", &errs);
+	expect_valid("include matching the main file", cfg, &errs);
+	if (cfg != NULL)
+		is_int(cfg->n_programs, 2, "main file not included again");
+	config_free(cfg);
+}
+
+/* What included files may not hold, and includes that cannot be read. */
+static void
+test_include_errors(void)
+{
+	struct config_errors	 errs;
+	struct config		*cfg;
+	const char *const	 want[] = {
+		"bad/main.ini:2: include: @/bad/fifo is not a regular file",
+		"bad/main.ini:6: duplicate program p (first defined at "
+		    "@/bad/main.ini:4)",
+		"bad/conf.d/0.ini:1: key 'command' is outside any section",
+		"bad/conf.d/1.ini:2: section [safeexitd] is allowed only in "
+		    "the main file (included files hold [program:NAME] "
+		    "sections)",
+		"bad/conf.d/1.ini:4: unknown section [include]",
+		"bad/conf.d/1.ini:6: duplicate program p (first defined at "
+		    "@/bad/main.ini:4)",
+		"bad/conf.d/1.ini:10: startsecs: * 'x'",
+		NULL
+	};
+
+	write_file("bad/main.ini",
+	    "[safeexitd]\n"			/* 1 */
+	    "include = conf.d/*.ini fifo\n"	/* 2 */
+	    "\n"				/* 3 */
+	    "[program:p]\n"			/* 4 */
+	    "command = p\n"			/* 5 */
+	    "[program:p]\n"			/* 6 */
+	    "command = again\n");		/* 7 */
+	write_file("bad/conf.d/0.ini",
+	    "command = x\n"			/* 1 */
+	    "[program:r]\n"			/* 2 */
+	    "command = r\n");			/* 3 */
+	write_file("bad/conf.d/1.ini",
+	    "\n"				/* 1 */
+	    "[safeexitd]\n"			/* 2 */
+	    "socket = /x\n"			/* 3 */
+	    "[include]\n"			/* 4 */
+	    "files = *.conf\n"			/* 5 */
+	    "[program:p]\n"			/* 6 */
+	    "command = p\n"			/* 7 */
+	    "[program:q]\n"			/* 8 */
+	    "command = q\n"			/* 9 */
+	    "startsecs = x\n");		/* 10 */
+	/* A FIFO must be refused, not opened: that would wait forever. */
+	if (mkfifo(path_of("bad/fifo"), 0600) == -1 && errno != EEXIST)
+		perror("mkfifo");
+	cfg = load("bad/main.ini", &errs);
+	ok(cfg == NULL, "bad includes: load fails");
+	expect_errors("bad includes", &errs, want);
+}
+
+/* Values continued on indented lines, and line numbers after them. */
+static void
+test_continuation(void)
+{
+	struct config_errors		 errs;
+	struct config			*cfg;
+	const struct program_config	*pc;
+	const char *const		 want[] = {
+		"cont.ini:12: unknown key 'bogus'",
+		"cont.ini:14: start_secs: * 'x'",
+		NULL
+	};
+
+	write_file("cont.ini",
+	    "[program:c]\n"			/* 1 */
+	    "command = /bin/sh -c\n"		/* 2 */
+	    "   'echo hi;\n"			/* 3 */
+	    "\t  exit 0'\n"			/* 4 */
+	    "environment =\n"			/* 5 */
+	    "    A=1,\n"			/* 6 */
+	    "\n"				/* 7 */
+	    "    B=2, ; comment\n"		/* 8 */
+	    "# a comment between continuation lines\n"	/* 9 */
+	    "    C=3\n"				/* 10 */
+	    "[program:d]\n"			/* 11 */
+	    "bogus = 1\n"			/* 12 */
+	    "   more of bogus\n"		/* 13 */
+	    "start_secs = x\n"			/* 14 */
+	    "command = d\n");			/* 15 */
+	cfg = load("cont.ini", &errs);
+	ok(cfg == NULL, "continuation: errors found");
+	expect_errors("continuation line numbers", &errs, want);
+
+	write_file("cont.ini",
+	    "  [program:c]\n"
+	    "  command = /bin/sh -c\n"
+	    "   'echo hi;\n"
+	    "\t  exit 0'\n"
+	    "environment =\n"
+	    "    A=1,\n"
+	    "\n"
+	    "    B=2, ; comment\n"
+	    "# a comment between continuation lines\n"
+	    "    C=3\n");
+	cfg = load("cont.ini", &errs);
+	expect_valid("continuation", cfg, &errs);
+	if (cfg == NULL)
+		return;
+	pc = cfg->programs[0];
+	is_str(pc->command, "/bin/sh -c 'echo hi; exit 0'",
+	    "joined with one space");
+	is_int(strv_length(pc->argv), 3, "argv of a joined command");
+	is_str(pc->argv[2], "echo hi; exit 0", "quoted across lines");
+	is_int(strv_length(pc->environment), 3, "environment across lines");
+	is_str(pc->environment[2], "C=3", "after a comment line");
+	config_free(cfg);
+}
+
+/* Comment rules: ';' and '#' at the start, inline after white space. */
+static void
+test_comments(void)
+{
+	struct config_errors	 errs;
+	struct config		*cfg;
+
+	write_file("comments.ini",
+	    "\xef\xbb\xbf; a comment\r\n"
+	    "# another\r\n"
+	    "   ; indented comment\r\n"
+	    "[program:x] ; inline after a header\r\n"
+	    "command = /bin/echo a;b a#b ; the comment\r\n"
+	    "user = u # hash comment\r\n"
+	    "group = g\t;tab before\r\n"
+	    "directory = /d;x\r\n");
+	cfg = load("comments.ini", &errs);
+	expect_valid("comments, BOM and CRLF", cfg, &errs);
+	if (cfg == NULL)
+		return;
+	is_str(cfg->programs[0]->command, "/bin/echo a;b a#b",
+	    "';' and '#' inside a word are kept");
+	is_str(cfg->programs[0]->user, "u", "'#' after a space is a comment");
+	is_str(cfg->programs[0]->group, "g", "';' after a tab is a comment");
+	is_str(cfg->programs[0]->directory, "/d;x", "no comment without space");
+	config_free(cfg);
+}
+
+/* Append to buf a line of exactly len bytes: prefix, then filler. */
+static void
+add_line(char *buf, size_t size, const char *prefix, size_t len)
+{
+	size_t	at = strlen(buf), i;
+
+	if (at + len + 2 > size)
+		exit(99);
+	memcpy(buf + at, prefix, strlen(prefix));
+	for (i = strlen(prefix); i < len; i++)
+		buf[at + i] = 'a';
+	buf[at + len] = '\n';
+	buf[at + len + 1] = '\0';
+}
+
+/* inih holds 198 bytes a line; longer lines are errors, never split. */
+static void
+test_long_lines(void)
+{
+	struct config_errors	 errs;
+	struct config		*cfg;
+	char			 text[4096];
+	const char *const	 want[] = {
+		"long.ini:4: line too long (250 bytes; at most 198)",
+		"long.ini:8: line too long (199 bytes; at most 198)",
+		"long.ini:11: line too long (199 bytes; at most 198)",
+		"long.ini:12: unknown key 'bogus'",
+		NULL
+	};
+
+	text[0] = '\0';
+	add_line(text, sizeof text, "[program:x]", 11);		/* 1 */
+	add_line(text, sizeof text, "command = x", 11);		/* 2 */
+	add_line(text, sizeof text, "user = ", 198);		/* 3: fits */
+	add_line(text, sizeof text, "group = ", 250);		/* 4 */
+	add_line(text, sizeof text, "  dropped with its key", 22); /* 5 */
+	add_line(text, sizeof text, "; a long comment ", 280);	/* 6: fine */
+	add_line(text, sizeof text, "directory = /x ; ", 280);	/* 7: fine */
+	add_line(text, sizeof text, "umask = ", 199);		/* 8 */
+	add_line(text, sizeof text, "environment = A=1,", 18);	/* 9 */
+	add_line(text, sizeof text, "\tB=", 198);		/* 10: fits */
+	add_line(text, sizeof text, "\t", 199);			/* 11 */
+	add_line(text, sizeof text, "bogus = 1", 9);		/* 12 */
+	write_file("long.ini", text);
+	cfg = load("long.ini", &errs);
+	ok(cfg == NULL, "long lines: load fails");
+	expect_errors("long lines", &errs, want);
+
+	text[0] = '\0';
+	add_line(text, sizeof text, "[program:x]", 11);
+	add_line(text, sizeof text, "command = x", 11);
+	add_line(text, sizeof text, "user = ", 198);
+	add_line(text, sizeof text, "; ", 300);
+	add_line(text, sizeof text, "environment = A=1,", 18);
+	add_line(text, sizeof text, "  B=", 199);
+	write_file("long.ini", text);
+	cfg = load("long.ini", &errs);
+	expect_valid("198 bytes", cfg, &errs);
+	if (cfg != NULL) {
+		is_int(strlen(cfg->programs[0]->user), 191, "whole value kept");
+		/* A 199-byte line: its indentation does not count. */
+		is_int(strlen(cfg->programs[0]->environment[1]), 197,
+		    "continuation of 198 bytes with its blank");
+	}
+	config_free(cfg);
+}
+
+/* Several problems in one file come back together, in line order. */
+static void
+test_errors_together(void)
+{
+	struct config_errors	 errs;
+	struct config		*cfg;
+	const char *const	 want[] = {
+		"many.ini:1: key 'stray' is outside any section",
+		"many.ini:3: unknown key 'bogus'",
+		"many.ini:4: unknown key 'bogus2'",
+		"many.ini:5: unknown section [supervisord]",
+		"many.ini:7: invalid program name 'bad name' (letters, digits, "
+		    "'_', '.' and '-'; at most 64 characters)",
+		"many.ini:9: malformed section header '[program:x'",
+		"many.ini:11: program y: command is required",
+		"many.ini:13: expected 'key = value' or '[section]'",
+		"many.ini:14: missing key name before '='",
+		"many.ini:15: duplicate key 'startsecs' (same setting as "
+		    "'start_secs' at line 12)",
+		"many.ini:16: user: empty value",
+		"many.ini:17: unknown key 'socket'",
+		"many.ini:18: duplicate section [safeexitd] (first at "
+		    "@/many.ini:2)",
+		"many.ini:20: invalid program name '' (letters, digits, "
+		    "'_', '.' and '-'; at most 64 characters)",
+		"many.ini:21: invalid program name "
+		    "'a12345678901234567890123456789012345678901234567890123456789"
+		    "01234' (letters, digits, '_', '.' and '-'; at most 64 "
+		    "characters)",
+		"many.ini:22: malformed section header '[program:z] x'",
+		"many.ini:23: unknown section [Program:z]",
+		NULL
+	};
+	const char *const	 want_dup[] = {
+		"dup.ini:3: duplicate key 'command' (first set at line 2)",
+		"dup.ini:7: duplicate key 'socket' (first set at line 6)",
+		NULL
+	};
+
+	write_file("many.ini",
+	    "stray = 1\n"			/* 1 */
+	    "[safeexitd]\n"			/* 2 */
+	    "bogus = 1\n"			/* 3 */
+	    "bogus2 = 1\n"			/* 4 */
+	    "[supervisord]\n"			/* 5 */
+	    "logfile = /x\n"			/* 6: in an ignored section */
+	    "[program:bad name]\n"		/* 7 */
+	    "command = x\n"			/* 8: ignored */
+	    "[program:x\n"			/* 9 */
+	    "command = x\n"			/* 10: ignored */
+	    "[program:y]\n"			/* 11 */
+	    "start_secs = 1\n"			/* 12 */
+	    "just words\n"			/* 13 */
+	    "= 5\n"				/* 14 */
+	    "startsecs = 2\n"			/* 15 */
+	    "user =\n"				/* 16 */
+	    "socket = /s\n"			/* 17 */
+	    "[safeexitd]\n"			/* 18 */
+	    "socket = /t\n"			/* 19: ignored */
+	    "[program:]\n"			/* 20 */
+	    "[program:a123456789012345678901234567890123456789012345678901"
+	    "2345678901234]\n"			/* 21: 65 characters */
+	    "[program:z] x\n"			/* 22 */
+	    "[Program:z]\n");			/* 23 */
+	cfg = load("many.ini", &errs);
+	ok(cfg == NULL, "many errors: load fails");
+	expect_errors("many errors", &errs, want);
+
+	/* A duplicate key, and its continuation, which is not joined. */
+	write_file("dup.ini",
+	    "[program:d]\n"			/* 1 */
+	    "command = a\n"			/* 2 */
+	    "Command = b\n"			/* 3 */
+	    "  c\n"				/* 4 */
+	    "[safeexitd]\n"			/* 5 */
+	    "socket = /a\n"			/* 6 */
+	    "socket = /b\n");			/* 7 */
+	cfg = load("dup.ini", &errs);
+	ok(cfg == NULL, "duplicate keys: load fails");
+	expect_errors("duplicate keys", &errs, want_dup);
+}
+
+/* A bad value of every type, each at its own line. */
+static void
+test_value_errors(void)
+{
+	struct config_errors	 errs;
+	struct config		*cfg;
+	const char *const	 want[] = {
+		"vals.ini:2: socket_mode: * '0999'",
+		"vals.ini:3: log_level: unknown level 'loud' (debug, info, "
+		    "notice, warning or error)",
+		"vals.ini:4: shutdown_timeout: * '-1'",
+		"vals.ini:5: on_sighup: invalid value 'restart' (reload, "
+		    "shutdown or ignore)",
+		"vals.ini:6: on_sigquit: invalid value 'reload' (shutdown or "
+		    "ignore)",
+		"vals.ini:7: on_host_shutdown: invalid value 'x' (shutdown or "
+		    "ignore)",
+		"vals.ini:8: on_logoff: invalid value 'x' (shutdown or ignore)",
+		"vals.ini:9: on_close: invalid value 'x' (shutdown or ignore)",
+		"vals.ini:10: exit_on_fatal: * 'maybe'",
+		"vals.ini:12: command: * '\"unterminated'",
+		"vals.ini:13: environment: * '1A=x'",
+		"vals.ini:14: umask: * '8'",
+		"vals.ini:15: autostart: * 'perhaps'",
+		"vals.ini:16: autorestart: invalid value 'sometimes' (never, "
+		    "on-failure or always)",
+		"vals.ini:17: exitcodes: '256' is not an exit code (0-255)",
+		"vals.ini:17: exitcodes: 'x' is not an exit code (0-255)",
+		"vals.ini:18: start_secs: * '1s'",
+		"vals.ini:19: start_retries: * '-1'",
+		"vals.ini:20: priority: invalid number '1.5'",
+		"vals.ini:21: stop_signal: * 'SIGNOPE'",
+		"vals.ini:22: stop_timeout: * 'soon'",
+		"vals.ini:23: kill_signal: * '0'",
+		"vals.ini:24: stop_group: * '2'",
+		"vals.ini:25: stop_command: * ''quit'",
+		"vals.ini:26: stdout: 'stdout' is a destination for stderr only",
+		"vals.ini:27: stdout_max_bytes: * '1TB'",
+		"vals.ini:28: stderr_max_bytes: * 'x'",
+		"vals.ini:29: stdout_backups: * 'many'",
+		"vals.ini:30: stderr_backups: * '-2'",
+		"vals.ini:31: stop_method: invalid value 'kill' (auto, ctrl_c, "
+		    "ctrl_break, wm_close or terminate)",
+		"vals.ini:34: exitcodes: no exit code given ','",
+		NULL
+	};
+
+	write_file("vals.ini",
+	    "[safeexitd]\n"			/* 1 */
+	    "socket_mode = 0999\n"		/* 2 */
+	    "log_level = loud\n"		/* 3 */
+	    "shutdown_timeout = -1\n"		/* 4 */
+	    "on_sighup = restart\n"		/* 5 */
+	    "on_sigquit = reload\n"		/* 6 */
+	    "on_host_shutdown = x\n"		/* 7 */
+	    "on_logoff = x\n"			/* 8 */
+	    "on_close = x\n"			/* 9 */
+	    "exit_on_fatal = maybe\n"		/* 10 */
+	    "[program:v]\n"			/* 11 */
+	    "command = \"unterminated\n"	/* 12 */
+	    "environment = 1A=x\n"		/* 13 */
+	    "umask = 8\n"			/* 14 */
+	    "autostart = perhaps\n"		/* 15 */
+	    "autorestart = sometimes\n"	/* 16 */
+	    "exitcodes = 0, 256 x\n"		/* 17 */
+	    "start_secs = 1s\n"		/* 18 */
+	    "start_retries = -1\n"		/* 19 */
+	    "priority = 1.5\n"			/* 20 */
+	    "stop_signal = SIGNOPE\n"		/* 21 */
+	    "stop_timeout = soon\n"		/* 22 */
+	    "kill_signal = 0\n"		/* 23 */
+	    "stop_group = 2\n"			/* 24 */
+	    "stop_command = 'quit\n"		/* 25 */
+	    "stdout = stdout\n"		/* 26 */
+	    "stdout_max_bytes = 1TB\n"		/* 27 */
+	    "stderr_max_bytes = x\n"		/* 28 */
+	    "stdout_backups = many\n"		/* 29 */
+	    "stderr_backups = -2\n"		/* 30 */
+	    "stop_method = kill\n"		/* 31 */
+	    "[program:w]\n"			/* 32 */
+	    "command = w\n"			/* 33 */
+	    "exitcodes = ,\n");		/* 34 */
+	cfg = load("vals.ini", &errs);
+	ok(cfg == NULL, "bad values: load fails");
+	expect_errors("bad values", &errs, want);
+}
+
+/* supervisord features safeexitd refuses, each named at its line. */
+static void
+test_supervisord_errors(void)
+{
+	struct config_errors	 errs;
+	struct config		*cfg;
+	const char *const	 want[] = {
+		"svbad.ini:3: supervisord key 'numprocs' is not supported",
+		"svbad.ini:4: supervisord key 'process_name' is not supported",
+		"svbad.ini:5: duplicate key 'process_name' (first set at line 4)",
+		"svbad.ini:6: supervisord key 'stdout_capture_maxbytes' is not "
+		    "supported",
+		"svbad.ini:7: supervisord key 'stdout_events_enabled' is not "
+		    "supported",
+		"svbad.ini:8: supervisord key 'stdout_syslog' is not supported",
+		"svbad.ini:9: supervisord key 'serverurl' is not supported",
+		"svbad.ini:10: environment: supervisord %(name)s expansion is "
+		    "not supported",
+		"svbad.ini:11: supervisord key 'numprocs_start' is not supported",
+		"svbad.ini:14: killasgroup and stopasgroup differ: safeexitd "
+		    "has one setting for both (stop_group)",
+		"svbad.ini:15: duplicate key 'stop_group' (same setting as "
+		    "'killasgroup' at line 13)",
+		"svbad.ini:16: duplicate key 'stopasgroup' (first set at line 14)",
+		"svbad.ini:17: duplicate key 'stdout' (same setting as "
+		    "'stdout_logfile' at line 12)",
+		"svbad.ini:19: redirect_stderr: conflicts with 'stderr' at line "
+		    "18",
+		"svbad.ini:22: duplicate key 'killasgroup' (same setting as "
+		    "'stop_group' at line 21)",
+		NULL
+	};
+	const char *const	 want_exp[] = {
+		"svexp.ini:2: command: supervisord %(name)s expansion is not "
+		    "supported",
+		"svexp.ini:3: process_name: supervisord %(name)s expansion is "
+		    "not supported",
+		NULL
+	};
+
+	write_file("svbad.ini",
+	    "[program:a]\n"				/* 1 */
+	    "command = a\n"				/* 2 */
+	    "numprocs = 2\n"				/* 3 */
+	    "process_name = other\n"			/* 4 */
+	    "PROCESS_NAME = %(program_name)s\n"		/* 5: keys ignore case */
+	    "stdout_capture_maxbytes = 1MB\n"		/* 6 */
+	    "stdout_events_enabled = true\n"		/* 7 */
+	    "stdout_syslog = true\n"			/* 8 */
+	    "serverurl = AUTO\n"			/* 9 */
+	    "environment = HOME=%(ENV_HOME)s\n"		/* 10 */
+	    "numprocs_start = 0\n"			/* 11 */
+	    "stdout_logfile = a.log\n"			/* 12 */
+	    "killasgroup = true\n"			/* 13 */
+	    "stopasgroup = false\n"			/* 14 */
+	    "stop_group = true\n"			/* 15 */
+	    "stopasgroup = true\n"			/* 16 */
+	    "stdout = b.log\n"				/* 17 */
+	    "stderr = e.log\n"				/* 18 */
+	    "redirect_stderr = true\n"			/* 19 */
+	    "[program:b]\n"				/* 20 */
+	    "stop_group = true\n"			/* 21 */
+	    "killasgroup = true\n"			/* 22 */
+	    "command = b\n");				/* 23 */
+	cfg = load("svbad.ini", &errs);
+	ok(cfg == NULL, "supervisord errors: load fails");
+	expect_errors("supervisord errors", &errs, want);
+
+	/* A %( in any value; in process_name, anything but the one allowed. */
+	write_file("svexp.ini",
+	    "[program:a]\n"
+	    "command = /bin/echo %(here)s\n"
+	    "process_name = %(program_name)s_%(process_num)s\n");
+	cfg = load("svexp.ini", &errs);
+	ok(cfg == NULL, "expansion: load fails");
+	expect_errors("expansion", &errs, want_exp);
+}
+
+/* depends_on: unknown names, self-dependency and cycles. */
+static void
+test_depends(void)
+{
+	struct config_errors	 errs;
+	struct config		*cfg;
+	const char *const	 want[] = {
+		"dep.ini:3: depends_on: unknown program 'ghost'",
+		"dep.ini:6: depends_on: dependency cycle self -> self",
+		"dep.ini:9: depends_on: dependency cycle a -> b -> c -> a",
+		NULL
+	};
+
+	write_file("dep.ini",
+	    "[program:lone]\n"			/* 1 */
+	    "command = x\n"			/* 2 */
+	    "depends_on = ghost\n"		/* 3 */
+	    "[program:self]\n"			/* 4 */
+	    "command = x\n"			/* 5 */
+	    "depends_on = self\n"		/* 6 */
+	    "[program:a]\n"			/* 7 */
+	    "command = x\n"			/* 8 */
+	    "depends_on = b\n"			/* 9 */
+	    "[program:b]\n"			/* 10 */
+	    "command = x\n"			/* 11 */
+	    "depends_on = c lone\n"		/* 12 */
+	    "[program:c]\n"			/* 13 */
+	    "command = x\n"			/* 14 */
+	    "depends_on = a\n");		/* 15 */
+	cfg = load("dep.ini", &errs);
+	ok(cfg == NULL, "depends: load fails");
+	expect_errors("depends", &errs, want);
+
+	write_file("dep.ini",
+	    "[program:a]\ncommand = x\ndepends_on = b c\n"
+	    "[program:b]\ncommand = x\ndepends_on = c\n"
+	    "[program:c]\ncommand = x\n");
+	cfg = load("dep.ini", &errs);
+	expect_valid("diamond without a cycle", cfg, &errs);
+	config_free(cfg);
+}
+
+/* The fingerprint: canonical names, sorted; changes with any key. */
+static void
+test_fingerprint(void)
+{
+	struct config_errors	 errs;
+	struct config		*a, *b;
+
+	write_file("fp1.ini",
+	    "[program:x]\n"
+	    "startsecs = 2\n"
+	    "command = /bin/x\n"
+	    "stdout_logfile = NONE\n"
+	    "stopasgroup = true\n"
+	    "killasgroup = true\n"
+	    "numprocs = 1\n"
+	    "redirect_stderr = true\n");
+	write_file("fp2.ini",
+	    "[program:x]\n"
+	    "command = /bin/x\n"
+	    "stop_group = true\n"
+	    "stdout = null\n"
+	    "stderr = stdout\n"
+	    "start_secs = 2\n");
+	a = load("fp1.ini", &errs);
+	expect_valid("fingerprint 1", a, &errs);
+	b = load("fp2.ini", &errs);
+	expect_valid("fingerprint 2", b, &errs);
+	if (a != NULL && b != NULL) {
+		is_str(a->programs[0]->fingerprint,
+		    "command=/bin/x\nstart_secs=2\nstderr=stdout\n"
+		    "stdout=null\nstop_group=true",
+		    "fingerprint: canonical, sorted");
+		is_str(a->programs[0]->fingerprint, b->programs[0]->fingerprint,
+		    "aliases give the same fingerprint");
+	}
+	config_free(b);
+	write_file("fp2.ini",
+	    "[program:x]\ncommand = /bin/x\nstop_group = true\n"
+	    "stdout = null\nstderr = stdout\nstart_secs = 3\n");
+	b = load("fp2.ini", &errs);
+	expect_valid("fingerprint 3", b, &errs);
+	if (a != NULL && b != NULL)
+		ok(strcmp(a->programs[0]->fingerprint,
+		    b->programs[0]->fingerprint) != 0,
+		    "a changed value changes the fingerprint");
+	config_free(a);
+	config_free(b);
+
+	write_file("fp3.ini", "[program:x]\ncommand = /bin/x\nstdout = o.log\n");
+	a = load("fp3.ini", &errs);
+	expect_valid("fingerprint 4", a, &errs);
+	if (a != NULL) {
+		char	want[PATH_MAX * 2];
+
+		snprintf(want, sizeof want, "command=/bin/x\nstdout=%s",
+		    path_of("o.log"));
+		is_str(a->programs[0]->fingerprint, want,
+		    "fingerprint: output files as absolute paths");
+	}
+	config_free(a);
+}
+
+/* A main file that cannot be opened is named without a line. */
+static void
+test_missing_file(void)
+{
+	struct config_errors	 errs;
+	struct config		*cfg;
+	const char *const	 want[] = {
+		"absent.ini: cannot open: No such file or directory",
+		NULL
+	};
+	const char *const	 want_dir[] = {
+		"adir: cannot open: Is a directory",
+		NULL
+	};
+
+	cfg = load("absent.ini", &errs);
+	ok(cfg == NULL, "missing file: NULL");
+	expect_errors("missing file", &errs, want);
+
+	mkdir(path_of("adir"), 0700);
+	cfg = load("adir", &errs);
+	ok(cfg == NULL, "folder: NULL");
+	expect_errors("folder", &errs, want_dir);
+
+	/* Errors are appended after what the list already holds. */
+	errs.msgs = calloc(1, sizeof *errs.msgs);
+	errs.msgs[0] = strdup("earlier");
+	errs.n = 1;
+	cfg = config_load(path_of("absent.ini"), &errs);
+	is_int(errs.n, 2, "appended to the list");
+	is_str(errs.msgs[0], "earlier", "earlier message kept");
+	config_errors_free(&errs);
+	is_int(errs.n, 0, "config_errors_free empties");
+	ok(config_load(path_of("absent.ini"), NULL) == NULL,
+	    "a NULL list is fine");
+	config_free(NULL);
+	program_config_free(NULL);
+}
+
+/* The small helpers around the config. */
+static void
+test_helpers(void)
+{
+	struct config_errors	 errs;
+	struct config		*cfg;
+
+	is_str(restart_policy_name(RESTART_NEVER), "never", "never");
+	is_str(restart_policy_name(RESTART_ON_FAILURE), "on-failure",
+	    "on-failure");
+	is_str(restart_policy_name(RESTART_ALWAYS), "always", "always");
+	is_str(output_kind_name(OUTPUT_LOG), "log", "log");
+	is_str(output_kind_name(OUTPUT_FILE), "file", "file");
+	is_str(output_kind_name(OUTPUT_NULL), "null", "null");
+	is_str(output_kind_name(OUTPUT_SYSLOG), "syslog", "syslog");
+	is_str(output_kind_name(OUTPUT_INHERIT), "inherit", "inherit");
+	is_str(output_kind_name(OUTPUT_STDOUT), "stdout", "stdout");
+
+	write_file("find.ini", "[program:a]\ncommand = a\n"
+	    "[program:b]\ncommand = b\n");
+	cfg = load("find.ini", &errs);
+	expect_valid("find", cfg, &errs);
+	if (cfg == NULL)
+		return;
+	ok(config_find(cfg, "b") == cfg->programs[1], "config_find b");
+	ok(config_find(cfg, "nope") == NULL, "config_find unknown");
+	/* A caller that takes a program config clears its slot. */
+	program_config_free(cfg->programs[0]);
+	cfg->programs[0] = NULL;
+	ok(config_find(cfg, "b") == cfg->programs[1], "a NULL slot is skipped");
+	ok(config_find(cfg, "a") == NULL, "a taken program is gone");
+	config_free(cfg);
+}
+
+int
+main(void)
+{
+	const char	*base;
+
+	if ((base = getenv("TMPDIR")) == NULL || *base == '\0')
+		base = "/tmp";
+	snprintf(tmpdir, sizeof tmpdir, "%s/test-config.XXXXXX", base);
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 99;
+	}
+
+	test_defaults();
+	test_main_keys();
+	test_program_keys();
+	test_outputs();
+	test_aliases();
+	test_includes();
+	test_include_errors();
+	test_continuation();
+	test_comments();
+	test_long_lines();
+	test_errors_together();
+	test_value_errors();
+	test_supervisord_errors();
+	test_depends();
+	test_fingerprint();
+	test_missing_file();
+	test_helpers();
+
+	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return tap_done();
+}
