@@ -295,10 +295,13 @@ control_flush(void)
 
 	TAILQ_FOREACH(c, &control_conns, entry) {
 		out = bufferevent_get_output(c->bev);
+		/* A socket bufferevent freezes the front of its output buffer. */
+		evbuffer_unfreeze(out, 1);
 		while (evbuffer_get_length(out) > 0) {
 			if (evbuffer_write(out, c->fd) <= 0)
 				break;
 		}
+		evbuffer_freeze(out, 1);
 	}
 }
 
