@@ -37,3 +37,46 @@ dist-hook: tests-dist-hook
 tests-dist-hook:
 	find $(distdir)/tests -name __pycache__ -prune -exec rm -rf {} +
 	find $(distdir)/tests -name .pytest_cache -prune -exec rm -rf {} +
+
+# Fuzzing (./configure --enable-fuzzing CC=clang): libFuzzer targets for the
+# config loader, the protocol decoder and the small parsers.  `make
+# fuzz-smoke` runs each for FUZZ_SECONDS over its seed corpus and its
+# regression inputs and records the outcome like a test.
+FUZZ_SECONDS = 60
+EXTRA_DIST += tests/fuzz
+if ENABLE_FUZZING
+fuzz_targets = tests/fuzz/fuzz-config tests/fuzz/fuzz-request tests/fuzz/fuzz-parsers
+noinst_PROGRAMS += $(fuzz_targets)
+fuzz_libs = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
+tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
+tests_fuzz_fuzz_config_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_config_LDADD = $(fuzz_libs)
+tests_fuzz_fuzz_request_SOURCES = tests/fuzz/fuzz-request.c
+tests_fuzz_fuzz_request_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_fuzz_fuzz_request_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_request_LDADD = $(fuzz_libs)
+tests_fuzz_fuzz_parsers_SOURCES = tests/fuzz/fuzz-parsers.c
+tests_fuzz_fuzz_parsers_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_parsers_LDADD = $(fuzz_libs)
+
+fuzz-smoke: $(fuzz_targets)
+	@for t in config request parsers; do \
+	  mkdir -p fuzz-corpus/$$t; \
+	  regress=$(srcdir)/tests/fuzz/regressions/$$t; \
+	  result=PASS; \
+	  if [ -d $$regress ] && ls $$regress/* >/dev/null 2>&1; then \
+	    ./tests/fuzz/fuzz-$$t -runs=0 $$regress/* > tests/fuzz/fuzz-$$t.log 2>&1 || result=FAIL; \
+	  fi; \
+	  ./tests/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix=tests/fuzz/crash-$$t- fuzz-corpus/$$t $(srcdir)/tests/fuzz/corpus/$$t \
+	    >> tests/fuzz/fuzz-$$t.log 2>&1 || result=FAIL; \
+	  tail -n 3 tests/fuzz/fuzz-$$t.log; \
+	  echo "$$result: fuzz-$$t"; \
+	  printf ':test-result: %s\n' $$result > tests/fuzz/fuzz-$$t.trs; \
+	done; \
+	! grep -l FAIL tests/fuzz/*.trs
+else
+fuzz-smoke:
+	@echo "fuzz-smoke: configure with --enable-fuzzing CC=clang" >&2; exit 1
+endif
+.PHONY: fuzz-smoke
