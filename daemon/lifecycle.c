@@ -28,6 +28,7 @@ static void lifecycle_set_state(struct program *p, enum program_state s);
 static void lifecycle_spawn(struct program *p);
 static void lifecycle_failed_start(struct program *p);
 static void lifecycle_send_stop(struct program *p);
+static void lifecycle_send_stop_signal(struct program *p);
 static void lifecycle_stopped(struct program *p);
 static void lifecycle_record_exit(struct program *p, int status);
 static void lifecycle_describe_exit(const struct program *p, char *buf, size_t len);
@@ -178,6 +179,7 @@ lifecycle_stop(struct program *p, enum stop_reason why)
 	case STATE_STOPPED:
 	case STATE_EXITED:
 	case STATE_FATAL:
+		lifecycle_arm(p, 0);	/* a restart pending since an exit is off */
 		/* The main process is gone, but what it left in its group is not. */
 		if (p->pgid == 0 || !p->cfg->stop_group || !ops->group_alive(p))
 			return;
@@ -193,7 +195,7 @@ lifecycle_stop(struct program *p, enum stop_reason why)
 	lifecycle_arm(p, ops->now() + p->cfg->stop_timeout);
 }
 
-/* Send the stop signal, or run stop_command; SIGCONT wakes stopped processes. */
+/* Run stop_command, or send the stop signal when there is none or it fails. */
 static void
 lifecycle_send_stop(struct program *p)
 {
@@ -208,6 +210,13 @@ lifecycle_send_stop(struct program *p)
 		log_warnx("%s: stop_command failed to start: %s; sending %s instead",
 		    p->cfg->name, p->error, name ? name : "the stop signal");
 	}
+	lifecycle_send_stop_signal(p);
+}
+
+/* Send the stop signal; SIGCONT wakes stopped processes so they see it. */
+static void
+lifecycle_send_stop_signal(struct program *p)
+{
 	if (ops->kill(p, p->cfg->stop_signal) == -1 && errno != ESRCH)
 		log_warn("%s: cannot send stop signal", p->cfg->name);
 	if (p->cfg->stop_signal != SIGCONT && p->cfg->stop_signal != SIGKILL)
@@ -346,8 +355,12 @@ lifecycle_exited(struct program *p, int status)
 		lifecycle_set_state(p, STATE_EXITED);
 		if (exiting || !lifecycle_should_restart(p))
 			return;
-		p->restarts++;
-		lifecycle_spawn(p);
+		/*
+		 * Restart at once, but from the loop: spawning here, inside the
+		 * reaper's waitpid loop, would let programs that exit at once
+		 * keep that loop busy forever and starve every other event.
+		 */
+		lifecycle_arm(p, ops->now());
 		return;
 	case STATE_STOPPING:
 		if (p->cfg->stop_group && ops->group_alive(p))
@@ -364,15 +377,30 @@ lifecycle_exited(struct program *p, int status)
 	}
 }
 
-/* Event: the stop_command finished; the grace period goes on regardless. */
+/*
+ * Event: the stop_command finished; the grace period goes on regardless.
+ * One that failed (could not run, exited non-zero) has most likely not
+ * asked the program to stop, so the stop signal goes out as it would have
+ * without a stop_command, rather than leaving only kill_signal.
+ */
 void
 lifecycle_stop_command_exited(struct program *p, int status)
 {
+	const char *name = signal_name(p->cfg->stop_signal);
+
 	p->stop_command_pid = 0;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		log_warnx("%s: stop_command failed (%s %d)", p->cfg->name,
-		    WIFEXITED(status) ? "exit" : "signal",
-		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return;
+	log_warnx("%s: stop_command failed (%s %d)", p->cfg->name,
+	    WIFEXITED(status) ? "exit" : "signal",
+	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	if (p->state != STATE_STOPPING || p->kill_sent)
+		return;
+	if (!p->main_alive && (!p->cfg->stop_group || !ops->group_alive(p)))
+		return;
+	log_notice("%s: sending %s instead", p->cfg->name,
+	    name ? name : "the stop signal");
+	lifecycle_send_stop_signal(p);
 }
 
 /* Event: a process was reaped; a stopping program may now be empty. */
@@ -404,6 +432,8 @@ lifecycle_stopped(struct program *p)
 void
 lifecycle_timer(struct program *p)
 {
+	if (p->deadline == 0)
+		return;		/* disarmed after it fired: nothing is due */
 	p->deadline = 0;
 	switch (p->state) {
 	case STATE_STARTING:
@@ -425,9 +455,15 @@ lifecycle_timer(struct program *p)
 		    signal_name(p->cfg->kill_signal) ? signal_name(p->cfg->kill_signal) : "kill signal");
 		lifecycle_kill_now(p);
 		return;
+	case STATE_EXITED:
+		/* The restart armed by lifecycle_exited. */
+		if (exiting)
+			return;
+		p->restarts++;
+		lifecycle_spawn(p);
+		return;
 	case STATE_STOPPED:
 	case STATE_RUNNING:
-	case STATE_EXITED:
 	case STATE_FATAL:
 		return;
 	}

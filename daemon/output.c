@@ -17,7 +17,12 @@
 #include "log.h"
 #include "output.h"
 
-#define OUTPUT_LINE_MAX	4096	/* a longer line is logged in pieces */
+/*
+ * A longer line is logged in pieces.  A piece with "NAME stderr: " before it
+ * (a name has at most 64 characters) must fit the log's 2048-byte message,
+ * which would cut the rest off.
+ */
+#define OUTPUT_LINE_MAX	1920
 #define OUTPUT_READS	8	/* reads per wake-up, so one flood cannot starve the loop */
 
 struct sink {
@@ -28,6 +33,7 @@ struct sink {
 	long long max_bytes;
 	int backups;
 	int file_fd;			/* OUTPUT_FILE */
+	bool regular;			/* a regular file: rotated by size */
 	long long size;
 	bool write_failed;		/* log a failing file once, not per write */
 	int read_fd, write_fd;		/* the pipe, -1 when none */
@@ -40,17 +46,20 @@ struct output {
 	char *name;
 	struct sink out, err;
 	int child_out, child_err;	/* what the program gets as 1 and 2 */
-	int devnull;
+	int inherit_out, inherit_err;	/* the daemon's own 1 or 2, for inherit */
 	struct output *next;
 };
 
 static struct event_base *output_base;
 static struct output *outputs;
+/* One /dev/null for every program that discards output: one descriptor, not N. */
+static int output_devnull = -1;
 
 static int output_sink_open(struct output *o, struct sink *s,
     const struct output_config *oc, const char *stream, char *err, size_t errlen);
 static void output_sink_close(struct sink *s);
 static int output_file_open(struct sink *s);
+static int output_own_fd(const char *path);
 static void output_read_cb(evutil_socket_t fd, short what, void *arg);
 static void output_consume(struct sink *s, const char *buf, size_t len);
 static void output_file_write(struct sink *s, const char *buf, size_t len);
@@ -73,19 +82,20 @@ output_open(const struct program_config *pc, char *err, size_t errlen)
 		fatal("%s", __func__);
 	o->out.read_fd = o->out.write_fd = o->out.file_fd = -1;
 	o->err.read_fd = o->err.write_fd = o->err.file_fd = -1;
-	o->devnull = -1;
+	o->inherit_out = STDOUT_FILENO;
+	o->inherit_err = STDERR_FILENO;
 	if (output_sink_open(o, &o->out, &pc->out, "stdout", err, errlen) == -1)
 		goto fail;
-	o->child_out = o->out.kind == OUTPUT_NULL ? o->devnull :
-	    o->out.kind == OUTPUT_INHERIT ? STDOUT_FILENO : o->out.write_fd;
+	o->child_out = o->out.kind == OUTPUT_NULL ? output_devnull :
+	    o->out.kind == OUTPUT_INHERIT ? o->inherit_out : o->out.write_fd;
 	if (pc->err.kind == OUTPUT_STDOUT) {
 		o->err.kind = OUTPUT_STDOUT;
 		o->child_err = o->child_out;
 	} else {
 		if (output_sink_open(o, &o->err, &pc->err, "stderr", err, errlen) == -1)
 			goto fail;
-		o->child_err = o->err.kind == OUTPUT_NULL ? o->devnull :
-		    o->err.kind == OUTPUT_INHERIT ? STDERR_FILENO : o->err.write_fd;
+		o->child_err = o->err.kind == OUTPUT_NULL ? output_devnull :
+		    o->err.kind == OUTPUT_INHERIT ? o->inherit_err : o->err.write_fd;
 	}
 	o->next = outputs;
 	outputs = o;
@@ -93,8 +103,6 @@ output_open(const struct program_config *pc, char *err, size_t errlen)
 fail:
 	output_sink_close(&o->out);
 	output_sink_close(&o->err);
-	if (o->devnull != -1)
-		close(o->devnull);
 	free(o->name);
 	free(o);
 	return NULL;
@@ -105,7 +113,7 @@ static int
 output_sink_open(struct output *o, struct sink *s, const struct output_config *oc,
     const char *stream, char *err, size_t errlen)
 {
-	int fds[2];
+	int fds[2], own;
 
 	s->owner = o;
 	s->stream = stream;
@@ -117,13 +125,22 @@ output_sink_open(struct output *o, struct sink *s, const struct output_config *o
 	case OUTPUT_STDOUT:
 		return 0;
 	case OUTPUT_NULL:
-		if (o->devnull == -1 &&
-		    (o->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1) {
+		if (output_devnull == -1 &&
+		    (output_devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1) {
 			snprintf(err, errlen, "open /dev/null: %s", strerror(errno));
 			return -1;
 		}
 		return 0;
 	case OUTPUT_FILE:
+		/* /dev/stdout and /dev/stderr: the daemon's own, as with inherit. */
+		if ((own = output_own_fd(oc->path)) != -1) {
+			s->kind = OUTPUT_INHERIT;
+			if (s == &o->out)
+				o->inherit_out = own;
+			else
+				o->inherit_err = own;
+			return 0;
+		}
 		if ((s->path = strdup(oc->path)) == NULL)
 			fatal("%s", __func__);
 		if (output_file_open(s) == -1) {
@@ -149,9 +166,22 @@ output_sink_open(struct output *o, struct sink *s, const struct output_config *o
 	return 0;
 }
 
+/* The daemon descriptor a path names ("/dev/stdout": 1), or -1. */
+static int
+output_own_fd(const char *path)
+{
+	if (strcmp(path, "/dev/stdout") == 0 || strcmp(path, "/dev/fd/1") == 0)
+		return STDOUT_FILENO;
+	if (strcmp(path, "/dev/stderr") == 0 || strcmp(path, "/dev/fd/2") == 0)
+		return STDERR_FILENO;
+	return -1;
+}
+
 /*
  * Open the log file for appending.  O_NOFOLLOW: a link planted where the log
- * goes must not redirect the daemon's writes.
+ * goes must not redirect the daemon's writes.  O_NONBLOCK: a FIFO with no
+ * reader fails at once instead of hanging the daemon in open(), and a slow
+ * reader costs dropped output, never a stalled loop.
  */
 static int
 output_file_open(struct sink *s)
@@ -160,7 +190,7 @@ output_file_open(struct sink *s)
 	int fd;
 
 	fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-	    O_NOCTTY, 0644);
+	    O_NOCTTY | O_NONBLOCK, 0644);
 	if (fd == -1)
 		return -1;
 	if (fstat(fd, &st) == -1) {
@@ -170,6 +200,7 @@ output_file_open(struct sink *s)
 	if (s->file_fd != -1)
 		close(s->file_fd);
 	s->file_fd = fd;
+	s->regular = S_ISREG(st.st_mode);
 	s->size = st.st_size;
 	s->write_failed = false;
 	return 0;
@@ -211,8 +242,6 @@ output_close(struct output *o)
 		}
 	output_sink_close(&o->out);
 	output_sink_close(&o->err);
-	if (o->devnull != -1)
-		close(o->devnull);
 	free(o->name);
 	free(o);
 }
@@ -325,7 +354,8 @@ output_file_write(struct sink *s, const char *buf, size_t len)
 		size_t chunk = len;
 		ssize_t n;
 
-		if (s->max_bytes > 0) {
+		/* Only a regular file is renamed: never a device or a FIFO. */
+		if (s->max_bytes > 0 && s->regular) {
 			if (s->size >= s->max_bytes)
 				output_rotate(s);
 			if ((long long)chunk > s->max_bytes - s->size)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "lifecycle.h"
@@ -44,7 +45,18 @@ const struct lifecycle_ops platform_lifecycle_ops = {
 int
 platform_init(struct event_base *base)
 {
+	struct rlimit rl;
+
 	platform_base = base;
+	/* Each program holds a pipe or two: raise the soft limit to the hard one. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		struct rlimit raised = { rl.rlim_max, rl.rlim_max };
+
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			spawn_set_nofile(&rl);
+		else
+			log_warn("cannot raise the descriptor limit");
+	}
 	output_init(base);
 	return reap_init(base);
 }
@@ -229,11 +241,22 @@ posix_arm(struct program *p, double at)
 	evtimer_add(p->timer, &tv);
 }
 
-/* A program's deadline passed. */
+/*
+ * A program's deadline passed.  libevent counts from the time it cached at
+ * the top of the loop (and may read a coarse clock), so a timer can fire a
+ * little before the deadline: start_secs must not end early, so wait out the
+ * rest.
+ */
 static void
 posix_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	lifecycle_timer(arg);
+	struct program *p = arg;
+
+	if (p->deadline > 0 && posix_now() < p->deadline) {
+		posix_arm(p, p->deadline);
+		return;
+	}
+	lifecycle_timer(p);
 }
 
 void

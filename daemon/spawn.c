@@ -29,6 +29,9 @@
 
 extern char **environ;
 
+static struct rlimit child_nofile;
+static bool child_nofile_set;
+
 enum spawn_step {
 	STEP_SETSID = 1,
 	STEP_STDIN,
@@ -39,6 +42,7 @@ enum spawn_step {
 	STEP_SETGID,
 	STEP_SETUID,
 	STEP_CHDIR,
+	STEP_RLIMIT,
 	STEP_EXEC,
 };
 
@@ -52,6 +56,7 @@ static const char *const step_names[] = {
 	[STEP_SETGID] = "setgid",
 	[STEP_SETUID] = "setuid",
 	[STEP_CHDIR] = "chdir",
+	[STEP_RLIMIT] = "setrlimit",
 	[STEP_EXEC] = "exec",
 };
 
@@ -243,6 +248,14 @@ spawn_prepare(const struct spawn_request *req, struct spawn_plan *plan,
 		plan->groups[0] = plan->gid;
 		plan->ngroups = 1;
 	}
+	/*
+	 * A daemon without root that is asked for the identity it already has
+	 * keeps it: setgroups would fail for nothing.  Asked for another one,
+	 * the drop goes ahead and its failure names the cause.
+	 */
+	if (plan->drop && geteuid() != 0 && plan->uid == geteuid() &&
+	    plan->gid == getegid())
+		plan->drop = false;
 	plan->envp = spawn_environment(req, pw);
 	plan->paths = spawn_candidates(req->argv[0], plan->envp);
 	if ((plan->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
@@ -319,6 +332,8 @@ spawn_child(const struct spawn_plan *plan, int report_fd)
 		if (setuid(plan->uid) == -1)
 			spawn_fail(report_fd, STEP_SETUID);
 	}
+	if (child_nofile_set && setrlimit(RLIMIT_NOFILE, &child_nofile) == -1)
+		spawn_fail(report_fd, STEP_RLIMIT);
 	umask((mode_t)req->umask);
 	if (chdir(req->directory != NULL ? req->directory : "/") == -1)
 		spawn_fail(report_fd, STEP_CHDIR);
@@ -332,6 +347,13 @@ spawn_child(const struct spawn_plan *plan, int report_fd)
 	}
 	errno = exec_errno;
 	spawn_fail(report_fd, STEP_EXEC);
+}
+
+void
+spawn_set_nofile(const struct rlimit *rl)
+{
+	child_nofile = *rl;
+	child_nofile_set = true;
 }
 
 pid_t
@@ -395,8 +417,9 @@ spawn_read_status(int status_fd, const struct spawn_request *req, char *err,
 	else if (r.step == STEP_CHDIR)
 		snprintf(err, errlen, "chdir %s: %s",
 		    req->directory ? req->directory : "/", strerror(r.err));
-	else if (r.step == STEP_SETUID || r.step == STEP_SETGID)
-		snprintf(err, errlen, "%s to %s: %s", step_names[r.step],
+	else if (r.step == STEP_SETUID || r.step == STEP_SETGID ||
+	    r.step == STEP_SETGROUPS)
+		snprintf(err, errlen, "%s for %s: %s", step_names[r.step],
 		    req->user ? req->user : req->group, strerror(r.err));
 	else
 		snprintf(err, errlen, "%s: %s", step_names[r.step], strerror(r.err));

@@ -8,6 +8,7 @@
 #define SAFEEXITD_SPAWN_H
 
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 struct spawn_request {
@@ -29,6 +30,13 @@ struct spawn_request {
  */
 pid_t spawn_process(const struct spawn_request *req, int *status_fd, char *err,
     size_t errlen);
+
+/*
+ * Give children this descriptor limit: the daemon raises its own to serve
+ * thousands of programs, but programs get the limit it started with (some
+ * still use select(), which breaks past 1024).
+ */
+void spawn_set_nofile(const struct rlimit *rl);
 
 /*
  * Read the child's report from status_fd without blocking: 1 and err filled

@@ -80,3 +80,9 @@ fuzz-smoke:
 	@echo "fuzz-smoke: configure with --enable-fuzzing CC=clang" >&2; exit 1
 endif
 .PHONY: fuzz-smoke
+
+# Bounded stress runs: 1,000 programs, 200 concurrent clients during crash
+# loops, a long crash loop compressed.  Not part of `make check`.
+stress:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS=tests/integration/stress.test
+.PHONY: stress

@@ -188,12 +188,15 @@ test_crash_after_running(void)
 	lifecycle_start(p);
 	lifecycle_timer(p);
 	lifecycle_exited(p, exit_status(3));
+	is_str(program_state_name(p->state), "EXITED", "crash after RUNNING: EXITED");
+	ok(p->deadline == fake_now, "restart armed for now, not after a back-off");
+	lifecycle_timer(p);
 	is_str(program_state_name(p->state), "STARTING", "crash after RUNNING: restarted at once");
 	is_int(p->restarts, 1, "restart counted");
 	is_int(p->exit_code, 3, "last exit code kept");
-	ok(p->deadline == fake_now + 1, "no back-off after a crash from RUNNING");
 	lifecycle_timer(p);
 	lifecycle_exited(p, signal_status(SIGSEGV));
+	lifecycle_timer(p);
 	is_str(program_state_name(p->state), "STARTING", "killed by a signal: restarted");
 	is_int(p->exit_signal, SIGSEGV, "last signal kept");
 	lifecycle_timer(p);
@@ -213,6 +216,7 @@ test_autorestart_policies(void)
 	lifecycle_start(p);
 	lifecycle_timer(p);
 	lifecycle_exited(p, exit_status(0));
+	lifecycle_timer(p);
 	is_str(program_state_name(p->state), "STARTING", "always: exit 0 restarted");
 
 	pc->autorestart = RESTART_NEVER;
@@ -295,6 +299,42 @@ test_stop_command(void)
 }
 
 static void
+test_stop_command_fails(void)
+{
+	struct program_config *pc = make_cfg("nginx");
+	struct program *p = make_program(pc);
+	char *argv[] = { "/nonexistent/stopper", NULL };
+
+	reset();
+	pc->stop_argv = argv;
+	lifecycle_start(p);
+	lifecycle_timer(p);
+	lifecycle_stop(p, STOP_REQUEST);
+	is_int(n_kills, 0, "stop_command first");
+	lifecycle_stop_command_exited(p, exit_status(127));
+	ok(n_kills >= 1 && kills[0].sig == SIGTERM,
+	    "a failed stop_command: the stop signal after all");
+	ok(!p->kill_sent, "the grace period goes on");
+	lifecycle_exited(p, signal_status(SIGTERM));
+	is_str(program_state_name(p->state), "STOPPED", "stopped by the signal");
+
+	reset();
+	p = make_program(pc);
+	lifecycle_start(p);
+	lifecycle_timer(p);
+	lifecycle_stop(p, STOP_REQUEST);
+	lifecycle_stop_command_exited(p, exit_status(0));
+	is_int(n_kills, 0, "a stop_command that worked: no signal");
+	fake_now = p->deadline;
+	lifecycle_timer(p);
+	lifecycle_stop_command_exited(p, exit_status(1));
+	ok(n_kills == 1 && kills[0].sig == SIGKILL,
+	    "after kill_signal, a late failure sends nothing more");
+	lifecycle_exited(p, signal_status(SIGKILL));
+	is_str(program_state_name(p->state), "STOPPED", "stopped");
+}
+
+static void
 test_restart_and_kill_now(void)
 {
 	struct program *p = make_program(make_cfg("api"));
@@ -363,10 +403,30 @@ test_exiting(void)
 	lifecycle_timer(p);
 	lifecycle_set_exiting(true);
 	lifecycle_exited(p, exit_status(1));
+	lifecycle_timer(p);
 	is_str(program_state_name(p->state), "EXITED", "daemon exiting: no restart");
 	lifecycle_start(p);
 	is_str(program_state_name(p->state), "EXITED", "daemon exiting: no start");
 	lifecycle_set_exiting(false);
+}
+
+static void
+test_stop_cancels_pending_restart(void)
+{
+	struct program_config *pc = make_cfg("pending");
+	struct program *p = make_program(pc);
+
+	reset();
+	pc->autorestart = RESTART_ALWAYS;
+	lifecycle_start(p);
+	lifecycle_timer(p);
+	lifecycle_exited(p, exit_status(0));
+	ok(p->deadline != 0, "restart pending after an exit");
+	lifecycle_stop(p, STOP_REQUEST);
+	is_int((long long)p->deadline, 0, "stop cancels the pending restart");
+	lifecycle_timer(p);
+	is_str(program_state_name(p->state), "EXITED", "a stale timer starts nothing");
+	is_int(p->restarts, 0, "no restart happened");
 }
 
 static void
@@ -408,10 +468,12 @@ main(void)
 	test_stop_escalation();
 	test_stop_main_only();
 	test_stop_command();
+	test_stop_command_fails();
 	test_restart_and_kill_now();
 	test_spawn_failures();
 	test_backoff_stop_and_start();
 	test_exiting();
+	test_stop_cancels_pending_restart();
 	test_fail_and_leftovers();
 	return tap_done();
 }
