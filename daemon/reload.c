@@ -20,6 +20,7 @@ static struct event_base *reload_base;
 
 static void reload_changed(struct program *p, enum program_state old, void *arg);
 static void reload_swap(struct program *p);
+static void reload_revive(struct program *p, struct program_config *pc);
 static void reload_remove_cb(evutil_socket_t fd, short what, void *arg);
 
 void
@@ -47,15 +48,32 @@ reload_swap(struct program *p)
 		startplan_start(&p, 1);
 }
 
+/*
+ * A program still on its way out of the table is back in the config: keep it
+ * under its name (one process per name) and give it the new settings once
+ * it has stopped, as for a changed program.
+ */
+static void
+reload_revive(struct program *p, struct program_config *pc)
+{
+	log_info("%s: back in the config", p->cfg->name);
+	p->removed = false;
+	program_config_free(p->next_cfg);
+	p->next_cfg = pc;
+	p->start_after_swap = pc->autostart;
+	if (!program_is_active(p))
+		reload_swap(p);
+}
+
 /* Removal waits for the loop: observers of this change still hold p. */
 static void
 reload_remove_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct program *p = arg;
 
-	if (program_is_active(p)) {
+	if (!p->removed || program_is_active(p)) {
 		p->remove_scheduled = false;
-		return;		/* started again meanwhile; removed once stopped */
+		return;		/* back in the config, or started again meanwhile */
 	}
 	log_info("%s: removed", p->cfg->name);
 	shutdown_forget(p);
@@ -137,6 +155,10 @@ reload_apply(struct config *newcfg, double stop_timeout, struct json_object *res
 			continue;	/* unchanged: the running settings stay */
 		newcfg->programs[j] = NULL;
 		json_object_array_add(added, json_object_new_string(pc->name));
+		if (p != NULL) {
+			reload_revive(p, pc);
+			continue;
+		}
 		p = program_add(pc);
 		if (pc->autostart)
 			proglist_add(&to_start, p);

@@ -42,7 +42,10 @@ struct waiter {
 	struct control_conn *c;	/* NULL once the client is gone */
 	enum wait_kind kind;
 	strv_t names;		/* the programs to report */
+	struct json_object *unknown;	/* names the request gave that do not exist */
 	struct shutdown_run *run;
+	bool held;		/* being set up: observers leave it alone */
+	bool stop_over;		/* its stop run ended while it was held */
 	struct waiter *next;
 };
 
@@ -85,7 +88,10 @@ static int requests_targets(strv_t args, struct proglist *l,
     struct json_object *reply);
 static strv_t requests_names(const struct proglist *l);
 static struct waiter *requests_wait(struct control_conn *c, enum wait_kind kind,
-    const struct proglist *l);
+    const struct proglist *l, struct json_object *reply);
+static void requests_run_stop(struct waiter *w, struct proglist *l);
+static void requests_stop_next(struct waiter *w);
+static void requests_start(struct waiter *w, struct program **v, size_t n);
 static void requests_finish(struct waiter *w, struct json_object *reply);
 static bool requests_started(const struct waiter *w);
 static void requests_changed(struct program *p, enum program_state old, void *arg);
@@ -205,10 +211,17 @@ requests_names(const struct proglist *l)
 	return v;
 }
 
-/* Register a waiter for the programs of l. */
+/*
+ * Register a waiter for the programs of l, keeping the "unknown" names of
+ * reply (when given) for the final reply.  The waiter starts out held: the
+ * caller sets off what it waits for, then lets go (requests_start and
+ * requests_run_stop do both).
+ */
 static struct waiter *
-requests_wait(struct control_conn *c, enum wait_kind kind, const struct proglist *l)
+requests_wait(struct control_conn *c, enum wait_kind kind, const struct proglist *l,
+    struct json_object *reply)
 {
+	struct json_object *unknown;
 	struct waiter *w;
 
 	if ((w = calloc(1, sizeof *w)) == NULL)
@@ -216,6 +229,9 @@ requests_wait(struct control_conn *c, enum wait_kind kind, const struct proglist
 	w->c = c;
 	w->kind = kind;
 	w->names = requests_names(l);
+	w->held = true;
+	if (reply != NULL && json_object_object_get_ex(reply, "unknown", &unknown))
+		w->unknown = json_object_get(unknown);
 	w->next = waiters;
 	waiters = w;
 	requests_observe();
@@ -238,10 +254,14 @@ requests_finish(struct waiter *w, struct json_object *reply)
 			reply = requests_ok();
 			json_object_object_add(reply, "programs",
 			    requests_programs(w->names));
+			if (w->unknown != NULL)
+				json_object_object_add(reply, "unknown",
+				    json_object_get(w->unknown));
 		}
 		control_reply(w->c, reply);
 	} else if (reply != NULL)
 		json_object_put(reply);
+	json_object_put(w->unknown);
 	strv_free(w->names);
 	free(w);
 }
@@ -273,16 +293,22 @@ requests_started(const struct waiter *w)
 	return true;
 }
 
-/* Start waiters look at every change; stop waiters hear from their run. */
+/*
+ * Start waiters look at every change; stop waiters hear from their run.
+ * Changes nest (a start may set off others), so after each finished waiter
+ * the walk begins again rather than trust a saved next pointer.
+ */
 static void
 requests_changed(struct program *p, enum program_state old, void *arg)
 {
-	struct waiter *w, *next;
+	struct waiter *w;
 
-	for (w = waiters; w != NULL; w = next) {
-		next = w->next;
-		if (w->kind == WAIT_START && requests_started(w))
+again:
+	for (w = waiters; w != NULL; w = w->next) {
+		if (!w->held && w->kind == WAIT_START && requests_started(w)) {
 			requests_finish(w, NULL);
+			goto again;
+		}
 	}
 }
 
@@ -296,14 +322,47 @@ requests_observe(void)
 	}
 }
 
-/* A stop run of a waiter is done: reply, or go on to the start of a restart. */
+/*
+ * Start the programs v and let go of the held start waiter w: it is
+ * finished here if they got where they were going at once (start_secs = 0,
+ * a failed exec, already running), else by requests_changed later.
+ */
 static void
-requests_stop_done(struct shutdown_run *run, void *arg)
+requests_start(struct waiter *w, struct program **v, size_t n)
 {
-	struct waiter *w = arg;
+	w->held = true;
+	startplan_start(v, n);
+	w->held = false;
+	if (requests_started(w))
+		requests_finish(w, NULL);
+}
+
+/*
+ * Set off the stop run of the held waiter w.  Should shutdown_start report
+ * the end of the run before it returns, the run is gone by then: its pointer
+ * is kept only while the run goes on.
+ */
+static void
+requests_run_stop(struct waiter *w, struct proglist *l)
+{
+	struct shutdown_run *run;
+
+	w->held = true;
+	run = shutdown_start(l, STOP_REQUEST, daemon_config()->shutdown_timeout,
+	    requests_stop_done, requests_stop_progress, w);
+	w->held = false;
+	if (w->stop_over)
+		requests_stop_next(w);
+	else
+		w->run = run;
+}
+
+/* The stop half is over: reply, or go on to the start of a restart. */
+static void
+requests_stop_next(struct waiter *w)
+{
 	struct proglist l = { 0 };
 
-	w->run = NULL;
 	if (w->kind != WAIT_RESTART) {
 		requests_finish(w, NULL);
 		return;
@@ -315,10 +374,22 @@ requests_stop_done(struct shutdown_run *run, void *arg)
 			proglist_add(&l, p);
 	}
 	w->kind = WAIT_START;
-	startplan_start(l.v, l.n);
+	requests_start(w, l.v, l.n);
 	proglist_free(&l);
-	if (requests_started(w))
-		requests_finish(w, NULL);
+}
+
+/* A stop run of a waiter is done; see requests_run_stop for a quick one. */
+static void
+requests_stop_done(struct shutdown_run *run, void *arg)
+{
+	struct waiter *w = arg;
+
+	w->run = NULL;
+	if (w->held) {
+		w->stop_over = true;
+		return;
+	}
+	requests_stop_next(w);
 }
 
 /* Tell a waiting client how far the stop has got. */
@@ -389,6 +460,7 @@ cmd_start(struct control_conn *c, strv_t args, bool wait)
 	struct json_object *reply = requests_ok();
 	struct proglist l = { 0 };
 	struct waiter *w;
+	strv_t names;
 
 	if (daemon_shutting_down()) {
 		json_object_put(reply);
@@ -396,22 +468,19 @@ cmd_start(struct control_conn *c, strv_t args, bool wait)
 		return;
 	}
 	requests_targets(args, &l, reply);
-	w = requests_wait(wait ? c : NULL, WAIT_START, &l);
-	startplan_start(l.v, l.n);
-	proglist_free(&l);
-	if (!wait || requests_started(w)) {
-		json_object_object_add(reply, "programs", requests_programs(w->names));
-		if (!wait) {
-			requests_finish(w, NULL);
-			control_reply(c, reply);
-		} else
-			requests_finish(w, reply);
+	if (!wait) {
+		names = requests_names(&l);
+		startplan_start(l.v, l.n);
+		json_object_object_add(reply, "programs", requests_programs(names));
+		control_reply(c, reply);
+		strv_free(names);
+		proglist_free(&l);
 		return;
 	}
-	/* Keep "unknown" for the final reply. */
+	w = requests_wait(c, WAIT_START, &l, reply);
 	json_object_put(reply);
-	w->c = c;
-	(void)w;
+	requests_start(w, l.v, l.n);
+	proglist_free(&l);
 }
 
 /* The targets of a stop: the named programs and what depends on them. */
@@ -429,22 +498,25 @@ cmd_stop(struct control_conn *c, strv_t args, bool wait)
 	struct json_object *reply = requests_ok();
 	struct proglist named = { 0 }, all = { 0 };
 	struct waiter *w;
+	strv_t names;
 
 	requests_targets(args, &named, reply);
 	requests_with_dependents(&named, &all);
 	if (!wait) {
+		/* The run takes the list; the reply shows where it got at once. */
+		names = requests_names(&all);
 		shutdown_start(&all, STOP_REQUEST, daemon_config()->shutdown_timeout,
 		    NULL, NULL, NULL);
-		json_object_object_add(reply, "programs", requests_programs(NULL));
+		json_object_object_add(reply, "programs", requests_programs(names));
 		control_reply(c, reply);
+		strv_free(names);
 		proglist_free(&named);
 		proglist_free(&all);
 		return;
 	}
+	w = requests_wait(c, WAIT_STOP, &all, reply);
 	json_object_put(reply);
-	w = requests_wait(c, WAIT_STOP, &all);
-	w->run = shutdown_start(&all, STOP_REQUEST, daemon_config()->shutdown_timeout,
-	    requests_stop_done, requests_stop_progress, w);
+	requests_run_stop(w, &all);
 	proglist_free(&named);
 	proglist_free(&all);
 }
@@ -456,6 +528,7 @@ cmd_restart(struct control_conn *c, strv_t args, bool wait)
 	struct json_object *reply = requests_ok();
 	struct proglist named = { 0 }, all = { 0 };
 	struct waiter *w;
+	strv_t names;
 
 	if (daemon_shutting_down()) {
 		json_object_put(reply);
@@ -464,14 +537,19 @@ cmd_restart(struct control_conn *c, strv_t args, bool wait)
 	}
 	requests_targets(args, &named, reply);
 	requests_with_dependents(&named, &all);
-	w = requests_wait(wait ? c : NULL, WAIT_RESTART, &all);
 	if (!wait) {
-		json_object_object_add(reply, "programs", requests_programs(NULL));
+		/* Nobody waits, but the start half must still follow the stop. */
+		names = requests_names(&all);
+		w = requests_wait(NULL, WAIT_RESTART, &all, NULL);
+		requests_run_stop(w, &all);
+		json_object_object_add(reply, "programs", requests_programs(names));
 		control_reply(c, reply);
-	} else
+		strv_free(names);
+	} else {
+		w = requests_wait(c, WAIT_RESTART, &all, reply);
 		json_object_put(reply);
-	w->run = shutdown_start(&all, STOP_REQUEST, daemon_config()->shutdown_timeout,
-	    requests_stop_done, requests_stop_progress, w);
+		requests_run_stop(w, &all);
+	}
 	proglist_free(&named);
 	proglist_free(&all);
 }
@@ -546,7 +624,8 @@ cmd_shutdown(struct control_conn *c, strv_t args, bool wait)
 		daemon_shutdown("shutdown request");
 		return;
 	}
-	w = requests_wait(c, WAIT_SHUTDOWN, &none);
+	w = requests_wait(c, WAIT_SHUTDOWN, &none, NULL);
+	w->held = false;
 	daemon_on_stopped(requests_shutdown_done, w);
 	daemon_shutdown("shutdown request");
 }

@@ -1,0 +1,268 @@
+/*
+ * The state file, as JSON (json-c):
+ *   {"version": 1, "daemon": PID, "programs": [
+ *     {"name": "web", "pid": 4250, "pgid": 4250, "start_time": 123456,
+ *      "settings": "9f2c..."}]}
+ * Only programs with a live main process are listed.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "program.h"
+#include "statefile.h"
+
+#define STATEFILE_VERSION	1
+#define STATEFILE_MAX		(16 * 1024 * 1024)
+
+static char *state_path;
+static struct event *state_ev;
+
+static void statefile_changed(struct program *p, enum program_state old, void *arg);
+static void statefile_write_cb(evutil_socket_t fd, short what, void *arg);
+
+void
+statefile_hash(const char *fingerprint, char out[17])
+{
+	/* FNV-1a: a change detector, not a defence; the file is ours alone. */
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (const unsigned char *s = (const unsigned char *)fingerprint; *s; s++) {
+		h ^= *s;
+		h *= 0x100000001b3ULL;
+	}
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+unsigned long long
+statefile_start_time(pid_t pid, pid_t *ppid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* The command name may hold anything: fields start after the last ')'. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 0;
+	p += 2;
+	/* state(3) ppid(4) ... starttime(22): skip to field 22. */
+	for (int field = 3; field < 22 && p != NULL; field++) {
+		if (field == 3 && *p == 'Z')
+			return 0;	/* a zombie is gone for our purposes */
+		if (field == 4 && ppid != NULL)
+			*ppid = (pid_t)strtol(p, NULL, 10);
+		p = strchr(p, ' ');
+		if (p != NULL)
+			p++;
+	}
+	if (p != NULL)
+		start = strtoull(p, NULL, 10);
+	return start;
+}
+
+void
+statefile_init(struct event_base *base, const char *path)
+{
+	if (path == NULL)
+		return;
+	if ((state_path = strdup(path)) == NULL)
+		fatal("%s", __func__);
+	state_ev = event_new(base, -1, 0, statefile_write_cb, NULL);
+	if (state_ev == NULL)
+		fatalx("%s: event_new", __func__);
+	program_observe(statefile_changed, NULL);
+}
+
+void
+statefile_fini(void)
+{
+	program_unobserve(statefile_changed, NULL);
+	if (state_ev != NULL)
+		event_free(state_ev);
+	state_ev = NULL;
+	free(state_path);
+	state_path = NULL;
+}
+
+/* A program changed state: rewrite the file once this loop turn is over. */
+static void
+statefile_changed(struct program *p, enum program_state old, void *arg)
+{
+	if (state_ev != NULL && !event_pending(state_ev, EV_TIMEOUT, NULL))
+		event_active(state_ev, EV_TIMEOUT, 1);
+}
+
+/* The deferred write. */
+static void
+statefile_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	statefile_write();
+}
+
+int
+statefile_write(void)
+{
+	struct json_object *root, *list;
+	const char *text;
+	char *tmp;
+	size_t len;
+	int fd, r = -1;
+
+	if (state_path == NULL)
+		return 0;
+	root = json_object_new_object();
+	list = json_object_new_array();
+	json_object_object_add(root, "version", json_object_new_int(STATEFILE_VERSION));
+	json_object_object_add(root, "daemon", json_object_new_int64(getpid()));
+	for (size_t i = 0; i < programs.n; i++) {
+		struct program *p = programs.v[i];
+		struct json_object *o;
+		unsigned long long start;
+		char hash[17];
+
+		if (!p->main_alive || p->pid <= 0 ||
+		    (start = statefile_start_time(p->pid, NULL)) == 0)
+			continue;
+		statefile_hash(p->cfg->fingerprint, hash);
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(p->cfg->name));
+		json_object_object_add(o, "pid", json_object_new_int64(p->pid));
+		json_object_object_add(o, "pgid", json_object_new_int64(p->pgid));
+		json_object_object_add(o, "start_time", json_object_new_uint64(start));
+		json_object_object_add(o, "settings", json_object_new_string(hash));
+		json_object_array_add(list, o);
+	}
+	json_object_object_add(root, "programs", list);
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	len = strlen(text);
+	if (asprintf(&tmp, "%s.tmp", state_path) == -1)
+		fatal("%s", __func__);
+	/* O_EXCL after unlink: never write through a link planted in the folder. */
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1)
+		log_warn("state file %s", tmp);
+	else if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
+		log_warn("state file %s", tmp);
+		close(fd);
+		unlink(tmp);
+	} else {
+		close(fd);
+		if (rename(tmp, state_path) == -1) {
+			log_warn("state file %s", state_path);
+			unlink(tmp);
+		} else
+			r = 0;
+	}
+	free(tmp);
+	json_object_put(root);
+	return r;
+}
+
+void
+statefile_remove(void)
+{
+	if (state_path != NULL && unlink(state_path) == -1 && errno != ENOENT)
+		log_warn("remove %s", state_path);
+}
+
+int
+statefile_read(const char *path, struct state_file *out)
+{
+	struct json_object *root = NULL, *list, *v;
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n;
+	int fd;
+
+	memset(out, 0, sizeof *out);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		if (errno != ENOENT)
+			log_warn("state file %s: not used", path);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 077) != 0 ||
+	    st.st_size > STATEFILE_MAX) {
+		log_warnx("state file %s: not owned by us with mode 0600; ignored", path);
+		close(fd);
+		return -1;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
+		fatal("%s", __func__);
+	n = read(fd, buf, (size_t)st.st_size);
+	close(fd);
+	if (n != st.st_size)
+		goto damaged;
+	buf[n] = '\0';
+	if ((root = json_tokener_parse(buf)) == NULL ||
+	    !json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "version", &v) ||
+	    json_object_get_int(v) != STATEFILE_VERSION ||
+	    !json_object_object_get_ex(root, "programs", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		goto damaged;
+	out->n = json_object_array_length(list);
+	if ((out->v = calloc(out->n + 1, sizeof *out->v)) == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < out->n; i++) {
+		struct json_object *o = json_object_array_get_idx(list, i);
+		struct json_object *name, *pid, *pgid, *start, *hash;
+		struct state_entry *e = &out->v[i];
+
+		if (!json_object_object_get_ex(o, "name", &name) ||
+		    !json_object_object_get_ex(o, "pid", &pid) ||
+		    !json_object_object_get_ex(o, "pgid", &pgid) ||
+		    !json_object_object_get_ex(o, "start_time", &start) ||
+		    !json_object_object_get_ex(o, "settings", &hash) ||
+		    !json_object_is_type(name, json_type_string) ||
+		    !json_object_is_type(pid, json_type_int) ||
+		    !json_object_is_type(pgid, json_type_int) ||
+		    !json_object_is_type(start, json_type_int) ||
+		    !json_object_is_type(hash, json_type_string) ||
+		    json_object_get_int64(pid) <= 1 ||
+		    json_object_get_int64(pgid) <= 1 ||
+		    json_object_get_string_len(hash) != 16)
+			goto damaged;
+		if ((e->name = strdup(json_object_get_string(name))) == NULL)
+			fatal("%s", __func__);
+		e->pid = (pid_t)json_object_get_int64(pid);
+		e->pgid = (pid_t)json_object_get_int64(pgid);
+		e->start_time = json_object_get_uint64(start);
+		memcpy(e->hash, json_object_get_string(hash), 17);
+	}
+	json_object_put(root);
+	free(buf);
+	return 0;
+damaged:
+	log_warnx("state file %s is damaged; ignored", path);
+	json_object_put(root);
+	free(buf);
+	statefile_free(out);
+	return -1;
+}
+
+void
+statefile_free(struct state_file *sf)
+{
+	for (size_t i = 0; i < sf->n; i++)
+		free(sf->v[i].name);
+	free(sf->v);
+	memset(sf, 0, sizeof *sf);
+}
