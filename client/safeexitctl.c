@@ -9,16 +9,10 @@
 #endif
 
 #include <sys/types.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +26,7 @@
 #include "parse.h"
 #include "protocol.h"
 #include "safeexitctl.h"
+#include "transport.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -51,14 +46,11 @@ static char		*client_path;		/* the endpoint in use */
 static bool		 client_progress_shown;
 
 static void	usage(FILE *);
-static double	client_now(void);
 static int	client_resolve(void);
 static int	client_ini(void *, const char *, const char *, const char *);
-static int	client_connect(int *);
-static int	client_send(int, const char *, size_t, double);
-static int	client_receive(int, double, struct json_object **);
-static int	client_poll(int, short, double);
-static int	client_timed_out(double);
+static int	client_connect(struct transport **);
+static int	client_receive(struct transport *, double,
+		    struct json_object **);
 static int	client_code_exit(const char *);
 static void	client_progress(struct json_object *);
 static void	client_progress_clear(void);
@@ -97,6 +89,7 @@ main(int argc, char **argv)
 		case 't':
 			if (parse_duration(optarg, &t, &err) != 0) {
 				ctl_warnx("-t %s: %s", optarg, err);
+				usage(stderr);
 				return (CTL_EXIT_USAGE);
 			}
 			ctl_opts.timeout_set = true;
@@ -155,7 +148,7 @@ usage(FILE *fp)
 }
 
 /* Seconds on a clock that never jumps. */
-static double
+double
 client_now(void)
 {
 	struct timespec	ts;
@@ -223,77 +216,15 @@ client_ini(void *arg, const char *section, const char *name,
 	return (1);
 }
 
-/*
- * Connect to the daemon.  A Unix socket whose backlog is full makes
- * connect() wait, and SO_SNDTIMEO is what bounds that wait.
- */
+/* Connect to the daemon over the platform's transport (transport.h). */
 static int
-client_connect(int *fdp)
+client_connect(struct transport **tp)
 {
-	struct sockaddr_un	 sun;
-	struct timeval		 tv;
-	double			 limit, left;
-	bool			 by_t = false;
-	int			 fd, r, flags;
+	int	r;
 
 	if ((r = client_resolve()) != CTL_EXIT_DONE)
 		return (r);
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(client_path) >= sizeof sun.sun_path) {
-		ctl_warnx("cannot reach safeexitd at %s: path too long",
-		    client_path);
-		return (CTL_EXIT_UNREACHABLE);
-	}
-	strncpy(sun.sun_path, client_path, sizeof sun.sun_path - 1);
-
-	limit = CLIENT_CONNECT_SECS;
-	if (ctl_opts.timeout_set) {
-		left = ctl_opts.deadline - client_now();
-		if (left <= limit) {
-			limit = left;
-			by_t = true;
-		}
-	}
-	if (limit <= 0)
-		return (client_timed_out(0));
-	tv.tv_sec = (time_t)limit;
-	tv.tv_usec = (suseconds_t)((limit - (double)tv.tv_sec) * 1e6);
-	if (tv.tv_sec == 0 && tv.tv_usec == 0)
-		tv.tv_usec = 1;
-
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		ctl_warn("socket");
-		return (CTL_EXIT_UNREACHABLE);
-	}
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == -1)
-		ctl_warn("SO_SNDTIMEO");
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		r = errno;
-		close(fd);
-		if (r == EAGAIN || r == EINPROGRESS || r == ETIMEDOUT) {
-			if (by_t)
-				return (client_timed_out(0));
-			ctl_warnx("cannot reach safeexitd at %s: it accepts no "
-			    "connections", client_path);
-			return (CTL_EXIT_UNREACHABLE);
-		}
-		ctl_warnx("cannot reach safeexitd at %s: %s", client_path,
-		    strerror(r));
-		return (r == EACCES || r == EPERM ? CTL_EXIT_PERMISSION :
-		    CTL_EXIT_UNREACHABLE);
-	}
-	memset(&tv, 0, sizeof tv);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
-	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {
-		ctl_warn("fcntl");
-		close(fd);
-		return (CTL_EXIT_UNREACHABLE);
-	}
-	*fdp = fd;
-	return (CTL_EXIT_DONE);
+	return (transport_connect(client_path, CLIENT_CONNECT_SECS, tp));
 }
 
 /* Send one request and wait for its reply; see safeexitctl.h. */
@@ -304,8 +235,9 @@ client_call(const char *cmd, int argc, char **argv, enum client_mode mode,
 	struct json_object	*req, *args;
 	char			*frame;
 	size_t			 len;
+	struct transport	*t = NULL;
 	double			 limit;
-	int			 fd = -1, i, r;
+	int			 i, r;
 
 	*reply = NULL;
 	if ((req = json_object_new_object()) == NULL ||
@@ -343,83 +275,36 @@ client_call(const char *cmd, int argc, char **argv, enum client_mode mode,
 	else if (mode != CLIENT_WAIT)
 		limit = client_now() + CLIENT_REPLY_SECS;
 
-	if ((r = client_connect(&fd)) != CTL_EXIT_DONE) {
+	if ((r = client_connect(&t)) != CTL_EXIT_DONE) {
 		free(frame);
 		return (r);
 	}
-	r = client_send(fd, frame, len, limit);
+	r = transport_send(t, frame, len, limit);
 	free(frame);
 	/* A refusal arrives as a reply even when sending failed: read it. */
 	if (r == CTL_EXIT_DONE || r == -1)
-		r = client_receive(fd, limit, reply);
+		r = client_receive(t, limit, reply);
 	client_progress_clear();
-	close(fd);
+	transport_close(t);
 	return (r);
-}
-
-/*
- * Write the whole frame.  -1: the daemon hung up, which it does after a
- * refusal that is then waiting to be read.
- */
-static int
-client_send(int fd, const char *buf, size_t len, double limit)
-{
-	ssize_t	n;
-	int	r;
-
-	while (len > 0) {
-		n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				if ((r = client_poll(fd, POLLOUT, limit)) !=
-				    CTL_EXIT_DONE)
-					return (r);
-				continue;
-			}
-			if (errno == EPIPE || errno == ECONNRESET)
-				return (-1);
-			ctl_warn("send to %s", client_path);
-			return (CTL_EXIT_UNREACHABLE);
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return (CTL_EXIT_DONE);
 }
 
 /* Read messages until the reply, showing progress on the way. */
 static int
-client_receive(int fd, double limit, struct json_object **reply)
+client_receive(struct transport *t, double limit, struct json_object **reply)
 {
 	static char		 buf[65536];
 	struct protocol_framer	 framer;
 	struct json_object	*obj;
 	const char		*data, *line, *code, *msg;
-	size_t			 len, linelen;
-	ssize_t			 n;
+	size_t			 len, linelen, n;
 	int			 r = CTL_EXIT_UNREACHABLE;
 
 	protocol_framer_init(&framer, PROTOCOL_MAX_REPLY);
 	for (;;) {
-		n = recv(fd, buf, sizeof buf, 0);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				if ((r = client_poll(fd, POLLIN, limit)) !=
-				    CTL_EXIT_DONE)
-					goto out;
-				continue;
-			}
-			if (errno != ECONNRESET) {
-				ctl_warn("receive from %s", client_path);
-				r = CTL_EXIT_UNREACHABLE;
-				goto out;
-			}
-			n = 0;
-		}
+		if ((r = transport_recv(t, buf, sizeof buf, &n, limit)) !=
+		    CTL_EXIT_DONE)
+			goto out;
 		if (n == 0) {
 			client_progress_clear();
 			ctl_warnx("safeexitd at %s closed the connection "
@@ -428,7 +313,7 @@ client_receive(int fd, double limit, struct json_object **reply)
 			goto out;
 		}
 		data = buf;
-		len = (size_t)n;
+		len = n;
 		while (len > 0) {
 			switch (protocol_framer_feed(&framer, &data, &len,
 			    &line, &linelen)) {
@@ -476,38 +361,8 @@ out:
 	return (r);
 }
 
-/* Wait for fd to be ready until limit (0: no limit). */
-static int
-client_poll(int fd, short events, double limit)
-{
-	struct pollfd	pfd = { .fd = fd, .events = events };
-	double		left;
-	int		ms, n;
-
-	for (;;) {
-		ms = -1;
-		if (limit > 0) {
-			left = limit - client_now();
-			if (left <= 0)
-				return (client_timed_out(limit));
-			/* Round up: waking early would only poll again. */
-			ms = left > INT_MAX / 1000 ? INT_MAX :
-			    (int)(left * 1000) + 1;
-		}
-		n = poll(&pfd, 1, ms);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			ctl_warn("poll");
-			return (CTL_EXIT_UNREACHABLE);
-		}
-		if (n > 0)
-			return (CTL_EXIT_DONE);
-	}
-}
-
 /* A wait ran out: -t's is exit 1, a silent daemon's exit 3. */
-static int
+int
 client_timed_out(double limit)
 {
 	client_progress_clear();

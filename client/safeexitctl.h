@@ -74,6 +74,14 @@ enum client_mode {
  */
 int	client_call(const char *cmd, int argc, char **argv,
 	    enum client_mode mode, struct json_object **reply);
+/* Monotonic seconds, the clock of every limit. */
+double	client_now(void);
+/*
+ * Report that a wait with the given limit (0: the connect wait) ran out:
+ * CTL_EXIT_NOT_REACHED when -t's deadline was the limit, else
+ * CTL_EXIT_UNREACHABLE.
+ */
+int	client_timed_out(double limit);
 /*
  * Report an error reply on stderr and return its exit code; CTL_EXIT_DONE
  * for a success.

@@ -26,7 +26,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -41,6 +40,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "config-files.h"
 #include "log.h"
 #include "parse.h"
 
@@ -147,11 +147,6 @@ struct problem {
 	char		*msg;
 };
 
-struct file_id {
-	dev_t	dev;
-	ino_t	ino;
-};
-
 struct include_glob {
 	char	*pattern;
 	int	 line;
@@ -162,7 +157,7 @@ struct load {
 	char			**files;	/* as given, main first */
 	char			**dirs;		/* absolute folder of each file */
 	size_t			  n_files;
-	struct file_id		 *ids;
+	struct config_file_id	 *ids;
 	size_t			  n_ids;
 
 	struct section		**sections;	/* in file order */
@@ -246,7 +241,6 @@ static bool		 key_pair_allowed(const struct key_def *,
 static char		*path_dir_of(const char *);
 static char		*path_resolve(const char *, const char *);
 static void		 path_clean(char *);
-static char		*path_glob_escape(const char *);
 
 static bool		 value_check(struct load *, int, const struct entry *);
 static int		 value_policy(struct load *, int, const struct entry *,
@@ -553,19 +547,17 @@ load_add_file(struct load *ld, const char *path)
 static bool
 load_seen(struct load *ld, FILE *fp)
 {
-	struct stat	st;
-	size_t		i;
+	struct config_file_id	id;
+	size_t			i;
 
-	if (fstat(fileno(fp), &st) == -1)
+	if (config_files_id(fp, &id) == -1)
 		return false;
 	for (i = 0; i < ld->n_ids; i++) {
-		if (ld->ids[i].dev == st.st_dev && ld->ids[i].ino == st.st_ino)
+		if (ld->ids[i].volume == id.volume && ld->ids[i].index == id.index)
 			return true;
 	}
 	ld->ids = xreallocarray(ld->ids, ld->n_ids + 1, sizeof *ld->ids);
-	ld->ids[ld->n_ids].dev = st.st_dev;
-	ld->ids[ld->n_ids].ino = st.st_ino;
-	ld->n_ids++;
+	ld->ids[ld->n_ids++] = id;
 	return false;
 }
 
@@ -606,30 +598,18 @@ load_parse_file(struct load *ld, int file, FILE *fp, bool is_main)
 static FILE *
 load_open_include(struct load *ld, int main_file, int line, const char *path)
 {
-	struct stat	 st;
-	FILE		*fp;
-	int		 fd, flags;
+	FILE	*fp;
+	bool	 not_regular;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
-		load_error(ld, main_file, line, "include: cannot open %s: %s",
-		    path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+	if ((fp = config_files_open(path, &not_regular)) != NULL)
+		return fp;
+	if (not_regular)
 		load_error(ld, main_file, line,
 		    "include: %s is not a regular file", path);
-		close(fd);
-		return NULL;
-	}
-	if ((flags = fcntl(fd, F_GETFL)) != -1)
-		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-	if ((fp = fdopen(fd, "r")) == NULL) {
+	else
 		load_error(ld, main_file, line, "include: cannot open %s: %s",
 		    path, strerror(errno));
-		close(fd);
-		return NULL;
-	}
-	return fp;
+	return NULL;
 }
 
 /*
@@ -640,49 +620,43 @@ static void
 load_includes(struct load *ld, int main_file)
 {
 	struct include_glob	*ig;
-	struct stat		 st;
-	glob_t			 g;
+	strv_t			 matches;
 	FILE			*fp;
 	char			*escaped, *pattern;
 	size_t			 i, j;
 	int			 file, rc;
 
-	escaped = path_glob_escape(ld->dirs[main_file]);
+	if ((escaped = config_files_glob_escape(ld->dirs[main_file])) == NULL)
+		fatal("%s", __func__);
 	for (i = 0; i < ld->n_includes; i++) {
 		ig = &ld->includes[i];
-		if (ig->pattern[0] == '/')
+		if (config_files_absolute(ig->pattern))
 			pattern = xstrdup(ig->pattern);
 		else
 			pattern = xasprintf("%s/%s", escaped, ig->pattern);
-		memset(&g, 0, sizeof g);
-		rc = glob(pattern, 0, NULL, &g);
+		rc = config_files_glob(pattern, &matches);
 		free(pattern);
-		if (rc == GLOB_NOMATCH) {
-			globfree(&g);
-			continue;
-		}
 		if (rc != 0) {
 			load_error(ld, main_file, ig->line,
 			    "include: cannot expand '%s'", ig->pattern);
-			globfree(&g);
 			continue;
 		}
-		for (j = 0; j < g.gl_pathc; j++) {
+		for (j = 0; matches[j] != NULL; j++) {
 			/* A pattern ending in a star may well match a folder. */
-			if (stat(g.gl_pathv[j], &st) == 0 && S_ISDIR(st.st_mode))
+			if (config_files_is_dir(matches[j]))
 				continue;
 			if ((fp = load_open_include(ld, main_file, ig->line,
-			    g.gl_pathv[j])) == NULL)
+			    matches[j])) == NULL)
 				continue;
 			if (load_seen(ld, fp)) {
 				fclose(fp);
 				continue;
 			}
-			file = load_add_file(ld, g.gl_pathv[j]);
+			file = load_add_file(ld, matches[j]);
 			load_parse_file(ld, file, fp, false);
 			fclose(fp);
 		}
-		globfree(&g);
+		strv_free(matches);
 	}
 	free(escaped);
 }
@@ -1174,18 +1148,21 @@ key_pair_allowed(const struct key_def *a, const struct key_def *b)
 static char *
 path_dir_of(const char *path)
 {
-	const char	*slash;
-	char		*dir, *abs, cwd[PATH_MAX];
+	char		*slash, *dir, *abs, cwd[PATH_MAX];
 
-	if ((slash = strrchr(path, '/')) == NULL)
+	dir = xstrdup(path);
+	config_files_normalize(dir);
+	if ((slash = strrchr(dir, '/')) == NULL) {
+		free(dir);
 		dir = xstrdup(".");
-	else if (slash == path)
-		dir = xstrdup("/");
+	} else if (slash == dir || (slash == dir + 2 && dir[1] == ':'))
+		slash[1] = '\0';	/* the root, or a drive's */
 	else
-		dir = xstrndup(path, (size_t)(slash - path));
-	if (dir[0] != '/') {
+		*slash = '\0';
+	if (!config_files_absolute(dir)) {
 		if (getcwd(cwd, sizeof cwd) == NULL)
 			snprintf(cwd, sizeof cwd, ".");
+		config_files_normalize(cwd);
 		abs = xasprintf("%s/%s", cwd, dir);
 		free(dir);
 		dir = abs;
@@ -1200,10 +1177,11 @@ path_resolve(const char *dir, const char *p)
 {
 	char	*abs;
 
-	if (p[0] == '/')
+	if (config_files_absolute(p))
 		abs = xstrdup(p);
 	else
 		abs = xasprintf("%s/%s", dir, p);
+	config_files_normalize(abs);
 	path_clean(abs);
 	return abs;
 }
@@ -1239,22 +1217,6 @@ path_clean(char *path)
 			*w++ = '.';
 	}
 	*w = '\0';
-}
-
-/* Escape glob's special characters so a folder name matches only itself. */
-static char *
-path_glob_escape(const char *s)
-{
-	char	*out, *w;
-
-	out = w = xcalloc(1, strlen(s) * 2 + 1);
-	for (; *s != '\0'; s++) {
-		if (strchr("*?[\\", *s) != NULL)
-			*w++ = '\\';
-		*w++ = *s;
-	}
-	*w = '\0';
-	return out;
 }
 
 /* Checks every value gets: not empty, no supervisord expansion. */
@@ -1536,6 +1498,8 @@ config_build_program(struct load *ld, struct section *sec)
 			pc->command = xstrdup(e->value);
 			if (parse_argv(e->value, &pc->argv, &err) != 0)
 				pc->argv = NULL;
+			else if (pc->argv[0] == NULL || pc->argv[0][0] == '\0')
+				err = "empty program name in";
 			break;
 		case KEY_DIRECTORY:
 			free(pc->directory);
@@ -1647,6 +1611,9 @@ config_build_program(struct load *ld, struct section *sec)
 			pc->stop_command = xstrdup(e->value);
 			if (parse_argv(e->value, &pc->stop_argv, &err) != 0)
 				pc->stop_argv = NULL;
+			else if (pc->stop_argv[0] == NULL ||
+			    pc->stop_argv[0][0] == '\0')
+				err = "empty program name in";
 			break;
 		case KEY_STDOUT:
 		case KEY_STDERR:
@@ -1925,7 +1892,7 @@ config_load(const char *path, struct config_errors *errs)
 	cfg->file = xstrdup(path);
 
 	main_file = load_add_file(&ld, path);
-	if ((fp = fopen(path, "re")) == NULL)
+	if ((fp = config_files_open_main(path)) == NULL)
 		load_error(&ld, main_file, 0, "cannot open: %s", strerror(errno));
 	else if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
 		load_error(&ld, main_file, 0, "cannot open: %s", strerror(EISDIR));

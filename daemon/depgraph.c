@@ -1,7 +1,8 @@
 /*
- * Graph walks over depends_on.  Membership tests use a per-walk mark on each
- * program instead of searching the list, so walks stay linear in the number
- * of edges.
+ * Graph walks over depends_on.  The stop planner marks the programs of its
+ * list (program->mark, a fresh number per walk) so that telling a member
+ * from an outsider costs nothing, and keeps its per-program numbers in
+ * program->level while it works.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +10,26 @@
 #include "depgraph.h"
 #include "log.h"
 
+/* "from must stop before to": indices into the list being staged. */
+struct depgraph_edges {
+	struct {
+		size_t from, to;
+	} *v;
+	size_t n, cap;
+};
+
+/* A program and its stage, for sorting the list into stop order. */
+struct depgraph_staged {
+	struct program *p;
+	int stage;
+};
+
 static unsigned walk_mark;
 
 static void depgraph_dependents_of(struct proglist *out, struct program *p);
-static int depgraph_level(struct program *p, unsigned mark);
+static void depgraph_edge(struct depgraph_edges *e, size_t from, size_t to);
+static void depgraph_member_deps(struct depgraph_edges *e, struct program *p,
+    size_t from, unsigned member, unsigned visit);
 static int depgraph_compare(const void *a, const void *b);
 
 /* Append p unless it is there already. */
@@ -39,6 +56,7 @@ proglist_contains(const struct proglist *l, const struct program *p)
 	return false;
 }
 
+/* Free the list's storage (not the programs) and leave it empty. */
 void
 proglist_free(struct proglist *l)
 {
@@ -46,6 +64,7 @@ proglist_free(struct proglist *l)
 	memset(l, 0, sizeof *l);
 }
 
+/* Add p and its dependencies, breadth-first: nearest first. */
 void
 depgraph_with_dependencies(struct proglist *l, struct program *p)
 {
@@ -77,6 +96,7 @@ depgraph_dependents_of(struct proglist *out, struct program *p)
 	}
 }
 
+/* Add p and its dependents, breadth-first: nearest first. */
 void
 depgraph_with_dependents(struct proglist *l, struct program *p)
 {
@@ -87,68 +107,136 @@ depgraph_with_dependents(struct proglist *l, struct program *p)
 		depgraph_dependents_of(l, l->v[i]);
 }
 
-/*
- * How many programs of the walk must stop before p: 0 when none of them
- * depends on p, else one more than the deepest of its dependents.
- */
-static int
-depgraph_level(struct program *p, unsigned mark)
+/* Record that the member at from must stop before the member at to. */
+static void
+depgraph_edge(struct depgraph_edges *e, size_t from, size_t to)
 {
-	int level = 0;
-
-	if (p->mark == mark + 1)
-		return p->level;
-	p->mark = mark + 1;	/* visiting; the config has no cycles */
-	for (size_t i = 0; i < programs.n; i++) {
-		struct program *q = programs.v[i];
-
-		if ((q->mark != mark && q->mark != mark + 1) ||
-		    !strv_contains(q->cfg->depends_on, p->cfg->name))
-			continue;
-		int l = depgraph_level(q, mark) + 1;
-		if (l > level)
-			level = l;
+	if (e->n == e->cap) {
+		e->cap = e->cap ? e->cap * 2 : 16;
+		if ((e->v = realloc(e->v, e->cap * sizeof *e->v)) == NULL)
+			fatal("%s", __func__);
 	}
-	p->level = level;
-	return level;
+	e->v[e->n].from = from;
+	e->v[e->n].to = to;
+	e->n++;
 }
 
-/* Stop order: lower level first, then higher priority number first. */
+/*
+ * Record an edge from the member at from to every member that p depends
+ * on.  A dependency outside the list is looked through, since what depends
+ * on it depends on its dependencies as well: web -> app -> db with only web
+ * and db stopping still stops web first.
+ */
+static void
+depgraph_member_deps(struct depgraph_edges *e, struct program *p, size_t from,
+    unsigned member, unsigned visit)
+{
+	strv_t deps = p->cfg->depends_on;
+
+	for (size_t j = 0; deps != NULL && deps[j] != NULL; j++) {
+		struct program *d = program_find(deps[j]);
+
+		if (d == NULL || d->mark == visit)
+			continue;
+		if (d->mark == member) {
+			depgraph_edge(e, from, (size_t)d->level);
+			continue;
+		}
+		d->mark = visit;
+		depgraph_member_deps(e, d, from, member, visit);
+	}
+}
+
+/* Stop order: earlier stage first, then by name so runs are repeatable. */
 static int
 depgraph_compare(const void *a, const void *b)
 {
-	const struct program *p = *(struct program *const *)a;
-	const struct program *q = *(struct program *const *)b;
+	const struct depgraph_staged *p = a, *q = b;
 
-	if (p->level != q->level)
-		return p->level < q->level ? -1 : 1;
-	if (p->cfg->priority != q->cfg->priority)
-		return p->cfg->priority > q->cfg->priority ? -1 : 1;
-	return strcmp(p->cfg->name, q->cfg->name);
+	if (p->stage != q->stage)
+		return p->stage < q->stage ? -1 : 1;
+	return strcmp(p->p->cfg->name, q->p->cfg->name);
 }
 
+/*
+ * Each stage takes, of the programs that nothing still running depends on,
+ * those with the highest priority number.  So dependencies always hold, and
+ * priority decides wherever they leave a choice: a priority 1 program that
+ * nothing depends on still stops last.
+ */
 size_t
 depgraph_stop_stages(struct proglist *l, int **stage)
 {
-	unsigned mark;
-	size_t n = 0;
+	struct depgraph_edges e = { 0 };
+	struct depgraph_staged *sorted;
+	size_t n = l->n, placed = 0, stages = 0;
+	unsigned member;
+	int *st, *pending;
 
-	walk_mark += 2;
-	mark = walk_mark;
-	for (size_t i = 0; i < l->n; i++)
-		l->v[i]->mark = mark;
-	for (size_t i = 0; i < l->n; i++)
-		depgraph_level(l->v[i], mark);
-	qsort(l->v, l->n, sizeof *l->v, depgraph_compare);
-	if ((*stage = calloc(l->n ? l->n : 1, sizeof **stage)) == NULL)
+	if ((st = calloc(n ? n : 1, sizeof *st)) == NULL ||
+	    (pending = calloc(n ? n : 1, sizeof *pending)) == NULL ||
+	    (sorted = calloc(n ? n : 1, sizeof *sorted)) == NULL)
 		fatal("%s", __func__);
-	for (size_t i = 0; i < l->n; i++) {
-		if (i > 0 && (l->v[i]->level != l->v[i - 1]->level ||
-		    l->v[i]->cfg->priority != l->v[i - 1]->cfg->priority))
-			n++;
-		(*stage)[i] = (int)n;
+	member = ++walk_mark;
+	for (size_t i = 0; i < n; i++) {
+		l->v[i]->mark = member;
+		l->v[i]->level = (int)i;
 	}
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < n; i++)
+		depgraph_member_deps(&e, l->v[i], i, member, ++walk_mark);
+	for (size_t k = 0; k < e.n; k++)
+		pending[e.v[k].to]++;
+	for (size_t i = 0; i < n; i++)
+		st[i] = -1;
+
+	while (placed < n) {
+		bool any = false;
+		int best = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (st[i] != -1 || pending[i] != 0)
+				continue;
+			if (!any || l->v[i]->cfg->priority > best)
+				best = l->v[i]->cfg->priority;
+			any = true;
+		}
+		if (!any) {
+			/* Only a dependency cycle gets here; the config forbids them. */
+			log_warnx("%s: dependency cycle; stopping the rest together",
+			    __func__);
+			for (size_t i = 0; i < n; i++)
+				if (st[i] == -1) {
+					st[i] = (int)stages;
+					placed++;
+				}
+			stages++;
+			break;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (st[i] == -1 && pending[i] == 0 &&
+			    l->v[i]->cfg->priority == best) {
+				st[i] = (int)stages;
+				placed++;
+			}
+		for (size_t k = 0; k < e.n; k++)
+			if (st[e.v[k].from] == (int)stages)
+				pending[e.v[k].to]--;
+		stages++;
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		sorted[i].p = l->v[i];
+		sorted[i].stage = st[i];
 		l->v[i]->mark = 0;
-	return l->n ? n + 1 : 0;
+	}
+	qsort(sorted, n, sizeof *sorted, depgraph_compare);
+	for (size_t i = 0; i < n; i++) {
+		l->v[i] = sorted[i].p;
+		st[i] = sorted[i].stage;
+	}
+	free(sorted);
+	free(pending);
+	free(e.v);
+	*stage = st;
+	return stages;
 }

@@ -26,9 +26,13 @@ void depgraph_with_dependencies(struct proglist *l, struct program *p);
 void depgraph_with_dependents(struct proglist *l, struct program *p);
 
 /*
- * Order l into stop stages: a program stops before everything it depends on,
- * then higher priority numbers first.  Sorts l and fills stage[i] (0-based,
- * ascending) for each l->v[i]; returns the number of stages.
+ * Order l into stop stages: a program stops before everything it depends on
+ * (directly, or through programs outside l), and where that leaves a choice,
+ * higher priority numbers stop first.  Each stage holds the programs that
+ * nothing of l still waiting depends on and that share the highest priority
+ * number among those.  Sorts l into stop order and sets *stage to a new
+ * array (the caller frees it) with the 0-based stage of each l->v[i];
+ * returns the number of stages.
  */
 size_t depgraph_stop_stages(struct proglist *l, int **stage);
 

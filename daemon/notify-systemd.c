@@ -15,7 +15,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <syslog.h>
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
 
 #include "log.h"
 #include "notify.h"
@@ -168,4 +170,26 @@ notify_extend_timeout(double secs)
 		return;
 	notify_send("EXTEND_TIMEOUT_USEC=%llu",
 	    (unsigned long long)(secs * 1e6 + 0.5));
+}
+
+/* One message to the journal, at the syslog priority of its level. */
+static void
+notify_journal_write(enum log_level level, const char *msg)
+{
+	static const int prio[] = {
+		[LOG_LEVEL_DEBUG] = LOG_DEBUG,
+		[LOG_LEVEL_INFO] = LOG_INFO,
+		[LOG_LEVEL_NOTICE] = LOG_NOTICE,
+		[LOG_LEVEL_WARNING] = LOG_WARNING,
+		[LOG_LEVEL_ERROR] = LOG_ERR,
+	};
+
+	sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio[level],
+	    "SYSLOG_IDENTIFIER=safeexitd", NULL);
+}
+
+log_sink_fn
+notify_journal_sink(void)
+{
+	return notify_journal_write;
 }

@@ -18,4 +18,11 @@ void notify_stopping(void);
 /* A staged stop runs: ask for secs more before the manager kills us. */
 void notify_extend_timeout(double secs);
 
+/*
+ * The sink for log = journal: messages go to the systemd journal with their
+ * priority.  NULL when built without libsystemd.
+ */
+#include "log.h"
+log_sink_fn notify_journal_sink(void);
+
 #endif

@@ -214,6 +214,9 @@ posix_run_stop_command(struct program *p)
 	posix_request(p, &req, p->cfg->stop_argv);
 	if ((pid = spawn_process(&req, &fd, p->error, sizeof p->error)) == -1)
 		return -1;
+	/* An earlier stop_command still running is reaped as any orphan. */
+	if (p->stop_status_fd != -1)
+		close(p->stop_status_fd);
 	p->stop_command_pid = pid;
 	p->stop_status_fd = fd;
 	return 0;

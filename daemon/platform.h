@@ -1,7 +1,8 @@
 /*
  * What the daemon needs from the operating system, behind one interface:
- * POSIX (platform-posix.c) today, Win32 next.  The lifecycle state machine
- * reaches processes only through platform_lifecycle_ops.
+ * POSIX (platform-posix.c, spawn.c, reap.c, detach-posix.c) and Win32
+ * (platform-win32.c and the other *-win32.c files).  The lifecycle state
+ * machine reaches processes only through platform_lifecycle_ops.
  */
 #ifndef SAFEEXITD_PLATFORM_H
 #define SAFEEXITD_PLATFORM_H
@@ -21,6 +22,16 @@ void platform_fini(void);
 
 /* Monotonic seconds. */
 double platform_now(void);
+
+/*
+ * -d: carry on in the background, detached from the terminal or console;
+ * returns there (0), while the process that was started waits for
+ * platform_detach_done(status) and exits with that status.  -1 when the
+ * daemon cannot detach.
+ */
+int platform_detach(void);
+/* Start-up is over: release the waiting process (no-op without -d). */
+void platform_detach_done(int status);
 
 /*
  * Stop every process left below the daemon (escaped descendants) with

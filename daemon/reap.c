@@ -27,11 +27,19 @@ static struct {
 	void *arg;
 	bool killing;
 	struct event *timer;
+	struct sweep_sent {
+		pid_t pid;
+		int sig;	/* the last signal it got: TERM, then KILL */
+	} *sent;
+	size_t n_sent;
+	int sent_all;		/* PID 1: the last signal sent to everyone */
 } sweep;
 
 static void reap_sigchld_cb(evutil_socket_t sig, short what, void *arg);
 static int reap_children(pid_t **out);
-static void reap_sweep_signal(int sig);
+static bool reap_any_child(void);
+static int reap_sweep_signal(int sig);
+static bool reap_sweep_mark(pid_t pid, int sig);
 static void reap_sweep_check(void);
 static void reap_sweep_timer_cb(evutil_socket_t fd, short what, void *arg);
 
@@ -59,6 +67,9 @@ reap_fini(void)
 	if (sweep.timer != NULL)
 		event_free(sweep.timer);
 	sigchld_ev = sweep.timer = NULL;
+	free(sweep.sent);
+	sweep.sent = NULL;
+	sweep.n_sent = 0;
 }
 
 /* SIGCHLD: reap everything that is ready. */
@@ -68,6 +79,7 @@ reap_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 	reap_all();
 }
 
+/* Reap every exited child, dispatch each by pid, then check stopping groups. */
 void
 reap_all(void)
 {
@@ -104,7 +116,7 @@ reap_all(void)
 		reap_sweep_check();
 }
 
-/* Our live children: the pids whose parent is this process. */
+/* Our live children: the pids whose parent is this process; -1 without /proc. */
 static int
 reap_children(pid_t **out)
 {
@@ -115,7 +127,7 @@ reap_children(pid_t **out)
 
 	*out = NULL;
 	if ((d = opendir("/proc")) == NULL)
-		return 0;
+		return -1;
 	while ((de = readdir(d)) != NULL) {
 		char path[300], buf[512], *close_paren;
 		long ppid;
@@ -147,22 +159,83 @@ reap_children(pid_t **out)
 	return n;
 }
 
-/* Signal every remaining child (and its group, so its own children go too). */
-static void
+/* Note that pid gets sig now; false if it already had it (or KILL). */
+static bool
+reap_sweep_mark(pid_t pid, int sig)
+{
+	for (size_t i = 0; i < sweep.n_sent; i++) {
+		if (sweep.sent[i].pid != pid)
+			continue;
+		if (sweep.sent[i].sig == sig || sweep.sent[i].sig == SIGKILL)
+			return false;
+		sweep.sent[i].sig = sig;
+		return true;
+	}
+	if ((sweep.sent = realloc(sweep.sent,
+	    (sweep.n_sent + 1) * sizeof *sweep.sent)) == NULL)
+		fatal("%s", __func__);
+	sweep.sent[sweep.n_sent].pid = pid;
+	sweep.sent[sweep.n_sent].sig = sig;
+	sweep.n_sent++;
+	return true;
+}
+
+/*
+ * Whether any child is left, exited ones not yet reaped included.  Asking
+ * the kernel, not /proc, which may be missing or belong to another PID
+ * namespace.
+ */
+static bool
+reap_any_child(void)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof si);
+	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+/*
+ * Signal every remaining child, and the whole group of one that leads a
+ * group, so what it started goes too.  The pid of a child cannot be reused
+ * before we reap it, so a group named after it is its own.  Each child gets
+ * each signal once, orphans that arrive while the sweep waits included.  As
+ * PID 1 every other process of the namespace descends from us: kill(-1)
+ * reaches them all, whatever /proc shows.  Returns how many children were
+ * found, or -1 when they cannot be listed.
+ */
+static int
 reap_sweep_signal(int sig)
 {
 	pid_t *v;
-	int n = reap_children(&v);
+	int n;
 
-	for (int i = 0; i < n; i++) {
-		log_notice("sweeping leftover process %ld with signal %d", (long)v[i], sig);
-		kill(v[i], sig);
+	if (getpid() == 1) {
+		if (sweep.sent_all == sig || sweep.sent_all == SIGKILL)
+			return 1;
+		sweep.sent_all = sig;
+		log_notice("sweeping every process left with signal %d", sig);
+		kill(-1, sig);
 		if (sig != SIGKILL)
-			kill(v[i], SIGCONT);
+			kill(-1, SIGCONT);
+		return 1;
+	}
+	if ((n = reap_children(&v)) == -1)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		pid_t target = getpgid(v[i]) == v[i] ? -v[i] : v[i];
+
+		if (!reap_sweep_mark(v[i], sig))
+			continue;
+		log_notice("sweeping leftover process %ld with signal %d", (long)v[i], sig);
+		kill(target, sig);
+		if (sig != SIGKILL)
+			kill(target, SIGCONT);
 	}
 	free(v);
+	return n;
 }
 
+/* Start the exit sweep: SIGTERM to every child left, SIGKILL after grace. */
 void
 reap_sweep(double grace, void (*done)(void *), void *arg)
 {
@@ -171,6 +244,8 @@ reap_sweep(double grace, void (*done)(void *), void *arg)
 	sweep.done = done;
 	sweep.arg = arg;
 	sweep.killing = false;
+	sweep.n_sent = 0;
+	sweep.sent_all = 0;
 	reap_all();
 	if (sweep.done == NULL)
 		return;
@@ -183,6 +258,7 @@ reap_sweep(double grace, void (*done)(void *), void *arg)
 	reap_sweep_check();
 }
 
+/* Skip the rest of the sweep's grace period: SIGKILL to what is left. */
 void
 reap_sweep_kill_now(void)
 {
@@ -200,22 +276,24 @@ reap_sweep_timer_cb(evutil_socket_t fd, short what, void *arg)
 	reap_sweep_kill_now();
 }
 
-/* Finish the sweep once no child is left; orphans that arrive late are killed. */
+/*
+ * Finish the sweep once no child is left; orphans that arrive late get the
+ * signal of the moment.  Children that cannot be listed are given up on
+ * once the grace period is over, rather than waited for forever.
+ */
 static void
 reap_sweep_check(void)
 {
 	void (*done)(void *) = sweep.done;
-	pid_t *v;
-	int n;
 
 	if (done == NULL)
 		return;
-	n = reap_children(&v);
-	free(v);
-	if (n > 0) {
-		if (sweep.killing)
-			reap_sweep_signal(SIGKILL);
-		return;
+	if (reap_any_child()) {
+		if (reap_sweep_signal(sweep.killing ? SIGKILL : SIGTERM) != -1 ||
+		    !sweep.killing)
+			return;
+		log_warnx("cannot list the processes left (no /proc); "
+		    "exiting without them");
 	}
 	evtimer_del(sweep.timer);
 	sweep.done = NULL;

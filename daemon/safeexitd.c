@@ -50,19 +50,29 @@ static struct {
 	struct shutdown_run *run;	/* the daemon's own shutdown */
 	struct shutdown_run *host_run;
 	int exit_code;
-	int ready_fd;			/* -d: tell the parent we are up */
 	struct stopped_waiter {
 		void (*fn)(void *);
 		void *arg;
 	} *waiters;
 	size_t n_waiters;
-} d = { .ready_fd = -1 };
+	/*
+	 * What start-up set up from the config.  A reload cannot change it, so
+	 * a reload compares against this, not against the config before it.
+	 */
+	struct {
+		char *socket;
+		unsigned socket_mode;
+		char *socket_group;
+		char *pidfile;
+		bool pidfile_written;	/* removed at exit, then */
+	} setup;
+} d;
 
 static void usage(FILE *f);
-static int daemon_detach(void);
-static void daemon_tell_parent(int status);
 static void daemon_apply_log(const struct config *cfg, int cli_level, bool foreground);
 static void daemon_write_pidfile(void);
+static void daemon_remember_setup(void);
+static char *daemon_absolute(const char *path);
 static void daemon_stopped_cb(struct shutdown_run *run, void *arg);
 static void daemon_progress_cb(struct shutdown_run *run, void *arg);
 static void daemon_swept_cb(void *arg);
@@ -99,70 +109,25 @@ usage(FILE *f)
 	    "  -h, --help            show this help\n", SYSCONFDIR);
 }
 
+/* The config in force. */
 const struct config *
 daemon_config(void)
 {
 	return d.cfg;
 }
 
+/* Seconds since the daemon started. */
 double
 daemon_uptime(void)
 {
 	return platform_now() - d.started_at;
 }
 
+/* Whether the daemon's own staged shutdown has begun. */
 bool
 daemon_shutting_down(void)
 {
 	return d.shutting_down;
-}
-
-/*
- * Fork into the background.  The parent stays until the child says it is
- * ready (or failed), so `safeexitd -d && safeexitctl status` just works.
- */
-static int
-daemon_detach(void)
-{
-	int fds[2], null;
-	char status = 1;
-	pid_t pid;
-
-	if (pipe2(fds, O_CLOEXEC) == -1)
-		fatal("pipe");
-	if ((pid = fork()) == -1)
-		fatal("fork");
-	if (pid > 0) {
-		close(fds[1]);
-		if (read(fds[0], &status, 1) != 1)
-			status = 1;
-		_exit(status);
-	}
-	close(fds[0]);
-	d.ready_fd = fds[1];
-	if (setsid() == -1)
-		fatal("setsid");
-	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
-		fatal("open /dev/null");
-	dup2(null, STDIN_FILENO);
-	dup2(null, STDOUT_FILENO);
-	dup2(null, STDERR_FILENO);
-	close(null);
-	return chdir("/");
-}
-
-/* Release the waiting parent of -d with an exit status. */
-static void
-daemon_tell_parent(int status)
-{
-	char c = (char)status;
-
-	if (d.ready_fd == -1)
-		return;
-	if (write(d.ready_fd, &c, 1) != 1)
-		log_warn("cannot tell the parent process");
-	close(d.ready_fd);
-	d.ready_fd = -1;
 }
 
 /* Set the log level and target from the command line and the config. */
@@ -179,8 +144,15 @@ daemon_apply_log(const struct config *cfg, int cli_level, bool foreground)
 		log_set_target(LOG_TARGET_STDERR, NULL);
 	else if (strcmp(target, "syslog") == 0)
 		log_set_target(LOG_TARGET_SYSLOG, NULL);
-	else if (strcmp(target, "journal") == 0)
-		log_set_target(LOG_TARGET_SINK, NULL);
+	else if (strcmp(target, "journal") == 0) {
+		if (notify_journal_sink() == NULL) {
+			log_set_target(LOG_TARGET_STDERR, NULL);
+			log_warnx("built without libsystemd: log = journal writes to stderr");
+		} else {
+			log_set_sink(notify_journal_sink());
+			log_set_target(LOG_TARGET_SINK, NULL);
+		}
+	}
 	else if (log_set_target(LOG_TARGET_FILE, target) == -1)
 		log_warn("cannot open log file %s; logging to stderr", target);
 }
@@ -204,6 +176,40 @@ daemon_write_pidfile(void)
 	if (write(fd, buf, (size_t)len) != len)
 		log_warn("cannot write pidfile %s", d.cfg->pidfile);
 	close(fd);
+	d.setup.pidfile_written = true;
+}
+
+/* Keep what start-up takes from the config, for reloads to compare with. */
+static void
+daemon_remember_setup(void)
+{
+	if ((d.cfg->socket != NULL &&
+	    (d.setup.socket = strdup(d.cfg->socket)) == NULL) ||
+	    (d.cfg->socket_group != NULL &&
+	    (d.setup.socket_group = strdup(d.cfg->socket_group)) == NULL) ||
+	    (d.cfg->pidfile != NULL &&
+	    (d.setup.pidfile = strdup(d.cfg->pidfile)) == NULL))
+		fatal("%s", __func__);
+	d.setup.socket_mode = d.cfg->socket_mode;
+}
+
+/*
+ * path made absolute against the current directory, which -d leaves for /:
+ * a reload must still find a config given as a relative path.
+ */
+static char *
+daemon_absolute(const char *path)
+{
+	char *cwd, *abs;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		return NULL;
+	if (asprintf(&abs, "%s/%s", cwd, path) == -1)
+		abs = NULL;
+	free(cwd);
+	return abs;
 }
 
 /* The longest grace period any program asks for. */
@@ -218,6 +224,7 @@ daemon_max_stop_timeout(void)
 	return max;
 }
 
+/* Stop everything in stages, then exit; every trigger comes here. */
 void
 daemon_shutdown(const char *why)
 {
@@ -237,6 +244,7 @@ daemon_shutdown(const char *why)
 	    daemon_stopped_cb, daemon_progress_cb, NULL);
 }
 
+/* A second TERM or INT: kill_signal to all that is left, sweep included. */
 void
 daemon_escalate(void)
 {
@@ -245,6 +253,7 @@ daemon_escalate(void)
 	platform_sweep_kill_now();
 }
 
+/* Call fn(arg) once everything is stopped, just before the daemon exits. */
 void
 daemon_on_stopped(void (*fn)(void *), void *arg)
 {
@@ -255,6 +264,7 @@ daemon_on_stopped(void (*fn)(void *), void *arg)
 	d.n_waiters++;
 }
 
+/* Drop the waiters with arg: their client went away. */
 void
 daemon_forget_on_stopped(void *arg)
 {
@@ -282,8 +292,11 @@ daemon_stopped_cb(struct shutdown_run *run, void *arg)
 	double grace = daemon_max_stop_timeout();
 
 	d.run = NULL;
-	/* Escaped descendants get a program's grace, within what the budget has left. */
-	if (grace > left)
+	/*
+	 * Escaped descendants get a program's grace, within what the budget has
+	 * left; shutdown_timeout = 0 sets no budget, as for the staged stop.
+	 */
+	if (d.cfg->shutdown_timeout > 0 && grace > left)
 		grace = left;
 	platform_sweep(grace, daemon_swept_cb, NULL);
 }
@@ -301,7 +314,7 @@ daemon_swept_cb(void *arg)
 	event_base_loopexit(d.base, NULL);
 }
 
-/* Text for a daemon key that differs between two configs, else NULL. */
+/* Whether two values of a key differ; NULL is a key left unset. */
 static bool
 daemon_key_differs(const char *a, const char *b)
 {
@@ -310,6 +323,7 @@ daemon_key_differs(const char *a, const char *b)
 	return strcmp(a, b) != 0;
 }
 
+/* Re-read the config: all or nothing, then apply the differences. */
 int
 daemon_reload(struct json_object **result, struct config_errors *errs)
 {
@@ -332,14 +346,17 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 	notify_reloading();
 	res = json_object_new_object();
 	restart = json_object_new_array();
-	/* The socket and pidfile were set up at start; they change on a restart. */
-	if (daemon_key_differs(d.cfg->socket, newcfg->socket))
+	/*
+	 * The socket and pidfile were set up at start; they change on a restart,
+	 * and are reported by every reload until then.
+	 */
+	if (daemon_key_differs(d.setup.socket, newcfg->socket))
 		json_object_array_add(restart, json_object_new_string("socket"));
-	if (d.cfg->socket_mode != newcfg->socket_mode)
+	if (d.setup.socket_mode != newcfg->socket_mode)
 		json_object_array_add(restart, json_object_new_string("socket_mode"));
-	if (daemon_key_differs(d.cfg->socket_group, newcfg->socket_group))
+	if (daemon_key_differs(d.setup.socket_group, newcfg->socket_group))
 		json_object_array_add(restart, json_object_new_string("socket_group"));
-	if (daemon_key_differs(d.cfg->pidfile, newcfg->pidfile))
+	if (daemon_key_differs(d.setup.pidfile, newcfg->pidfile))
 		json_object_array_add(restart, json_object_new_string("pidfile"));
 	for (size_t i = 0; i < json_object_array_length(restart); i++)
 		log_notice("reload: %s changed; it takes effect when the daemon restarts",
@@ -427,6 +444,7 @@ daemon_logoff(void)
 	daemon_shutdown("logoff");
 }
 
+/* Start up, run the loop until the shutdown is over, clean up. */
 int
 main(int argc, char **argv)
 {
@@ -497,8 +515,11 @@ main(int argc, char **argv)
 	d.cli_level = cli_level;
 	d.foreground = !detach;
 	daemon_apply_log(d.cfg, cli_level, !detach);
-	if (detach && daemon_detach() == -1)
-		fatal("chdir /");
+	daemon_remember_setup();
+	if (detach && (d.config_path = daemon_absolute(d.config_path)) == NULL)
+		fatal("cannot find the config file's full path");
+	if (detach && platform_detach() == -1)
+		fatalx("cannot run in the background");
 	d.started_at = platform_now();
 	if (socket_arg != NULL)
 		d.socket_path = strdup(socket_arg);
@@ -526,7 +547,7 @@ main(int argc, char **argv)
 	copts.mode = d.cfg->socket_mode;
 	copts.group = d.cfg->socket_group;
 	if (control_init(d.base, &copts) == -1) {
-		daemon_tell_parent(1);
+		platform_detach_done(1);
 		return 1;
 	}
 	daemon_write_pidfile();
@@ -547,7 +568,7 @@ main(int argc, char **argv)
 	log_notice("ready: %zu program%s, control socket %s, pid %ld", programs.n,
 	    programs.n == 1 ? "" : "s", d.socket_path, (long)getpid());
 	notify_ready();
-	daemon_tell_parent(0);
+	platform_detach_done(0);
 
 	event_base_dispatch(d.base);
 
@@ -555,8 +576,8 @@ main(int argc, char **argv)
 	logind_fini();
 	notify_fini();
 	control_shutdown();
-	if (d.cfg->pidfile != NULL)
-		unlink(d.cfg->pidfile);
+	if (d.setup.pidfile_written)
+		unlink(d.setup.pidfile);
 	while (programs.n > 0)
 		program_remove(programs.v[programs.n - 1]);
 	signals_fini();
@@ -565,5 +586,10 @@ main(int argc, char **argv)
 	config_free(d.cfg);
 	free(d.socket_path);
 	free(d.waiters);
+	free(d.setup.socket);
+	free(d.setup.socket_group);
+	free(d.setup.pidfile);
+	if (detach)
+		free(d.config_path);
 	return d.exit_code;
 }

@@ -34,8 +34,10 @@ void shutdown_init(struct event_base *base);
 
 /*
  * Stop the programs of l (taken over by the run) in stages, within timeout
- * seconds (0: no cap).  done runs once all are stopped; the run frees itself
- * after done returns.
+ * seconds (0: no cap).  done runs once all are stopped, always from the
+ * event loop and never before shutdown_start has returned (even when there
+ * is nothing to wait for), so the returned pointer stays good until then;
+ * the run frees itself after done returns.
  */
 struct shutdown_run *shutdown_start(struct proglist *l, enum stop_reason why,
     double timeout, shutdown_done_fn done, shutdown_progress_fn progress,

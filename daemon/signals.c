@@ -16,6 +16,7 @@ static struct event *sig_events[5];
 static void signals_cb(evutil_socket_t sig, short what, void *arg);
 static void signals_policy(const char *name, enum policy_action action);
 
+/* Route the daemon's signals into the loop; SIGPIPE is ignored. */
 int
 signals_init(struct event_base *base)
 {
@@ -30,6 +31,7 @@ signals_init(struct event_base *base)
 	return 0;
 }
 
+/* Stop listening for signals. */
 void
 signals_fini(void)
 {

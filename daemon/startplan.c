@@ -1,27 +1,34 @@
 /*
  * Dependencies first.  Programs waiting for a dependency carry start_pending;
  * every state change re-examines them, so a program starts in the same loop
- * turn in which its last dependency reaches RUNNING.
+ * turn in which its last dependency reaches RUNNING.  Programs that may start
+ * in the same turn are launched lowest priority number first.
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "depgraph.h"
 #include "lifecycle.h"
+#include "log.h"
 #include "startplan.h"
 
 /* Whether any program may still be pending: spares a scan per state change. */
 static bool maybe_pending;
 
 static void startplan_kick(void);
+static bool startplan_hopeless(struct program *p, char *why, size_t len);
+static int startplan_compare(const void *a, const void *b);
 static void startplan_changed(struct program *p, enum program_state old, void *arg);
 
+/* Watch program changes: they release or fail waiting programs. */
 void
 startplan_init(void)
 {
 	program_observe(startplan_changed, NULL);
 }
 
+/* Mark v and their dependencies pending, then start what may start now. */
 void
 startplan_start(struct program **v, size_t n)
 {
@@ -38,7 +45,48 @@ startplan_start(struct program **v, size_t n)
 	startplan_kick();
 }
 
-/* Start every pending program whose dependencies all run; fail the hopeless. */
+/*
+ * Whether a dependency of pending p will not get to RUNNING unless asked
+ * again: FATAL, or stopped with no start of its own on the way.  why says
+ * which one.
+ */
+static bool
+startplan_hopeless(struct program *p, char *why, size_t len)
+{
+	strv_t deps = p->cfg->depends_on;
+
+	for (size_t j = 0; deps != NULL && deps[j] != NULL; j++) {
+		struct program *d = program_find(deps[j]);
+
+		if (d == NULL)
+			continue;
+		if (d->state == STATE_FATAL ||
+		    (d->state == STATE_STOPPED && !d->start_pending)) {
+			snprintf(why, len, "dependency %s is %s", d->cfg->name,
+			    program_state_name(d->state));
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Launch order: lower priority number first, then the order of the table. */
+static int
+startplan_compare(const void *a, const void *b)
+{
+	const struct program *p = *(struct program *const *)a;
+	const struct program *q = *(struct program *const *)b;
+
+	if (p->cfg->priority != q->cfg->priority)
+		return p->cfg->priority < q->cfg->priority ? -1 : 1;
+	return p->level < q->level ? -1 : p->level > q->level;
+}
+
+/*
+ * Start every pending program whose dependencies all run; fail the hopeless.
+ * A pending program that is still stopping waits until it is STOPPED, and
+ * counts as on its way for what depends on it.
+ */
 static void
 startplan_kick(void)
 {
@@ -46,36 +94,44 @@ startplan_kick(void)
 
 	/* A failed dependent may in turn fail its own dependents: repeat. */
 	while (again && maybe_pending) {
+		struct program **v;
+		size_t n = 0;
 		bool pending = false;
 
 		again = false;
-		for (size_t i = 0; i < programs.n; i++) {
-			struct program *p = programs.v[i];
+		if ((v = calloc(programs.n ? programs.n : 1, sizeof *v)) == NULL)
+			fatal("%s", __func__);
+		for (size_t i = 0; i < programs.n; i++)
+			if (programs.v[i]->start_pending) {
+				programs.v[i]->level = (int)i;
+				v[n++] = programs.v[i];
+			}
+		qsort(v, n, sizeof *v, startplan_compare);
+		for (size_t i = 0; i < n; i++) {
+			struct program *p = v[i];
 			strv_t deps = p->cfg->depends_on;
 			bool ready = true;
 			char why[160];
 
+			/* A start or stop of an earlier one may have settled it. */
 			if (!p->start_pending)
 				continue;
+			if (startplan_hopeless(p, why, sizeof why)) {
+				lifecycle_fail(p, why);
+				again = true;
+				continue;
+			}
 			for (size_t j = 0; deps != NULL && deps[j] != NULL; j++) {
 				struct program *d = program_find(deps[j]);
 
-				if (d == NULL || d->state == STATE_RUNNING)
-					continue;
-				ready = false;
-				if (d->state == STATE_FATAL ||
-				    (d->state == STATE_STOPPED && !d->start_pending)) {
-					snprintf(why, sizeof why, "dependency %s is %s",
-					    d->cfg->name, program_state_name(d->state));
-					lifecycle_fail(p, why);
-					again = true;
-					break;
-				}
+				if (d != NULL && d->state != STATE_RUNNING)
+					ready = false;
 			}
-			if (ready && p->start_pending)
+			if (ready && p->state != STATE_STOPPING)
 				lifecycle_start(p);
 			pending |= p->start_pending;
 		}
+		free(v);
 		if (!pending && !again)
 			maybe_pending = false;
 	}

@@ -414,8 +414,8 @@ copy_string(const char *s)
 	return (copy);
 }
 
-/* dir + "/" + name as a heap string. */
-static char *
+/* dir + "/" + name as a heap string (POSIX paths only). */
+static __attribute__((unused)) char *
 path_join(const char *dir, const char *name)
 {
 	size_t	 n;

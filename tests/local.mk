@@ -8,7 +8,8 @@ TEST_LOG_DRIVER = $(LOG_DRIVER)
 unit_tests = \
 	tests/unit/test-parse \
 	tests/unit/test-config \
-	tests/unit/test-lifecycle
+	tests/unit/test-lifecycle \
+	tests/unit/test-planner
 check_PROGRAMS += $(unit_tests) tests/helpers/testchild
 TESTS += $(unit_tests)
 
@@ -21,6 +22,9 @@ tests_unit_test_config_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVEN
 
 tests_unit_test_lifecycle_SOURCES = tests/unit/test-lifecycle.c tests/unit/tap.h
 tests_unit_test_lifecycle_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
+
+tests_unit_test_planner_SOURCES = tests/unit/test-planner.c tests/unit/tap.h
+tests_unit_test_planner_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
 
 tests_helpers_testchild_SOURCES = tests/helpers/testchild.c
 

@@ -19,9 +19,24 @@ Fixtures:
     spawn            spawn(*args, tag="child", **popen_kwargs) -> Popen of a
                      test child reporting to `events`; killed at teardown
     conf             a Conf to build config sections
-    daemon_factory   daemon_factory(config_text, extra_args=()) -> Daemon
+    daemon_factory   daemon_factory(config_text, extra_args=(), env=None,
+                     prefix=()) -> Daemon; env is merged into the daemon's
+                     environment after the scrubbing (NOTIFY_SOCKET, a bus
+                     address...); prefix runs it under a wrapper
+
+Every daemon starts with this process's environment less what a service
+manager would set (SCRUBBED_ENV), and with DBUS_SYSTEM_BUS_ADDRESS pointing
+where nothing listens unless the test passes its own: no test ever talks to
+the host's logind.  daemon_env() builds that environment for tests that run
+safeexitd by hand (--check, -d).
+
+Helpers: Daemon.wait_state(name, state) waits for a program's transition in
+the log, Daemon.status() returns status --json by name, Daemon.prefix runs
+the daemon under a wrapper (setpriv); wait_for() polls what only the file
+system shows, proc_children() and pid_ppid() read /proc.
 """
 
+import json
 import os
 import re
 import select
@@ -57,7 +72,21 @@ PROBLEMS_KEY = pytest.StashKey()
 
 # Environment a supervisor would act on if it leaked in from the outside.
 SCRUBBED_ENV = ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
-                "WATCHDOG_USEC", "WATCHDOG_PID")
+                "WATCHDOG_USEC", "WATCHDOG_PID", "DBUS_SYSTEM_BUS_ADDRESS")
+# Where the system bus of a test daemon is, unless the test says otherwise.
+DEAD_BUS = "unix:path=/nonexistent/safeexitd-test-bus"
+
+
+def daemon_env(env=None):
+    """Return the environment a test daemon starts with.
+
+    This process's environment less SCRUBBED_ENV, a system bus address where
+    nothing listens (so the host's logind is never asked), then env on top.
+    """
+    out = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
+    out.setdefault("DBUS_SYSTEM_BUS_ADDRESS", DEAD_BUS)
+    out.update(env or {})
+    return out
 
 
 def signal_number(sig):
@@ -114,6 +143,49 @@ def wait_gone(pids, timeout):
                 os.close(fd)
         left = {pid for pid in left if pid_running(pid)}
     return left
+
+
+def wait_for(predicate, timeout=30, what="condition"):
+    """Poll predicate until it returns a true value; return that value.
+
+    For state only the file system shows (a log file filling up), where no
+    event says when it changes; raises AssertionError after timeout seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        time.sleep(0.02)
+
+
+def proc_children(pid):
+    """Return {child pid: state letter} of pid's children, from /proc."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read().decode("ascii", "replace")
+        except OSError:
+            continue
+        fields = stat.rpartition(")")[2].split()
+        if len(fields) >= 2 and int(fields[1]) == pid:
+            children[int(name)] = fields[0]
+    return children
+
+
+def pid_ppid(pid):
+    """Return the parent pid of pid from /proc, or None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    return int(stat.rpartition(")")[2].split()[1])
 
 
 # Keys of event lines and how their values are read.
@@ -330,7 +402,7 @@ class Daemon:
     """One safeexitd in the foreground, its log read as it is written."""
 
     def __init__(self, workdir, name, config_path, socket, args,
-                 placeholders):
+                 placeholders, env=None):
         self.workdir = Path(workdir)
         self.name = name
         self.config_path = Path(config_path)
@@ -344,6 +416,9 @@ class Daemon:
         self._log_file = None
         self._placeholders = dict(placeholders, socket=self.socket)
         self._exit_seen = False
+        self.env = dict(env or {})
+        # Words run before safeexitd (setpriv ... to start it as another user).
+        self.prefix = []
 
     @property
     def pid(self):
@@ -365,9 +440,9 @@ class Daemon:
 
     def start(self):
         """Start safeexitd -c CONFIG -l debug in the foreground."""
-        env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
-        argv = [str(SAFEEXITD), "-c", str(self.config_path), "-l", "debug",
-                *self.args]
+        env = daemon_env(self.env)
+        argv = [*self.prefix, str(SAFEEXITD), "-c", str(self.config_path),
+                "-l", "debug", *self.args]
         self._log_file = open(self.log_path, "a", encoding="utf-8")
         self._log_file.write(f"# {shlex.join(argv)}\n")
         self._log_file.flush()
@@ -443,6 +518,22 @@ class Daemon:
     def wait_ready(self, timeout=30):
         """Wait until the daemon logs that it is ready."""
         return self.wait_log(r"notice: ready\b", timeout)
+
+    def wait_state(self, name, state, timeout=30, since=0):
+        """Wait for the log line of program name entering state.
+
+        Returns the re.Match; group("old") is the state it left.
+        """
+        return self.wait_log(
+            rf"(?:^|\s){re.escape(name)}: (?P<old>[A-Z]+) -> {state}\b",
+            timeout, since)
+
+    def status(self, *names):
+        """Return {name: program} from status --json (names: only those)."""
+        result = self.ctl("status", "--json", *names)
+        assert result.returncode in (0, 1), result.stderr
+        doc = json.loads(result.stdout)
+        return {p["name"]: p for p in doc["programs"]}
 
     def ctl(self, *args, timeout=60, input=None, env=None):
         """Run safeexitctl -s SOCKET ARGS; return the CompletedProcess."""
@@ -665,7 +756,7 @@ def daemon_factory(request, workdir, events, testchild):
     request.node.stash[DAEMONS_KEY] = daemons
     cleanup = []
 
-    def make(config_text, extra_args=()):
+    def make(config_text, extra_args=(), env=None, prefix=()):
         if not os.access(SAFEEXITD, os.X_OK):
             pytest.fail(f"{SAFEEXITD} is not built")
         n = len(daemons) + 1
@@ -677,7 +768,9 @@ def daemon_factory(request, workdir, events, testchild):
                         "tmp": str(workdir)}
         d = Daemon(workdir, f"daemon{suffix}",
                    workdir / f"safeexitd{suffix}.ini",
-                   sockdir / f"ctl{suffix}.sock", extra_args, placeholders)
+                   sockdir / f"ctl{suffix}.sock", extra_args, placeholders,
+                   env=env)
+        d.prefix = [str(word) for word in prefix]
         d.write_config(config_text)
         daemons.append(d)
         d.start()

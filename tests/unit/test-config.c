@@ -940,6 +940,8 @@ test_value_errors(void)
 		"vals.ini:31: stop_method: invalid value 'kill' (auto, ctrl_c, "
 		    "ctrl_break, wm_close or terminate)",
 		"vals.ini:34: exitcodes: no exit code given ','",
+		"vals.ini:36: command: empty program name in ''' -x'",
+		"vals.ini:37: stop_command: empty program name in '\"\"'",
 		NULL
 	};
 
@@ -977,7 +979,10 @@ test_value_errors(void)
 	    "stop_method = kill\n"		/* 31 */
 	    "[program:w]\n"			/* 32 */
 	    "command = w\n"			/* 33 */
-	    "exitcodes = ,\n");		/* 34 */
+	    "exitcodes = ,\n"			/* 34 */
+	    "[program:x]\n"			/* 35 */
+	    "command = '' -x\n"		/* 36 */
+	    "stop_command = \"\"\n");		/* 37 */
 	cfg = load("vals.ini", &errs);
 	ok(cfg == NULL, "bad values: load fails");
 	expect_errors("bad values", &errs, want);

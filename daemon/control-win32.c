@@ -1,0 +1,1092 @@
+/*
+ * The control endpoint on Windows: a named pipe (\\.\pipe\safeexitd unless
+ * the config or -s names another) whose DACL admits LocalSystem, the
+ * Administrators, the daemon's own user and socket_group when it is set.
+ * Every client's identity is checked again on connection: its token (by
+ * impersonation, or else through its process) must be one of those.
+ *
+ * An accepting thread waits for clients; each connection then has a thread
+ * of its own doing overlapped reads and writes on the pipe.  The threads
+ * never touch daemon state: what they read, and what becomes of the pipe,
+ * reaches the loop through the mailbox (loop-win32.c), and the loop hands
+ * them bytes to write through a locked buffer and an event.  The loop does
+ * what control.c does on POSIX: frames requests, bounds every client in
+ * count, memory and time, and hands each request, checked, to requests.c.
+ */
+#include <windows.h>
+#include <sddl.h>
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+#include "log.h"
+#include "protocol.h"
+#include "requests.h"
+#include "win32.h"
+
+#define CONTROL_MAX_CONNS	1024
+#define CONTROL_MAX_PER_UID	512
+#define CONTROL_IDLE_SECS	30
+#define CONTROL_WRITE_SECS	30
+#define CONTROL_READ_HIGH	16384
+#define CONTROL_OUTPUT_MAX	65536
+#define CONTROL_PIPE_BUF	65536
+#define CONTROL_PIPE_PREFIX	L"\\\\.\\pipe\\"
+
+enum conn_event {
+	CONN_IDENTITY,		/* who the client is; comes first */
+	CONN_DATA,		/* bytes read */
+	CONN_WROTE,		/* bytes written */
+	CONN_EOF,		/* the client closed the pipe, or it broke */
+	CONN_GONE,		/* the thread has ended; free the connection */
+};
+
+struct control_conn {
+	struct control_conn	*next;
+	HANDLE			 pipe;
+	HANDLE			 thread;
+	HANDLE			 wake;		/* auto-reset: news for the thread */
+
+	/* Shared with the thread, under lock. */
+	CRITICAL_SECTION	 lock;
+	char			*out;
+	size_t			 out_len, out_cap;
+	size_t			 in_flight;	/* read, not yet taken */
+	bool			 stop;
+
+	/* The loop's alone. */
+	uid_t			 uid;
+	pid_t			 pid;
+	bool			 known;		/* identity arrived */
+	struct protocol_framer	 framer;
+	struct evbuffer		*in;
+	struct event		*idle, *resume, *wtimer;
+	bool			 busy;
+	bool			 processing;
+	bool			 close_after;
+	bool			 closing;
+	bool			 dropped;	/* waiting for its thread to end */
+};
+
+struct conn_msg {
+	struct control_conn	*c;
+	enum conn_event		 type;
+	bool			 allowed;
+	uid_t			 uid;
+	pid_t			 pid;
+	DWORD			 len;
+	char			 data[];
+};
+
+static struct event_base	*control_base;
+static struct control_conn	*control_conns;
+static unsigned			 control_nconns;
+static wchar_t			*control_name;
+static HANDLE			 control_first;		/* first pipe instance */
+static HANDLE			 control_accept_thread;
+static HANDLE			 control_accept_stop;
+static SECURITY_ATTRIBUTES	 control_sa;
+static PSECURITY_DESCRIPTOR	 control_sd;
+static PSID			 control_self_sid;
+static PSID			 control_group_sid;
+static PSID			 control_admins_sid;
+static PSID			 control_system_sid;
+
+static wchar_t	*control_pipe_name(const char *path);
+static int	 control_security(const char *group);
+static HANDLE	 control_pipe_new(bool first);
+static bool	 control_probe(const char *path);
+static DWORD WINAPI control_accept_main(LPVOID arg);
+static void	 control_accepted(void *arg);
+static bool	 control_identify(HANDLE pipe, uid_t *uid);
+static bool	 control_token_allowed(HANDLE token, uid_t *uid);
+static unsigned	 control_count_uid(uid_t uid);
+
+static DWORD WINAPI conn_main(LPVOID arg);
+static void	 conn_post(struct control_conn *c, enum conn_event type,
+		     const char *data, DWORD len);
+static void	 conn_event(void *arg);
+static void	 conn_free(struct control_conn *c);
+static void	 conn_drop(struct control_conn *c);
+static void	 conn_process(struct control_conn *c);
+static void	 conn_request(struct control_conn *c, const char *line,
+		     size_t len);
+static void	 conn_fail(struct control_conn *c, const char *code,
+		     const char *msg);
+static int	 conn_send(struct control_conn *c, struct json_object *obj);
+static size_t	 conn_pending(struct control_conn *c);
+static void	 conn_set_closing(struct control_conn *c);
+static void	 conn_arm_idle(struct control_conn *c);
+static void	 conn_schedule(struct control_conn *c);
+static void	 conn_idle(evutil_socket_t fd, short what, void *arg);
+static void	 conn_resume(evutil_socket_t fd, short what, void *arg);
+static void	 conn_write_timeout(evutil_socket_t fd, short what, void *arg);
+
+/*
+ * The pipe's full name: a bare name is put under \\.\pipe\, so "-s test1"
+ * and "-s \\.\pipe\test1" mean the same, as they do for safeexitctl.
+ */
+static wchar_t *
+control_pipe_name(const char *path)
+{
+	wchar_t	*w, *full;
+	size_t	 n;
+
+	if ((w = win32_wide(path)) == NULL)
+		return NULL;
+	if (_wcsnicmp(w, CONTROL_PIPE_PREFIX, wcslen(CONTROL_PIPE_PREFIX)) == 0)
+		return w;
+	n = wcslen(CONTROL_PIPE_PREFIX) + wcslen(w) + 1;
+	if ((full = calloc(n, sizeof *full)) == NULL)
+		fatal("%s", __func__);
+	_snwprintf(full, n, L"%ls%ls", CONTROL_PIPE_PREFIX, w);
+	free(w);
+	return full;
+}
+
+/* The daemon's user, the optional group, and the DACL made of them. */
+static int
+control_security(const char *group)
+{
+	static char		 sddl[512];
+	SID_IDENTIFIER_AUTHORITY nt = SECURITY_NT_AUTHORITY;
+	TOKEN_USER		*tu;
+	HANDLE			 token;
+	DWORD			 len = 0, sidlen, domlen;
+	SID_NAME_USE		 use;
+	char			*self = NULL, *grp = NULL, dom[256];
+
+	if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) {
+		log_warnx("cannot read the daemon's token: %s",
+		    win32_strerror(GetLastError()));
+		return -1;
+	}
+	GetTokenInformation(token, TokenUser, NULL, 0, &len);
+	if ((tu = malloc(len)) == NULL)
+		fatal("%s", __func__);
+	if (!GetTokenInformation(token, TokenUser, tu, len, &len)) {
+		log_warnx("cannot read the daemon's user: %s",
+		    win32_strerror(GetLastError()));
+		CloseHandle(token);
+		free(tu);
+		return -1;
+	}
+	CloseHandle(token);
+	sidlen = GetLengthSid(tu->User.Sid);
+	if ((control_self_sid = malloc(sidlen)) == NULL)
+		fatal("%s", __func__);
+	CopySid(sidlen, control_self_sid, tu->User.Sid);
+	free(tu);
+	AllocateAndInitializeSid(&nt, 2, SECURITY_BUILTIN_DOMAIN_RID,
+	    DOMAIN_ALIAS_RID_ADMINS, 0, 0, 0, 0, 0, 0, &control_admins_sid);
+	AllocateAndInitializeSid(&nt, 1, SECURITY_LOCAL_SYSTEM_RID, 0, 0, 0,
+	    0, 0, 0, 0, &control_system_sid);
+
+	if (group != NULL && *group != '\0') {
+		sidlen = 0;
+		domlen = sizeof dom;
+		LookupAccountNameA(NULL, group, NULL, &sidlen, dom, &domlen, &use);
+		if (sidlen == 0 ||
+		    (control_group_sid = malloc(sidlen)) == NULL ||
+		    (domlen = sizeof dom, !LookupAccountNameA(NULL, group,
+		    control_group_sid, &sidlen, dom, &domlen, &use))) {
+			log_warnx("socket_group: unknown group %s", group);
+			return -1;
+		}
+		ConvertSidToStringSidA(control_group_sid, &grp);
+	}
+	ConvertSidToStringSidA(control_self_sid, &self);
+	snprintf(sddl, sizeof sddl, "D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;%s)"
+	    "%s%s%s", self != NULL ? self : "OW", grp != NULL ? "(A;;GA;;;" : "",
+	    grp != NULL ? grp : "", grp != NULL ? ")" : "");
+	LocalFree(self);
+	LocalFree(grp);
+	if (!ConvertStringSecurityDescriptorToSecurityDescriptorA(sddl,
+	    SDDL_REVISION_1, &control_sd, NULL)) {
+		log_warnx("cannot build the pipe's security (%s): %s", sddl,
+		    win32_strerror(GetLastError()));
+		return -1;
+	}
+	control_sa.nLength = sizeof control_sa;
+	control_sa.lpSecurityDescriptor = control_sd;
+	control_sa.bInheritHandle = FALSE;
+	log_debug("pipe security %s", sddl);
+	return 0;
+}
+
+/* One instance of the pipe, overlapped, local clients only. */
+static HANDLE
+control_pipe_new(bool first)
+{
+	return CreateNamedPipeW(control_name, PIPE_ACCESS_DUPLEX |
+	    FILE_FLAG_OVERLAPPED | (first ? FILE_FLAG_FIRST_PIPE_INSTANCE : 0),
+	    PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT |
+	    PIPE_REJECT_REMOTE_CLIENTS, PIPE_UNLIMITED_INSTANCES,
+	    CONTROL_PIPE_BUF, CONTROL_PIPE_BUF, 0, &control_sa);
+}
+
+/*
+ * Whether a daemon serves the name already; if so, say whose it is.  The
+ * first-instance flag says so too, but not every implementation of the
+ * API (wine) honours it.
+ */
+static bool
+control_probe(const char *path)
+{
+	ULONG	pid = 0;
+	HANDLE	h;
+
+	h = CreateFileW(control_name, GENERIC_READ | GENERIC_WRITE, 0, NULL,
+	    OPEN_EXISTING, SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION,
+	    NULL);
+	if (h == INVALID_HANDLE_VALUE) {
+		switch (GetLastError()) {
+		case ERROR_PIPE_BUSY:
+			log_warnx("already running (%s accepts no connections "
+			    "now)", path);
+			return true;
+		case ERROR_ACCESS_DENIED:
+			log_warnx("already running (%s, another user's)", path);
+			return true;
+		}
+		return false;
+	}
+	if (GetNamedPipeServerProcessId(h, &pid))
+		log_warnx("already running, pid %lu (%s)", (unsigned long)pid,
+		    path);
+	else
+		log_warnx("already running (%s)", path);
+	CloseHandle(h);
+	return true;
+}
+
+/* Create the pipe, with its DACL, and start accepting. */
+int
+control_init(struct event_base *base, const struct control_options *opts)
+{
+	if (control_name != NULL) {
+		log_warnx("%s: already listening", __func__);
+		return -1;
+	}
+	control_base = base;
+	if ((control_name = control_pipe_name(opts->path)) == NULL) {
+		log_warnx("bad pipe name %s", opts->path);
+		return -1;
+	}
+	if (control_security(opts->group) == -1)
+		goto fail;
+	if (opts->mode != 0)
+		log_debug("socket_mode does not apply to a pipe; its DACL does");
+	if (control_probe(opts->path))
+		goto fail;
+	control_first = control_pipe_new(true);
+	if (control_first == INVALID_HANDLE_VALUE) {
+		if ((GetLastError() != ERROR_ACCESS_DENIED &&
+		    GetLastError() != ERROR_PIPE_BUSY) || !control_probe(opts->path))
+			log_warnx("cannot create pipe %s: %s", opts->path,
+			    win32_strerror(GetLastError()));
+		control_first = NULL;
+		goto fail;
+	}
+	control_accept_stop = CreateEventW(NULL, TRUE, FALSE, NULL);
+	control_accept_thread = CreateThread(NULL, 0, control_accept_main,
+	    NULL, 0, NULL);
+	if (control_accept_stop == NULL || control_accept_thread == NULL) {
+		log_warnx("cannot start accepting: %s",
+		    win32_strerror(GetLastError()));
+		goto fail;
+	}
+	log_debug("listening on %ls", control_name);
+	return 0;
+fail:
+	if (control_first != NULL)
+		CloseHandle(control_first);
+	control_first = NULL;
+	free(control_name);
+	control_name = NULL;
+	return -1;
+}
+
+/* A daemon re-executing itself is POSIX only. */
+int
+control_init_fd(struct event_base *base, int fd,
+    const struct control_options *opts)
+{
+	(void)base;
+	(void)fd;
+	(void)opts;
+	return -1;
+}
+
+/* A daemon re-executing itself is POSIX only. */
+int
+control_release_fd(void)
+{
+	return -1;
+}
+
+/* No descriptor stands for the pipe. */
+int
+control_fd(void)
+{
+	return -1;
+}
+
+/* Stop accepting and drop every client; their threads end on their own. */
+void
+control_shutdown(void)
+{
+	struct control_conn	*c;
+
+	control_flush();
+	if (control_accept_thread != NULL) {
+		SetEvent(control_accept_stop);
+		WaitForSingleObject(control_accept_thread, 2000);
+		CloseHandle(control_accept_thread);
+		control_accept_thread = NULL;
+	}
+	if (control_accept_stop != NULL)
+		CloseHandle(control_accept_stop);
+	control_accept_stop = NULL;
+	for (c = control_conns; c != NULL; c = c->next)
+		if (!c->dropped)
+			conn_drop(c);
+	free(control_name);
+	control_name = NULL;
+}
+
+/* Wait briefly for queued replies to be written, as a reply before exit. */
+void
+control_flush(void)
+{
+	struct control_conn	*c;
+	int			 i;
+
+	for (i = 0; i < 100; i++) {
+		for (c = control_conns; c != NULL; c = c->next)
+			if (!c->dropped && conn_pending(c) > 0)
+				break;
+		if (c == NULL)
+			return;
+		Sleep(10);
+	}
+}
+
+/* The accepting thread: one connected pipe after another, to the loop. */
+static DWORD WINAPI
+control_accept_main(LPVOID arg)
+{
+	OVERLAPPED	 ov;
+	HANDLE		 pipe = control_first, ev[2], *msg;
+	DWORD		 n;
+	BOOL		 ok;
+
+	(void)arg;
+	memset(&ov, 0, sizeof ov);
+	ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+	ev[0] = ov.hEvent;
+	ev[1] = control_accept_stop;
+	for (;;) {
+		if (pipe == NULL &&
+		    (pipe = control_pipe_new(false)) == INVALID_HANDLE_VALUE) {
+			pipe = NULL;
+			/* Out of resources: rest rather than spin. */
+			if (WaitForSingleObject(control_accept_stop, 1000) ==
+			    WAIT_OBJECT_0)
+				break;
+			continue;
+		}
+		ok = ConnectNamedPipe(pipe, &ov);
+		if (!ok && GetLastError() == ERROR_IO_PENDING) {
+			if (WaitForMultipleObjects(2, ev, FALSE, INFINITE) !=
+			    WAIT_OBJECT_0) {
+				CancelIoEx(pipe, &ov);
+				GetOverlappedResult(pipe, &ov, &n, TRUE);
+				break;
+			}
+			ok = GetOverlappedResult(pipe, &ov, &n, FALSE);
+		} else if (!ok && GetLastError() == ERROR_PIPE_CONNECTED)
+			ok = TRUE;
+		if (!ok) {
+			/* A client that came and went: use a fresh instance. */
+			CloseHandle(pipe);
+			pipe = NULL;
+			continue;
+		}
+		if ((msg = malloc(sizeof *msg)) == NULL) {
+			CloseHandle(pipe);
+			pipe = NULL;
+			continue;
+		}
+		*msg = pipe;
+		win32_post(control_accepted, msg);
+		pipe = NULL;
+		if (WaitForSingleObject(control_accept_stop, 0) == WAIT_OBJECT_0)
+			break;
+	}
+	if (pipe != NULL)
+		CloseHandle(pipe);
+	CloseHandle(ov.hEvent);
+	return 0;
+}
+
+/* On the loop: a client connected; its thread checks who it is. */
+static void
+control_accepted(void *arg)
+{
+	struct control_conn	*c;
+	HANDLE			 pipe = *(HANDLE *)arg;
+
+	free(arg);
+	if (control_name == NULL) {
+		CloseHandle(pipe);
+		return;
+	}
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		log_warn("%s: calloc", __func__);
+		CloseHandle(pipe);
+		return;
+	}
+	c->pipe = pipe;
+	c->uid = -1;
+	InitializeCriticalSection(&c->lock);
+	protocol_framer_init(&c->framer, PROTOCOL_MAX_FRAME);
+	c->in = evbuffer_new();
+	c->wake = CreateEventW(NULL, FALSE, FALSE, NULL);
+	c->idle = evtimer_new(control_base, conn_idle, c);
+	c->resume = event_new(control_base, -1, 0, conn_resume, c);
+	c->wtimer = evtimer_new(control_base, conn_write_timeout, c);
+	if (c->in == NULL || c->wake == NULL || c->idle == NULL ||
+	    c->resume == NULL || c->wtimer == NULL)
+		fatalx("%s: out of memory", __func__);
+	c->next = control_conns;
+	control_conns = c;
+	control_nconns++;
+	if ((c->thread = CreateThread(NULL, 0, conn_main, c, 0, NULL)) ==
+	    NULL) {
+		log_warnx("%s: CreateThread: %s", __func__,
+		    win32_strerror(GetLastError()));
+		CloseHandle(c->pipe);
+		c->dropped = true;
+		conn_free(c);
+		return;
+	}
+	conn_arm_idle(c);
+}
+
+/* Whether token is the daemon's user, an administrator, or in the group. */
+static bool
+control_token_allowed(HANDLE token, uid_t *uid)
+{
+	TOKEN_USER	*tu;
+	DWORD		 len = 0;
+	BOOL		 member;
+	bool		 allowed = false;
+
+	GetTokenInformation(token, TokenUser, NULL, 0, &len);
+	if (len == 0 || (tu = malloc(len)) == NULL)
+		return false;
+	if (GetTokenInformation(token, TokenUser, tu, len, &len)) {
+		/* The RID stands for the user id in messages. */
+		*uid = (uid_t)*GetSidSubAuthority(tu->User.Sid,
+		    *GetSidSubAuthorityCount(tu->User.Sid) - 1);
+		if (EqualSid(tu->User.Sid, control_self_sid) ||
+		    EqualSid(tu->User.Sid, control_system_sid))
+			allowed = true;
+	}
+	free(tu);
+	if (!allowed && CheckTokenMembership(token, control_admins_sid,
+	    &member) && member)
+		allowed = true;
+	if (!allowed && control_group_sid != NULL &&
+	    CheckTokenMembership(token, control_group_sid, &member) && member)
+		allowed = true;
+	return allowed;
+}
+
+/*
+ * Who the client is: its token, by impersonating it, or else its process's
+ * token (the pipe's client process id).  Runs on the connection's thread.
+ */
+static bool
+control_identify(HANDLE pipe, uid_t *uid)
+{
+	HANDLE	token = NULL, dup, process;
+	ULONG	pid = 0;
+	bool	allowed = false;
+
+	if (ImpersonateNamedPipeClient(pipe)) {
+		if (!OpenThreadToken(GetCurrentThread(), TOKEN_QUERY |
+		    TOKEN_DUPLICATE, TRUE, &token))
+			token = NULL;
+		RevertToSelf();
+	}
+	if (token == NULL && GetNamedPipeClientProcessId(pipe, &pid) &&
+	    (process = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE,
+	    pid)) != NULL) {
+		if (OpenProcessToken(process, TOKEN_QUERY | TOKEN_DUPLICATE,
+		    &dup)) {
+			/* CheckTokenMembership wants an impersonation token. */
+			if (!DuplicateToken(dup, SecurityIdentification, &token))
+				token = NULL;
+			CloseHandle(dup);
+		}
+		CloseHandle(process);
+	}
+	if (token == NULL)
+		return false;
+	allowed = control_token_allowed(token, uid);
+	CloseHandle(token);
+	return allowed;
+}
+
+/* Connections of one user. */
+static unsigned
+control_count_uid(uid_t uid)
+{
+	struct control_conn	*c;
+	unsigned		 n = 0;
+
+	for (c = control_conns; c != NULL; c = c->next)
+		if (!c->dropped && c->known && c->uid == uid)
+			n++;
+	return n;
+}
+
+/* Post an event of the connection's thread to the loop. */
+static void
+conn_post(struct control_conn *c, enum conn_event type, const char *data,
+    DWORD len)
+{
+	struct conn_msg	*m;
+
+	while ((m = calloc(1, sizeof *m + len)) == NULL)
+		Sleep(100);
+	m->c = c;
+	m->type = type;
+	m->len = len;
+	if (len > 0)
+		memcpy(m->data, data, len);
+	win32_post(conn_event, m);
+}
+
+/*
+ * The connection's thread: checks the client, then reads (while the loop
+ * keeps up) and writes what the loop queued, until the client goes or the
+ * loop says stop.  Its last word is CONN_GONE; the loop frees the
+ * connection then, and not before.
+ */
+static DWORD WINAPI
+conn_main(LPVOID arg)
+{
+	struct control_conn	*c = arg;
+	struct conn_msg		*m;
+	OVERLAPPED		 ovr, ovw;
+	HANDLE			 ev[3];
+	char			 rbuf[8192], *wbuf;
+	DWORD			 n, wlen = 0, r, nev;
+	bool			 reading = false, writing = false, eof = false;
+	bool			 stop;
+	ULONG			 pid = 0;
+	uid_t			 uid = -1;
+
+	if ((wbuf = malloc(CONTROL_PIPE_BUF)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	memset(&ovr, 0, sizeof ovr);
+	memset(&ovw, 0, sizeof ovw);
+	ovr.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+	ovw.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+
+	GetNamedPipeClientProcessId(c->pipe, &pid);
+	while ((m = calloc(1, sizeof *m)) == NULL)
+		Sleep(100);
+	m->c = c;
+	m->type = CONN_IDENTITY;
+	m->allowed = control_identify(c->pipe, &uid);
+	m->uid = uid;
+	m->pid = (pid_t)pid;
+	win32_post(conn_event, m);
+
+	for (;;) {
+		EnterCriticalSection(&c->lock);
+		stop = c->stop;
+		if (!writing && c->out_len > 0) {
+			wlen = c->out_len < CONTROL_PIPE_BUF ? (DWORD)c->out_len :
+			    CONTROL_PIPE_BUF;
+			memcpy(wbuf, c->out, wlen);
+		}
+		r = !eof && !reading && c->in_flight < CONTROL_READ_HIGH;
+		LeaveCriticalSection(&c->lock);
+		if (stop)
+			break;
+		if (!writing && wlen > 0) {
+			if (!WriteFile(c->pipe, wbuf, wlen, NULL, &ovw) &&
+			    GetLastError() != ERROR_IO_PENDING) {
+				conn_post(c, CONN_EOF, NULL, 0);
+				eof = true;
+				wlen = 0;
+			} else
+				writing = true;
+		}
+		if (r) {
+			if (!ReadFile(c->pipe, rbuf, sizeof rbuf, NULL, &ovr) &&
+			    GetLastError() != ERROR_IO_PENDING) {
+				conn_post(c, CONN_EOF, NULL, 0);
+				eof = true;
+			} else
+				reading = true;
+		}
+		nev = 0;
+		ev[nev++] = c->wake;
+		if (reading)
+			ev[nev++] = ovr.hEvent;
+		if (writing)
+			ev[nev++] = ovw.hEvent;
+		WaitForMultipleObjects(nev, ev, FALSE, INFINITE);
+		if (reading && WaitForSingleObject(ovr.hEvent, 0) ==
+		    WAIT_OBJECT_0) {
+			reading = false;
+			if (GetOverlappedResult(c->pipe, &ovr, &n, FALSE) &&
+			    n > 0) {
+				EnterCriticalSection(&c->lock);
+				c->in_flight += n;
+				LeaveCriticalSection(&c->lock);
+				conn_post(c, CONN_DATA, rbuf, n);
+			} else if (GetLastError() != ERROR_MORE_DATA) {
+				conn_post(c, CONN_EOF, NULL, 0);
+				eof = true;
+			}
+		}
+		if (writing && WaitForSingleObject(ovw.hEvent, 0) ==
+		    WAIT_OBJECT_0) {
+			writing = false;
+			wlen = 0;
+			if (GetOverlappedResult(c->pipe, &ovw, &n, FALSE)) {
+				EnterCriticalSection(&c->lock);
+				memmove(c->out, c->out + n, c->out_len - n);
+				c->out_len -= n;
+				LeaveCriticalSection(&c->lock);
+				conn_post(c, CONN_WROTE, NULL, 0);
+			} else if (!eof) {
+				conn_post(c, CONN_EOF, NULL, 0);
+				eof = true;
+			}
+		}
+	}
+	if (reading || writing) {
+		CancelIoEx(c->pipe, NULL);
+		if (reading)
+			GetOverlappedResult(c->pipe, &ovr, &n, TRUE);
+		if (writing)
+			GetOverlappedResult(c->pipe, &ovw, &n, TRUE);
+	}
+	/* Closing, not disconnecting: the client still reads what is left. */
+	CloseHandle(c->pipe);
+	CloseHandle(ovr.hEvent);
+	CloseHandle(ovw.hEvent);
+	free(wbuf);
+	conn_post(c, CONN_GONE, NULL, 0);
+	return 0;
+}
+
+/* On the loop: what a connection's thread has to say. */
+static void
+conn_event(void *arg)
+{
+	struct conn_msg		*m = arg;
+	struct control_conn	*c = m->c;
+
+	switch (m->type) {
+	case CONN_IDENTITY:
+		if (c->dropped)
+			break;
+		c->known = true;
+		c->uid = m->uid;
+		c->pid = m->pid;
+		if (!m->allowed) {
+			log_info("refused client uid %ld pid %ld: not allowed",
+			    (long)c->uid, (long)c->pid);
+			conn_fail(c, PROTOCOL_E_PERMISSION, "permission denied");
+			break;
+		}
+		if (control_nconns > CONTROL_MAX_CONNS ||
+		    control_count_uid(c->uid) > CONTROL_MAX_PER_UID) {
+			log_info("refused client uid %ld pid %ld: too many "
+			    "connections", (long)c->uid, (long)c->pid);
+			conn_fail(c, PROTOCOL_E_BUSY, "too many connections");
+			break;
+		}
+		log_debug("client uid %ld pid %ld connected", (long)c->uid,
+		    (long)c->pid);
+		conn_process(c);
+		break;
+	case CONN_DATA:
+		if (c->dropped || c->closing)
+			break;
+		evbuffer_add(c->in, m->data, m->len);
+		if (c->known)
+			conn_process(c);
+		break;
+	case CONN_WROTE:
+		evtimer_del(c->wtimer);
+		if (c->dropped)
+			break;
+		if (conn_pending(c) > 0) {
+			struct timeval	tv = { CONTROL_WRITE_SECS, 0 };
+
+			evtimer_add(c->wtimer, &tv);
+		}
+		conn_schedule(c);
+		break;
+	case CONN_EOF:
+		/* A pipe has no half-close: the client is gone. */
+		if (!c->dropped) {
+			log_debug("client uid %ld pid %ld: gone", (long)c->uid,
+			    (long)c->pid);
+			conn_drop(c);
+		}
+		break;
+	case CONN_GONE:
+		WaitForSingleObject(c->thread, INFINITE);
+		if (!c->dropped)
+			conn_drop(c);
+		conn_free(c);
+		break;
+	}
+	free(m);
+}
+
+/* Free a connection whose thread has ended. */
+static void
+conn_free(struct control_conn *c)
+{
+	struct control_conn	**cp;
+
+	for (cp = &control_conns; *cp != NULL; cp = &(*cp)->next)
+		if (*cp == c) {
+			*cp = c->next;
+			break;
+		}
+	control_nconns--;
+	log_debug("client uid %ld pid %ld freed", (long)c->uid, (long)c->pid);
+	event_free(c->idle);
+	event_free(c->resume);
+	event_free(c->wtimer);
+	evbuffer_free(c->in);
+	protocol_framer_free(&c->framer);
+	if (c->thread != NULL)
+		CloseHandle(c->thread);
+	CloseHandle(c->wake);
+	DeleteCriticalSection(&c->lock);
+	free(c->out);
+	free(c);
+}
+
+/*
+ * Give up on a client: settle its request and stop its thread.  The
+ * connection is freed once the thread says it has ended.
+ */
+static void
+conn_drop(struct control_conn *c)
+{
+	if (c->dropped)
+		return;
+	c->dropped = true;
+	if (c->busy) {
+		c->busy = false;
+		requests_cancel(c);
+	}
+	evtimer_del(c->idle);
+	evtimer_del(c->wtimer);
+	event_del(c->resume);
+	EnterCriticalSection(&c->lock);
+	c->stop = true;
+	LeaveCriticalSection(&c->lock);
+	SetEvent(c->wake);
+}
+
+/* Bytes queued for the client and not yet written. */
+static size_t
+conn_pending(struct control_conn *c)
+{
+	size_t	n;
+
+	EnterCriticalSection(&c->lock);
+	n = c->out_len;
+	LeaveCriticalSection(&c->lock);
+	return n;
+}
+
+/*
+ * Feed buffered input to the framer until a request starts, the input runs
+ * out, or the connection is closing; then tell the thread how much input
+ * is left, so it reads on when the loop has caught up.
+ */
+static void
+conn_process(struct control_conn *c)
+{
+	struct evbuffer_iovec	 v;
+	const char		*data, *line;
+	size_t			 len, linelen;
+	bool			 wake;
+
+	if (c->processing || c->dropped)
+		return;
+	c->processing = true;
+	while (!c->busy && !c->closing && !c->dropped &&
+	    evbuffer_get_length(c->in) > 0 &&
+	    conn_pending(c) < CONTROL_OUTPUT_MAX) {
+		if (evbuffer_peek(c->in, -1, NULL, &v, 1) < 1)
+			break;
+		data = v.iov_base;
+		len = v.iov_len;
+		switch (protocol_framer_feed(&c->framer, &data, &len, &line,
+		    &linelen)) {
+		case PROTOCOL_FRAME_MORE:
+			evbuffer_drain(c->in, v.iov_len - len);
+			break;
+		case PROTOCOL_FRAME_LINE:
+			evbuffer_drain(c->in, v.iov_len - len);
+			conn_request(c, line, linelen);
+			break;
+		case PROTOCOL_FRAME_TOO_LONG:
+			evbuffer_drain(c->in, v.iov_len - len);
+			conn_fail(c, PROTOCOL_E_TOO_LONG,
+			    "request longer than 65536 bytes");
+			break;
+		case PROTOCOL_FRAME_NOMEM:
+			conn_fail(c, PROTOCOL_E_FAILED, "out of memory");
+			break;
+		}
+	}
+	c->processing = false;
+	if (c->dropped)
+		return;
+	EnterCriticalSection(&c->lock);
+	wake = c->in_flight >= CONTROL_READ_HIGH &&
+	    evbuffer_get_length(c->in) < CONTROL_READ_HIGH;
+	c->in_flight = evbuffer_get_length(c->in);
+	LeaveCriticalSection(&c->lock);
+	if (wake)
+		SetEvent(c->wake);
+}
+
+/* Decode and check one line, then hand it to requests.c. */
+static void
+conn_request(struct control_conn *c, const char *line, size_t len)
+{
+	struct json_object	*req;
+	const char		*code, *msg;
+
+	if ((req = protocol_decode(line, len, &code, &msg)) == NULL) {
+		conn_fail(c, code, msg);
+		return;
+	}
+	if (protocol_check_request(req, &code, &msg) == -1) {
+		conn_fail(c, code, msg);
+		json_object_put(req);
+		return;
+	}
+	c->busy = true;
+	evtimer_del(c->idle);
+	requests_handle(c, req);
+	json_object_put(req);
+}
+
+/* A broken or refused request: one error reply, then the connection ends. */
+static void
+conn_fail(struct control_conn *c, const char *code, const char *msg)
+{
+	struct json_object	*reply;
+
+	log_info("client uid %ld pid %ld: %s", (long)c->uid, (long)c->pid, msg);
+	if ((reply = protocol_error(code, "%s", msg)) != NULL) {
+		conn_send(c, reply);
+		json_object_put(reply);
+	}
+	conn_set_closing(c);
+}
+
+/* Queue one message for the thread to write; obj stays the caller's. */
+static int
+conn_send(struct control_conn *c, struct json_object *obj)
+{
+	struct timeval	 tv = { CONTROL_WRITE_SECS, 0 };
+	char		*frame, *grown;
+	size_t		 len;
+
+	if (c->dropped)
+		return -1;
+	if (obj == NULL || (frame = protocol_encode(obj, &len)) == NULL) {
+		log_warnx("%s: cannot encode a message", __func__);
+		return -1;
+	}
+	EnterCriticalSection(&c->lock);
+	if (c->out_len + len > c->out_cap) {
+		size_t	cap = c->out_cap ? c->out_cap : 4096;
+
+		while (cap < c->out_len + len)
+			cap *= 2;
+		if ((grown = realloc(c->out, cap)) == NULL) {
+			LeaveCriticalSection(&c->lock);
+			free(frame);
+			return -1;
+		}
+		c->out = grown;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, frame, len);
+	c->out_len += len;
+	LeaveCriticalSection(&c->lock);
+	free(frame);
+	SetEvent(c->wake);
+	if (!evtimer_pending(c->wtimer, NULL))
+		evtimer_add(c->wtimer, &tv);
+	return 0;
+}
+
+/* Read nothing more; the connection ends once its output is written. */
+static void
+conn_set_closing(struct control_conn *c)
+{
+	c->closing = true;
+	conn_schedule(c);
+}
+
+/* Give the client CONTROL_IDLE_SECS for its next whole request. */
+static void
+conn_arm_idle(struct control_conn *c)
+{
+	struct timeval	tv = { CONTROL_IDLE_SECS, 0 };
+
+	evtimer_add(c->idle, &tv);
+}
+
+/* Run conn_resume from the loop, outside whatever called us. */
+static void
+conn_schedule(struct control_conn *c)
+{
+	if (!c->dropped)
+		event_active(c->resume, EV_TIMEOUT, 1);
+}
+
+/* No whole request in time: close without a word. */
+static void
+conn_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct control_conn	*c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->busy || c->dropped)
+		return;
+	if (conn_pending(c) > 0)
+		log_info("client uid %ld pid %ld stopped reading; dropped",
+		    (long)c->uid, (long)c->pid);
+	else
+		log_debug("client uid %ld pid %ld idle; closed", (long)c->uid,
+		    (long)c->pid);
+	conn_drop(c);
+}
+
+/* Output that does not drain: the client stopped reading. */
+static void
+conn_write_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct control_conn	*c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->dropped || conn_pending(c) == 0)
+		return;
+	log_info("client uid %ld pid %ld stopped reading; dropped",
+	    (long)c->uid, (long)c->pid);
+	conn_drop(c);
+}
+
+/* Deferred work: the next buffered request, or the end once flushed. */
+static void
+conn_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct control_conn	*c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->dropped)
+		return;
+	if (c->closing) {
+		if (conn_pending(c) == 0)
+			conn_drop(c);
+		return;
+	}
+	conn_process(c);
+}
+
+/* Answer the current request and let the next one in. */
+void
+control_reply(struct control_conn *c, struct json_object *reply)
+{
+	if (!c->busy)
+		log_warnx("%s: reply without a request (uid %ld)", __func__,
+		    (long)c->uid);
+	conn_send(c, reply);
+	json_object_put(reply);
+	c->busy = false;
+	if (c->close_after) {
+		conn_set_closing(c);
+		return;
+	}
+	if (!c->dropped)
+		conn_arm_idle(c);
+	conn_schedule(c);
+}
+
+/* Tell a waiting client how far its request got. */
+void
+control_progress(struct control_conn *c, struct json_object *progress)
+{
+	struct json_object	*msg;
+
+	if (progress == NULL)
+		return;
+	if (!c->busy || c->closing || c->dropped ||
+	    conn_pending(c) > CONTROL_OUTPUT_MAX) {
+		json_object_put(progress);
+		return;
+	}
+	if (json_object_object_get_ex(progress, "progress", NULL))
+		msg = progress;
+	else {
+		if ((msg = json_object_new_object()) == NULL) {
+			json_object_put(progress);
+			return;
+		}
+		json_object_object_add(msg, "progress", progress);
+	}
+	conn_send(c, msg);
+	json_object_put(msg);
+}
+
+/* Close once the reply is out. */
+void
+control_close_after_reply(struct control_conn *c)
+{
+	c->close_after = true;
+	if (!c->busy)
+		conn_set_closing(c);
+}
+
+/* The client's user: the RID of its account. */
+uid_t
+control_conn_uid(const struct control_conn *c)
+{
+	return c->uid;
+}
