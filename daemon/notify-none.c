@@ -1,6 +1,8 @@
 /*
  * Built without libsystemd: there is no service manager to tell.
  */
+#include <stddef.h>
+
 #include "notify.h"
 
 void notify_init(struct event_base *base) { (void)base; }
