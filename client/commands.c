@@ -812,6 +812,9 @@ prog_detail(struct json_object *p, char *buf, size_t size)
 		snprintf(buf, size, "signal %s", s);
 	else if (prog_int(p, "exit_code", &code))
 		snprintf(buf, size, "exit %lld", (long long)code);
+	else if (*(s = prog_string(p, "error")) != '\0')
+		/* An adopted process whose exit only its parent saw. */
+		snprintf(buf, size, "%s", s);
 }
 
 /* Aligned status lines, no header. */

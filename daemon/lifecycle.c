@@ -21,6 +21,9 @@
 #include "log.h"
 #include "parse.h"
 
+/* After kill_signal, how often to look for processes that give no event. */
+#define LIFECYCLE_KILL_RECHECK	1.0
+
 static const struct lifecycle_ops *ops;
 static bool exiting;
 
@@ -33,6 +36,8 @@ static void lifecycle_stopped(struct program *p);
 static void lifecycle_record_exit(struct program *p, int status);
 static void lifecycle_describe_exit(const struct program *p, char *buf, size_t len);
 static bool lifecycle_should_restart(const struct program *p);
+static void lifecycle_main_gone(struct program *p, const char *how,
+    bool exec_failed);
 
 /* Use ops for every clock read and process operation from now on. */
 void
@@ -252,10 +257,15 @@ lifecycle_kill_now(struct program *p)
 		if (p->state != STATE_STOPPING)
 			return;
 	}
-	lifecycle_arm(p, 0);
 	if (ops->kill(p, p->cfg->kill_signal) == -1 && errno != ESRCH)
 		log_warn("%s: cannot send kill signal", p->cfg->name);
 	p->kill_sent = true;
+	/*
+	 * Our children are reaped, and their deaths seen, at once.  A group
+	 * member that is not our descendant (or an adopted main process that
+	 * ignores nothing) gives no such event: look again in a second.
+	 */
+	lifecycle_arm(p, ops->now() + LIFECYCLE_KILL_RECHECK);
 }
 
 /* Request: send sig to the program's processes. */
@@ -320,7 +330,7 @@ lifecycle_should_restart(const struct program *p)
 	case RESTART_ALWAYS:
 		return true;
 	case RESTART_ON_FAILURE:
-		return p->exit_signal != 0 ||
+		return !p->has_exit || p->exit_signal != 0 ||
 		    !program_config_exit_ok(p->cfg, p->exit_code);
 	case RESTART_NEVER:
 		break;
@@ -335,9 +345,53 @@ lifecycle_exited(struct program *p, int status)
 	char how[48];
 	bool exec_failed = p->error[0] != '\0';
 
-	p->main_alive = false;
 	lifecycle_record_exit(p, status);
 	lifecycle_describe_exit(p, how, sizeof how);
+	lifecycle_main_gone(p, how, exec_failed);
+}
+
+/*
+ * Event: an adopted process that is not our child is gone.  Only its parent
+ * learns how it ended, so the exit counts as a failure of unknown cause.
+ */
+void
+lifecycle_lost(struct program *p)
+{
+	p->has_exit = false;
+	p->exit_code = -1;
+	p->exit_signal = 0;
+	snprintf(p->error, sizeof p->error, "exit status unknown (adopted pid %ld)",
+	    (long)p->pid);
+	lifecycle_main_gone(p, "status unknown", false);
+}
+
+/*
+ * Event: a main process from an earlier run of the daemon still runs with
+ * the same settings: watch it as RUNNING instead of starting another.
+ */
+void
+lifecycle_adopt(struct program *p, pid_t pid, pid_t pgid, double age)
+{
+	p->pid = pid;
+	p->pgid = pgid;
+	p->main_alive = true;
+	p->adopted = true;
+	p->started_at = ops->now() - age;
+	p->failed_starts = 0;
+	p->error[0] = '\0';
+	p->start_pending = false;
+	if (ops->watch != NULL && ops->watch(p) == -1)
+		log_warnx("%s: cannot watch adopted pid %ld", p->cfg->name, (long)pid);
+	log_notice("%s: adopted running pid %ld", p->cfg->name, (long)pid);
+	lifecycle_set_state(p, STATE_RUNNING);
+}
+
+/* The main process is gone, however we learnt it: move the machine on. */
+static void
+lifecycle_main_gone(struct program *p, const char *how, bool exec_failed)
+{
+	p->main_alive = false;
+	p->adopted = false;
 	log_info("%s: pid %ld exited (%s)", p->cfg->name, (long)p->pid, how);
 	p->pid = 0;
 
@@ -448,8 +502,16 @@ lifecycle_timer(struct program *p)
 		lifecycle_spawn(p);
 		return;
 	case STATE_STOPPING:
-		if (p->kill_sent)
+		if (p->kill_sent) {
+			if (!p->main_alive &&
+			    !(p->cfg->stop_group && ops->group_alive(p))) {
+				lifecycle_stopped(p);
+				return;
+			}
+			ops->kill(p, p->cfg->kill_signal);
+			lifecycle_arm(p, ops->now() + LIFECYCLE_KILL_RECHECK);
 			return;
+		}
 		log_notice("%s: still running after %.3gs; sending %s", p->cfg->name,
 		    p->cfg->stop_timeout,
 		    signal_name(p->cfg->kill_signal) ? signal_name(p->cfg->kill_signal) : "kill signal");

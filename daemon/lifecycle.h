@@ -30,6 +30,11 @@ struct lifecycle_ops {
 	int (*run_stop_command)(struct program *p);
 	/* Arm p's one deadline at monotonic time at; 0 disarms. */
 	void (*arm)(struct program *p, double at);
+	/*
+	 * Watch an adopted main process that may not be our child (a pidfd);
+	 * its end is reported with lifecycle_lost.  NULL: nothing to do.
+	 */
+	int (*watch)(struct program *p);
 };
 
 void lifecycle_init(const struct lifecycle_ops *ops);
@@ -51,6 +56,8 @@ void lifecycle_fail(struct program *p, const char *why);
 
 /* Events. */
 void lifecycle_exited(struct program *p, int wait_status);
+void lifecycle_lost(struct program *p);
+void lifecycle_adopt(struct program *p, pid_t pid, pid_t pgid, double age);
 void lifecycle_stop_command_exited(struct program *p, int wait_status);
 /* Some process was reaped: a stopping program's group may be empty now. */
 void lifecycle_reaped(struct program *p);

@@ -51,6 +51,8 @@ struct output {
 };
 
 static struct event_base *output_base;
+/* output_import: pipes inherited across a re-exec, used instead of new ones. */
+static const int *import_fds;
 static struct output *outputs;
 /* One /dev/null for every program that discards output: one descriptor, not N. */
 static int output_devnull = -1;
@@ -152,7 +154,12 @@ output_sink_open(struct output *o, struct sink *s, const struct output_config *o
 	case OUTPUT_SYSLOG:
 		break;
 	}
-	if (pipe2(fds, O_CLOEXEC) == -1) {
+	if (import_fds != NULL && import_fds[s == &o->out ? 0 : 2] >= 0) {
+		fds[0] = import_fds[s == &o->out ? 0 : 2];
+		fds[1] = import_fds[s == &o->out ? 1 : 3];
+		fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+		fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	} else if (pipe2(fds, O_CLOEXEC) == -1) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
 	}
@@ -407,4 +414,25 @@ output_rotate(struct sink *s)
 	s->file_fd = -1;
 	if (output_file_open(s) == -1)
 		log_warn("%s: cannot open %s after rotation", s->owner->name, s->path);
+}
+
+struct output *
+output_import(const struct program_config *pc, const int fds[4], char *err,
+    size_t errlen)
+{
+	struct output *o;
+
+	import_fds = fds;
+	o = output_open(pc, err, errlen);
+	import_fds = NULL;
+	return o;
+}
+
+void
+output_export(const struct output *o, int fds[4])
+{
+	fds[0] = o->out.read_fd;
+	fds[1] = o->out.write_fd;
+	fds[2] = o->err.kind == OUTPUT_STDOUT ? -1 : o->err.read_fd;
+	fds[3] = o->err.kind == OUTPUT_STDOUT ? -1 : o->err.write_fd;
 }

@@ -32,6 +32,15 @@ int output_stderr_fd(const struct output *o);
 /* The file a stream (1 or 2) is written to, or NULL when not a file. */
 const char *output_file(const struct output *o, int stream);
 
+/*
+ * Re-exec: the pipes of o as {stdout read, write, stderr read, write}, -1
+ * where there is none; and a new output for pc built on such descriptors,
+ * so programs keep writing into the same pipes across the exec.
+ */
+void output_export(const struct output *o, int fds[4]);
+struct output *output_import(const struct program_config *pc, const int fds[4],
+    char *err, size_t errlen);
+
 /* Reopen every log file (after an outside rotation; SIGUSR2). */
 void output_reopen_all(void);
 

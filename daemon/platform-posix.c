@@ -3,13 +3,16 @@
  * operations (spawn, signals, process groups, stop_command), its per-program
  * timers on the event loop, and the monotonic clock.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lifecycle.h"
@@ -19,6 +22,7 @@
 #include "program.h"
 #include "reap.h"
 #include "spawn.h"
+#include "statefile.h"
 
 static struct event_base *platform_base;
 
@@ -26,8 +30,12 @@ static double posix_now(void);
 static int posix_spawn(struct program *p);
 static int posix_kill(struct program *p, int sig);
 static bool posix_group_alive(struct program *p);
+static bool posix_group_has_live_member(pid_t pgid);
 static int posix_run_stop_command(struct program *p);
 static void posix_arm(struct program *p, double at);
+static int posix_watch(struct program *p);
+static void posix_watch_cb(evutil_socket_t fd, short what, void *arg);
+static void posix_unwatch(struct program *p);
 static void posix_timer_cb(evutil_socket_t fd, short what, void *arg);
 static void posix_spawn_status_cb(evutil_socket_t fd, short what, void *arg);
 static void posix_request(const struct program *p, struct spawn_request *req,
@@ -40,6 +48,7 @@ const struct lifecycle_ops platform_lifecycle_ops = {
 	.group_alive = posix_group_alive,
 	.run_stop_command = posix_run_stop_command,
 	.arm = posix_arm,
+	.watch = posix_watch,
 };
 
 int
@@ -198,7 +207,49 @@ posix_group_alive(struct program *p)
 {
 	if (p->pgid <= 0)
 		return false;
-	return kill(-p->pgid, 0) == 0 || errno == EPERM;
+	if (kill(-p->pgid, 0) == -1 && errno != EPERM)
+		return false;
+	/*
+	 * kill() counts zombies.  Ours are reaped before this is asked, but an
+	 * adopted program's are reaped by whoever inherited them, maybe late:
+	 * look for a member that still runs.
+	 */
+	return posix_group_has_live_member(p->pgid);
+}
+
+/* Whether any process of group pgid is not a zombie (/proc/PID/stat). */
+static bool
+posix_group_has_live_member(pid_t pgid)
+{
+	struct dirent *de;
+	bool live = false;
+	DIR *dir;
+
+	if ((dir = opendir("/proc")) == NULL)
+		return true;
+	while (!live && (de = readdir(dir)) != NULL) {
+		char path[300], buf[512], *close_paren, state;
+		long ppid, pgrp;
+		ssize_t n;
+		int fd;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		if ((close_paren = strrchr(buf, ')')) == NULL ||
+		    sscanf(close_paren + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3)
+			continue;
+		live = pgrp == pgid && state != 'Z' && state != 'X';
+	}
+	closedir(dir);
+	return live;
 }
 
 /* Run stop_command as the program would run, with the program's output. */
@@ -262,6 +313,51 @@ posix_timer_cb(evutil_socket_t fd, short what, void *arg)
 	lifecycle_timer(p);
 }
 
+/*
+ * Watch an adopted main process.  After a re-exec it is still our child and
+ * SIGCHLD reports it; after a crash it is not, and a pidfd says when it ends.
+ */
+static int
+posix_watch(struct program *p)
+{
+	pid_t ppid = 0;
+	int fd;
+
+	if (statefile_start_time(p->pid, &ppid) != 0 && ppid == getpid())
+		return 0;
+	if ((fd = (int)syscall(SYS_pidfd_open, p->pid, 0)) == -1)
+		return -1;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	p->watch_fd = fd;
+	p->watch_ev = event_new(platform_base, fd, EV_READ, posix_watch_cb, p);
+	if (p->watch_ev == NULL || event_add(p->watch_ev, NULL) == -1)
+		fatalx("%s: cannot watch pid %ld", __func__, (long)p->pid);
+	return 0;
+}
+
+/* The adopted process ended. */
+static void
+posix_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct program *p = arg;
+
+	posix_unwatch(p);
+	if (p->main_alive && p->adopted)
+		lifecycle_lost(p);
+}
+
+/* Stop watching an adopted process. */
+static void
+posix_unwatch(struct program *p)
+{
+	if (p->watch_ev != NULL)
+		event_free(p->watch_ev);
+	p->watch_ev = NULL;
+	if (p->watch_fd != -1)
+		close(p->watch_fd);
+	p->watch_fd = -1;
+}
+
 void
 platform_sweep(double grace, void (*done)(void *), void *arg)
 {
@@ -277,6 +373,7 @@ platform_sweep_kill_now(void)
 void
 platform_program_release(struct program *p)
 {
+	posix_unwatch(p);
 	if (p->timer != NULL)
 		event_free(p->timer);
 	p->timer = NULL;

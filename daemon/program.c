@@ -83,6 +83,7 @@ program_add(struct program_config *cfg)
 	p->state = STATE_STOPPED;
 	p->spawn_status_fd = -1;
 	p->stop_status_fd = -1;
+	p->watch_fd = -1;
 	programs.v = v;
 	programs.v[programs.n++] = p;
 	return p;

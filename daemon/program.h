@@ -49,6 +49,9 @@ struct program {
 				 * until the group is empty */
 	double started_at;	/* monotonic time of the last spawn */
 	bool main_alive;	/* the main process has not been reaped yet */
+	bool adopted;		/* main process from an earlier daemon (statefile.c) */
+	int watch_fd;		/* pidfd of an adopted process that is not our child */
+	struct event *watch_ev;
 
 	/* The last exit: exit code or signal, valid when has_exit. */
 	bool has_exit;

@@ -67,6 +67,7 @@ static void cmd_shutdown(struct control_conn *c, strv_t args, bool wait);
 static void cmd_pid(struct control_conn *c, strv_t args, bool wait);
 static void cmd_version(struct control_conn *c, strv_t args, bool wait);
 static void cmd_logfile(struct control_conn *c, strv_t args, bool wait);
+static void cmd_reexec(struct control_conn *c, strv_t args, bool wait);
 
 static const struct request_cmd commands[] = {
 	{ "status", 0, -1, cmd_status },
@@ -79,6 +80,7 @@ static const struct request_cmd commands[] = {
 	{ "pid", 0, 1, cmd_pid },
 	{ "version", 0, 0, cmd_version },
 	{ "logfile", 2, 2, cmd_logfile },
+	{ "reexec", 0, 0, cmd_reexec },
 };
 
 static struct json_object *requests_error(const char *code, const char *msg);
@@ -767,4 +769,22 @@ requests_cancel(struct control_conn *c)
 			break;
 		}
 	}
+}
+
+/* reexec: answer first (the exec closes the connection), then re-execute. */
+static void
+cmd_reexec(struct control_conn *c, strv_t args, bool wait)
+{
+	if (daemon_shutting_down()) {
+		control_reply(c, requests_error("failed", "the daemon is shutting down"));
+		return;
+	}
+	if (access("/proc/self/exe", X_OK) == -1) {
+		control_reply(c, requests_error("failed", "cannot find the daemon's binary"));
+		return;
+	}
+	control_reply(c, requests_ok());
+	control_flush();
+	if (daemon_reexec() == -1)
+		log_warn("reexec");
 }

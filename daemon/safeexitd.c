@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "adopt.h"
 #include "config.h"
 #include "control.h"
 #include "depgraph.h"
@@ -28,6 +29,7 @@
 #include "shutdown.h"
 #include "signals.h"
 #include "startplan.h"
+#include "statefile.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -50,6 +52,9 @@ static struct {
 	struct shutdown_run *run;	/* the daemon's own shutdown */
 	struct shutdown_run *host_run;
 	int exit_code;
+	char **argv;			/* for a re-exec */
+	char *state_path;
+	struct control_options copts;
 	struct stopped_waiter {
 		void (*fn)(void *);
 		void *arg;
@@ -377,6 +382,16 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 	return 0;
 }
 
+int
+daemon_reexec(void)
+{
+	if (d.shutting_down) {
+		errno = EBUSY;
+		return -1;
+	}
+	return adopt_reexec(d.argv, d.base, &d.copts);
+}
+
 /* exit_on_fatal: a program that gave up takes the daemon down with it. */
 static void
 daemon_fatal_cb(struct program *p, enum program_state old, void *arg)
@@ -454,13 +469,14 @@ main(int argc, char **argv)
 		.logoff = daemon_logoff,
 	};
 	struct config_errors errs = { 0 };
-	struct control_options copts;
+	struct control_options *copts = &d.copts;
 	struct proglist autostart = { 0 };
 	const char *socket_arg = NULL;
 	bool detach = false, check = false;
 	int cli_level = -1, ch;
 
 	log_init("safeexitd");
+	d.argv = argv;
 	d.config_path = SYSCONFDIR "/safeexitd.ini";
 	while ((ch = getopt_long(argc, argv, "c:s:dnl:Vh", long_options, NULL)) != -1) {
 		switch (ch) {
@@ -512,6 +528,9 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	/* A re-executed daemon is already where it should be: never detach again. */
+	if (adopt_resume())
+		detach = false;
 	d.cli_level = cli_level;
 	d.foreground = !detach;
 	daemon_apply_log(d.cfg, cli_level, !detach);
@@ -542,17 +561,23 @@ main(int argc, char **argv)
 	reload_init(d.base);
 	program_observe(daemon_fatal_cb, NULL);
 
-	memset(&copts, 0, sizeof copts);
-	copts.path = d.socket_path;
-	copts.mode = d.cfg->socket_mode;
-	copts.group = d.cfg->socket_group;
-	if (control_init(d.base, &copts) == -1) {
+	memset(copts, 0, sizeof *copts);
+	copts->path = d.socket_path;
+	copts->mode = d.cfg->socket_mode;
+	copts->group = d.cfg->socket_group;
+	if ((adopt_control_fd() >= 0 ?
+	    control_init_fd(d.base, adopt_control_fd(), copts) :
+	    control_init(d.base, copts)) == -1) {
 		platform_detach_done(1);
 		return 1;
 	}
 	daemon_write_pidfile();
 	notify_init(d.base);
 	logind_init(d.base, &logind_cb);
+
+	if (asprintf(&d.state_path, "%s.state", d.socket_path) == -1)
+		fatal("asprintf");
+	statefile_init(d.base, d.state_path);
 
 	/* The table takes the program configs over from the loaded config. */
 	for (size_t i = 0; i < d.cfg->n_programs; i++) {
@@ -562,6 +587,8 @@ main(int argc, char **argv)
 		if (p->cfg->autostart)
 			proglist_add(&autostart, p);
 	}
+	/* Programs still running from before a crash or re-exec are not started again. */
+	adopt_programs(d.state_path);
 	startplan_start(autostart.v, autostart.n);
 	proglist_free(&autostart);
 
@@ -573,6 +600,9 @@ main(int argc, char **argv)
 	event_base_dispatch(d.base);
 
 	log_notice("exiting with status %d", d.exit_code);
+	statefile_fini();
+	statefile_remove();
+	free(d.state_path);
 	logind_fini();
 	notify_fini();
 	control_shutdown();

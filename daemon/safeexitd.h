@@ -36,4 +36,10 @@ void daemon_forget_on_stopped(void *arg);
  */
 int daemon_reload(struct json_object **result, struct config_errors *errs);
 
+/*
+ * Re-execute the daemon's binary (after an upgrade), keeping every program
+ * running and the control socket open.  Returns only on failure.
+ */
+int daemon_reexec(void);
+
 #endif

@@ -1,0 +1,23 @@
+/*
+ * Platforms without re-adoption: a restarted daemon starts every program
+ * afresh, and reexec is refused.
+ */
+#include <errno.h>
+#include <stddef.h>
+
+#include "adopt.h"
+
+bool adopt_resume(void) { return false; }
+int adopt_control_fd(void) { return -1; }
+void adopt_programs(const char *path) { (void)path; }
+
+int
+adopt_reexec(char **argv, struct event_base *base,
+    const struct control_options *copts)
+{
+	(void)argv;
+	(void)base;
+	(void)copts;
+	errno = ENOSYS;
+	return -1;
+}

@@ -1,0 +1,30 @@
+/*
+ * Never lose track of a program, never start one twice.  After a crash the
+ * daemon starts again and re-adopts, from the state file, every program
+ * whose recorded process still runs with the same start time and settings.
+ * A re-exec (safeexitctl reexec, after an upgrade) does the same, and also
+ * hands over the control socket and the programs' output pipes as open
+ * descriptors, named in SAFEEXITD_REEXEC, so nothing is lost across the exec.
+ */
+#ifndef SAFEEXITD_ADOPT_H
+#define SAFEEXITD_ADOPT_H
+
+#include <stdbool.h>
+
+struct control_options;
+struct event_base;
+
+/* Take the re-exec hand-over from the environment; true when there was one. */
+bool adopt_resume(void);
+/* The handed-over control socket, -1 when none. */
+int adopt_control_fd(void);
+/* Re-adopt what the state file at path names; close unused hand-overs. */
+void adopt_programs(const char *path);
+/*
+ * Re-execute the daemon's binary with argv, handing over the control socket
+ * and the output pipes.  Returns only on failure, with everything as before.
+ */
+int adopt_reexec(char **argv, struct event_base *base,
+    const struct control_options *copts);
+
+#endif

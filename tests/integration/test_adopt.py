@@ -1,0 +1,170 @@
+"""Surviving the daemon's own crash or re-exec: programs are re-adopted.
+
+After a SIGKILL of the daemon, a new daemon on the same socket reads the
+state file (SOCKET.state) and adopts every program whose recorded process
+still runs with the same start time and settings: no duplicate is started,
+and stop works on the adopted process.  A state file that cannot be trusted
+adopts nothing.  `safeexitctl reexec` keeps every pid, the socket and the
+programs' output across the exec.
+"""
+
+import json
+import os
+import re
+import signal
+
+import pytest
+
+
+def config(conf):
+    return (conf.daemon(shutdown_timeout=20)
+            + conf.program("quiet", "--stdout", "hello", start_secs=0.2,
+                           stdout="quiet.log")
+            + conf.program("worker", start_secs=0.2, stdout="null"))
+
+
+def start_pair(daemon_factory, conf, events):
+    d = daemon_factory(config(conf))
+    d.wait_ready()
+    pids = {tag: events.wait(tag, "ready")["pid"] for tag in ("quiet", "worker")}
+    d.wait_state("quiet", "RUNNING")
+    d.wait_state("worker", "RUNNING")
+    return d, pids
+
+
+def crash(d):
+    """SIGKILL the daemon and wait for it, as a crash would leave things."""
+    d.signal(signal.SIGKILL)
+    assert d.wait_exit() == -signal.SIGKILL
+
+
+def restart_on(daemon_factory, conf, old):
+    """A new daemon with the same config on the same socket (same state file)."""
+    d = daemon_factory(config(conf), extra_args=("-s", old.socket))
+    d.socket = old.socket
+    d.wait_ready()
+    return d
+
+
+def test_state_file_is_private_and_names_running_programs(daemon_factory, conf, events):
+    d, pids = start_pair(daemon_factory, conf, events)
+    path = d.socket + ".state"
+    st = os.stat(path)
+    assert st.st_uid == os.geteuid() and (st.st_mode & 0o777) == 0o600
+    with open(path) as f:
+        state = json.load(f)
+    assert {p["name"]: p["pid"] for p in state["programs"]} == pids
+
+
+def test_sigkill_then_restart_adopts_without_duplicates(daemon_factory, conf, events, workdir):
+    d1, pids = start_pair(daemon_factory, conf, events)
+    crash(d1)
+    d2 = restart_on(daemon_factory, conf, d1)
+    for tag, pid in pids.items():
+        d2.wait_log(rf"{tag}: adopted running pid {pid}\b")
+    status = d2.status()
+    assert {n: p["pid"] for n, p in status.items()} == pids
+    assert all(p["state"] == "RUNNING" for p in status.values())
+    # No second process was started for either program.
+    events.wait_none("quiet", "ready", timeout=1.5)
+    events.wait_none("worker", "ready", timeout=0.1)
+    # Output that goes straight to a file still goes there.
+    assert "hello" in (workdir / "quiet.log").read_text()
+
+    r = d2.ctl("stop", "worker")
+    assert r.returncode == 0, r.stderr
+    assert events.wait("worker", "signal", sig="TERM")["pid"] == pids["worker"]
+    events.wait("worker", "exit")
+    after = d2.status("worker")["worker"]
+    assert after["state"] == "STOPPED" and after["pid"] is None
+    # It was not our child: how it ended is unknown, and said so.
+    text = d2.ctl("status", "worker").stdout
+    assert "unknown" in text, text
+
+
+def test_changed_start_time_adopts_nothing(daemon_factory, conf, events):
+    d1, pids = start_pair(daemon_factory, conf, events)
+    crash(d1)
+    path = d1.socket + ".state"
+    with open(path) as f:
+        state = json.load(f)
+    for p in state["programs"]:
+        p["start_time"] += 1    # as if the pid now named another process
+    with open(path, "w") as f:
+        json.dump(state, f)
+    try:
+        d2 = restart_on(daemon_factory, conf, d1)
+        d2.wait_log(r"quiet: pid \d+ now belongs to another process; not adopted")
+        fresh = events.wait("quiet", "ready")["pid"]
+        assert fresh != pids["quiet"]
+        assert d2.status("quiet")["quiet"]["pid"] == fresh
+    finally:
+        for pid in pids.values():
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("damage", ["mode", "garbage"])
+def test_untrusted_state_file_is_ignored(daemon_factory, conf, events, damage):
+    d1, pids = start_pair(daemon_factory, conf, events)
+    crash(d1)
+    path = d1.socket + ".state"
+    if damage == "mode":
+        os.chmod(path, 0o644)
+    else:
+        with open(path, "w") as f:
+            f.write('{"version": 1, "programs": [{"name": 7}]')
+    try:
+        d2 = restart_on(daemon_factory, conf, d1)
+        d2.wait_log(r"state file .*(0600|damaged).*ignored")
+        assert events.wait("quiet", "ready")["pid"] != pids["quiet"]
+        assert "adopted" not in "\n".join(d2.lines)
+    finally:
+        for pid in pids.values():
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_changed_settings_are_not_adopted(daemon_factory, conf, events):
+    d1, pids = start_pair(daemon_factory, conf, events)
+    crash(d1)
+    text = config(conf).replace("start_secs = 0.2\nstdout = null",
+                                "start_secs = 0.3\nstdout = null")
+    try:
+        d2 = daemon_factory(text, extra_args=("-s", d1.socket))
+        d2.socket = d1.socket
+        d2.wait_ready()
+        d2.wait_log(r"worker: settings changed since pid \d+ started; not adopted")
+        d2.wait_log(r"quiet: adopted running pid")
+        assert events.wait("worker", "ready")["pid"] != pids["worker"]
+    finally:
+        os.kill(pids["worker"], signal.SIGKILL)
+
+
+def test_reexec_keeps_pids_socket_and_output(daemon_factory, conf, events):
+    text = (conf.daemon()
+            + conf.section("program:talker", start_secs=0.2, command=(
+                "/bin/sh -c 'trap \"exit 0\" TERM; i=0; while :; do "
+                "echo line-$i; i=$((i+1)); sleep 0.1; done'")))
+    d = daemon_factory(text)
+    d.wait_ready()
+    d.wait_state("talker", "RUNNING")
+    before = d.status()["talker"]
+    d.wait_log(r"talker stdout: line-\d+")
+    mark = d.mark()
+    r = d.ctl("reexec")
+    assert r.returncode == 0, r.stderr
+    # The socket stayed open: this is answered by the new image.
+    after = d.status()["talker"]
+    assert after["pid"] == before["pid"] and after["state"] == "RUNNING"
+    assert d.ctl("pid").stdout.strip() == str(d.pid)
+    d.wait_log(r"re-executed: 1 program pipe handed over", since=mark)
+    m = d.wait_log(r"talker: adopted running pid (\d+)", since=mark)
+    assert int(m.group(1)) == before["pid"]
+    # Output keeps flowing through the handed-over pipe.
+    ready = d.wait_log(r"notice: ready\b", since=mark)
+    d.wait_log(r"talker stdout: line-\d+", since=mark)
+    # And the program is still our child: its exit status is known.
+    r = d.ctl("stop", "talker")
+    assert r.returncode == 0, r.stderr
+    st = d.status()["talker"]
+    assert st["state"] == "STOPPED" and st["exit_code"] == 0, st
+    assert ready is not None
