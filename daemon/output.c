@@ -350,7 +350,7 @@ output_line(struct sink *s, const char *line, size_t len)
 		syslog(LOG_DAEMON | LOG_INFO, "%s %s: %.*s", s->owner->name,
 		    s->stream, (int)len, line);
 	else
-		log_info("%s %s: %.*s", s->owner->name, s->stream, (int)len, line);
+		log_program("%s %s: %.*s", s->owner->name, s->stream, (int)len, line);
 }
 
 /* Append to the file, rotating it whenever it would pass max_bytes. */

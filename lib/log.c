@@ -236,6 +236,20 @@ LOG_DEFINE(log_notice, LOG_LEVEL_NOTICE)
 LOG_DEFINE(log_warnx, LOG_LEVEL_WARNING)
 LOG_DEFINE(log_error, LOG_LEVEL_ERROR)
 
+void
+log_program(const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	log_write(LOG_LEVEL_INFO, buf);
+	errno = saved;
+}
+
 /* A warning with the text of errno appended. */
 void
 log_warn(const char *fmt, ...)

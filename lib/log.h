@@ -49,6 +49,12 @@ void log_notice(const char *fmt, ...) LOG_PRINTF(1, 2);
 /* log_warn appends ": strerror(errno)"; log_warnx does not. */
 void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
+/*
+ * A line of a program's output bound for the daemon's log: written at info
+ * whatever log_level says, since the level filters the daemon's own chatter,
+ * not what the programs print.
+ */
+void log_program(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_error(const char *fmt, ...) LOG_PRINTF(1, 2);
 /* For start-up failures and broken invariants only: log and exit(1). */
 void fatal(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));

@@ -109,6 +109,16 @@ def test_default_is_the_daemon_log(daemon_factory, conf, events):
     d.wait_log(r"info: a stdout: an error$")
 
 
+def test_program_output_is_not_filtered_by_log_level(daemon_factory, conf, events):
+    # log_level quiets the daemon's own messages, never what programs print.
+    d = daemon_factory(conf.daemon(log_level="error")
+                       + conf.program("a", "--stdout", "still here"),
+                       extra_args=("-l", "error"))
+    events.wait("a", "ready")
+    d.wait_log(r"info: a stdout: still here$")
+    assert not any("STARTING" in line for line in d.lines)
+
+
 def test_default_log_with_stderr_apart(daemon_factory, conf, events,
                                        workdir):
     err = workdir / "a.err"
