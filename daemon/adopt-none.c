@@ -10,6 +10,10 @@
 bool adopt_resume(void) { return false; }
 int adopt_control_fd(void) { return -1; }
 void adopt_programs(const char *path) { (void)path; }
+void adopt_handover(const char *name, int stream, int read_fd, int write_fd)
+{
+	(void)name; (void)stream; (void)read_fd; (void)write_fd;
+}
 
 int
 adopt_reexec(char **argv, struct event_base *base,

@@ -12,6 +12,7 @@
 
 #include "adopt.h"
 #include "control.h"
+#include "keeper.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "output.h"
@@ -97,6 +98,25 @@ adopt_resume(void)
 	log_notice("re-executed: %zu program pipe%s handed over", n_handovers,
 	    n_handovers == 1 ? "" : "s");
 	return true;
+}
+
+void
+adopt_handover(const char *name, int stream, int read_fd, int write_fd)
+{
+	struct handover *h = adopt_find(name);
+
+	if (h == NULL) {
+		if ((handovers = realloc(handovers, (n_handovers + 1) *
+		    sizeof *handovers)) == NULL)
+			fatal("%s", __func__);
+		h = &handovers[n_handovers++];
+		memset(h, 0, sizeof *h);
+		h->fds[0] = h->fds[1] = h->fds[2] = h->fds[3] = -1;
+		if ((h->name = strdup(name)) == NULL)
+			fatal("%s", __func__);
+	}
+	h->fds[stream] = read_fd;
+	h->fds[stream + 1] = write_fd;
 }
 
 int
@@ -201,6 +221,13 @@ adopt_reexec(char **argv, struct event_base *base,
 		fatal("%s", __func__);
 	cfd = control_release_fd();
 	fprintf(f, "control=%d", cfd);
+	if (keeper_fd() >= 0) {
+		char buf[16];
+
+		snprintf(buf, sizeof buf, "%d", keeper_fd());
+		setenv("SAFEEXITD_KEEPER_FD", buf, 1);
+		adopt_set_cloexec(keeper_fd(), false);
+	}
 	for (size_t i = 0; i < programs.n; i++) {
 		struct program *p = programs.v[i];
 		int fds[4];
@@ -223,6 +250,8 @@ adopt_reexec(char **argv, struct event_base *base,
 	/* Still here: put everything back as it was. */
 	log_warnx("re-exec failed: %s", strerror(saved));
 	unsetenv(ADOPT_ENV);
+	unsetenv("SAFEEXITD_KEEPER_FD");
+	adopt_set_cloexec(keeper_fd(), true);
 	for (size_t i = 0; i < programs.n; i++) {
 		int fds[4];
 

@@ -18,6 +18,8 @@ struct event_base;
 bool adopt_resume(void);
 /* The handed-over control socket, -1 when none. */
 int adopt_control_fd(void);
+/* Add a pipe collected from the keeper: stream 0 (stdout) or 2 (stderr). */
+void adopt_handover(const char *name, int stream, int read_fd, int write_fd);
 /* Re-adopt what the state file at path names; close unused hand-overs. */
 void adopt_programs(const char *path);
 /*

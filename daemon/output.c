@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "keeper.h"
 #include "log.h"
 #include "output.h"
 
@@ -165,6 +166,7 @@ output_sink_open(struct output *o, struct sink *s, const struct output_config *o
 	}
 	s->read_fd = fds[0];
 	s->write_fd = fds[1];
+	keeper_add(o->name, stream, s->read_fd);
 	fcntl(s->read_fd, F_SETFL, O_NONBLOCK);
 	s->ev = event_new(output_base, s->read_fd, EV_READ | EV_PERSIST,
 	    output_read_cb, s);
@@ -224,8 +226,10 @@ output_sink_close(struct sink *s)
 	}
 	if (s->line_len > 0)
 		output_line(s, s->line, s->line_len);
-	if (s->read_fd != -1)
+	if (s->read_fd != -1) {
+		keeper_del(s->owner->name, s->stream);
 		close(s->read_fd);
+	}
 	if (s->write_fd != -1)
 		close(s->write_fd);
 	if (s->file_fd != -1)

@@ -16,6 +16,7 @@
 #include "adopt.h"
 #include "config.h"
 #include "control.h"
+#include "keeper.h"
 #include "depgraph.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -54,6 +55,7 @@ static struct {
 	int exit_code;
 	char **argv;			/* for a re-exec */
 	char *state_path;
+	char *keeper_path;
 	struct control_options copts;
 	struct stopped_waiter {
 		void (*fn)(void *);
@@ -575,9 +577,14 @@ main(int argc, char **argv)
 	notify_init(d.base);
 	logind_init(d.base, &logind_cb);
 
-	if (asprintf(&d.state_path, "%s.state", d.socket_path) == -1)
+	if (asprintf(&d.state_path, "%s.state", d.socket_path) == -1 ||
+	    asprintf(&d.keeper_path, "%s.keeper", d.socket_path) == -1)
 		fatal("asprintf");
 	statefile_init(d.base, d.state_path);
+	/* After a crash, the pipes of programs still running wait in the keeper. */
+	if (adopt_control_fd() < 0)
+		keeper_reclaim(d.keeper_path);
+	keeper_start(d.keeper_path);
 
 	/* The table takes the program configs over from the loaded config. */
 	for (size_t i = 0; i < d.cfg->n_programs; i++) {
@@ -600,9 +607,11 @@ main(int argc, char **argv)
 	event_base_dispatch(d.base);
 
 	log_notice("exiting with status %d", d.exit_code);
-	statefile_fini();
 	statefile_remove();
+	statefile_fini();
+	keeper_stop();
 	free(d.state_path);
+	free(d.keeper_path);
 	logind_fini();
 	notify_fini();
 	control_shutdown();

@@ -168,3 +168,33 @@ def test_reexec_keeps_pids_socket_and_output(daemon_factory, conf, events):
     st = d.status()["talker"]
     assert st["state"] == "STOPPED" and st["exit_code"] == 0, st
     assert ready is not None
+
+
+def test_output_through_the_daemon_survives_a_crash(daemon_factory, conf, workdir):
+    # The program writes to the daemon's log through a pipe.  While no
+    # daemon runs, the pipe keeper still holds a reader: no SIGPIPE.
+    text = (conf.daemon()
+            + conf.section("program:talker", start_secs=0.2, command=(
+                "/bin/sh -c 'trap \"exit 0\" TERM; i=0; while :; do "
+                "echo line-$i; i=$((i+1)); sleep 0.05; done'")))
+    d1 = daemon_factory(text)
+    d1.wait_ready()
+    d1.wait_state("talker", "RUNNING")
+    pid = d1.status()["talker"]["pid"]
+    m = d1.wait_log(r"talker stdout: line-(\d+)")
+    crash(d1)
+    last_before = max(int(x) for x in re.findall(r"talker stdout: line-(\d+)",
+                                                   "\n".join(d1.lines)))
+    d2 = daemon_factory(text, extra_args=("-s", d1.socket))
+    d2.socket = d1.socket
+    d2.wait_ready()
+    d2.wait_log(r"collected 1 program pipe from the pipe keeper")
+    d2.wait_log(rf"talker: adopted running pid {pid}\b")
+    # Lines written while no daemon ran come through, in order, none lost.
+    m = d2.wait_log(r"talker stdout: line-(\d+)")
+    assert int(m.group(1)) == last_before + 1, (m.group(0), last_before)
+    d2.wait_log(rf"talker stdout: line-{last_before + 20}\b")
+    assert d2.status()["talker"]["pid"] == pid
+    r = d2.ctl("stop", "talker")
+    assert r.returncode == 0, r.stderr
+    assert m is not None

@@ -1,0 +1,354 @@
+/*
+ * The pipe keeper (POSIX).  The daemon talks to it over a SOCK_SEQPACKET
+ * socketpair: "+NAME STREAM" with the descriptor attached adds a pipe,
+ * "-NAME STREAM" drops one, "." ends the keeper.  End-of-file without "."
+ * means the daemon died: the keeper then listens on SOCKET.keeper and gives
+ * every pipe, as "NAME STREAM" with the descriptor, to the first connection
+ * from its own user, then "." and exits.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "adopt.h"
+#include "keeper.h"
+#include "log.h"
+
+#define KEEPER_MSG	256
+#define KEEPER_ENV	"SAFEEXITD_KEEPER_FD"
+
+struct kept {
+	char key[KEEPER_MSG];	/* "NAME STREAM" */
+	int fd;
+};
+
+static int keeper_sock = -1;	/* the daemon's end */
+
+static int keeper_send(int sock, const char *msg, int fd);
+static int keeper_recv(int sock, char *msg, size_t len, int *fd);
+static void keeper_main(int sock, const char *path) __attribute__((noreturn));
+static void keeper_hand_over(struct kept *v, size_t n, const char *path)
+    __attribute__((noreturn));
+static bool keeper_all_hung_up(struct kept *v, size_t n, int sock, int listen_fd);
+static void keeper_close_from(int low, int keep);
+
+/* Close every descriptor from low up, except keep. */
+static void
+keeper_close_from(int low, int keep)
+{
+	long max = sysconf(_SC_OPEN_MAX);
+
+#ifdef SYS_close_range
+	if ((keep <= low ||
+	    syscall(SYS_close_range, (unsigned)low, (unsigned)keep - 1, 0) == 0) &&
+	    syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0) == 0)
+		return;
+#endif
+	if (max <= 0 || max > 65536)
+		max = 65536;
+	for (int fd = low; fd < max; fd++)
+		if (fd != keep)
+			close(fd);
+}
+
+/* One message, with a descriptor when fd >= 0. */
+static int
+keeper_send(int sock, const char *msg, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { (void *)msg, strlen(msg) + 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		memset(cbuf, 0, sizeof cbuf);
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof cbuf;
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	return n == -1 ? -1 : 0;
+}
+
+/* One message into msg; *fd gets an attached descriptor, else -1.  0 on EOF. */
+static int
+keeper_recv(int sock, char *msg, size_t len, int *fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { msg, len - 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	*fd = -1;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0)
+		return (int)n;
+	msg[n] = '\0';
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	return 1;
+}
+
+/* Whether every pipe lost its last writer (and no daemon is connected). */
+static bool
+keeper_all_hung_up(struct kept *v, size_t n, int sock, int listen_fd)
+{
+	struct pollfd pfd[n + 1];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].fd >= 0)
+			pfd[k++] = (struct pollfd){ .fd = v[i].fd, .events = 0 };
+	pfd[k++] = (struct pollfd){ .fd = sock >= 0 ? sock : listen_fd,
+	    .events = POLLIN };
+	if (poll(pfd, k, -1) <= 0)
+		return false;
+	if (pfd[k - 1].revents & (POLLIN | POLLHUP))
+		return false;
+	for (size_t i = 0; i + 1 < k; i++)
+		if (!(pfd[i].revents & POLLHUP))
+			return false;
+	return true;
+}
+
+/* The daemon is gone: wait for the next one and give it the pipes. */
+static void
+keeper_hand_over(struct kept *v, size_t n, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	mode_t old;
+	int lfd, c;
+
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	if ((lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
+		_exit(1);
+	unlink(path);
+	old = umask(0077);
+	if (bind(lfd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
+	    listen(lfd, 1) == -1)
+		_exit(1);
+	umask(old);
+	for (;;) {
+		struct ucred cred;
+		socklen_t clen = sizeof cred;
+
+		/* No pipe left with a writer: no program needs the keeper any more. */
+		if (n == 0 || keeper_all_hung_up(v, n, -1, lfd)) {
+			unlink(path);
+			_exit(0);
+		}
+		if ((c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
+			continue;
+		if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1 ||
+		    cred.uid != geteuid()) {
+			close(c);
+			continue;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (v[i].fd >= 0)
+				keeper_send(c, v[i].key, v[i].fd);
+		keeper_send(c, ".", -1);
+		unlink(path);
+		_exit(0);
+	}
+}
+
+/* The keeper process: collect pipes while the daemon lives. */
+static void
+keeper_main(int sock, const char *path)
+{
+	struct kept *v = NULL;
+	size_t n = 0;
+	char msg[KEEPER_MSG];
+	int fd, r;
+
+	for (;;) {
+		r = keeper_recv(sock, msg, sizeof msg, &fd);
+		if (r == 0 || (r == -1 && errno != EINTR))
+			keeper_hand_over(v, n, path);
+		if (r < 0)
+			continue;
+		if (msg[0] == '.')
+			_exit(0);
+		if (msg[0] != '+' && msg[0] != '-') {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (v[i].fd >= 0 && strcmp(v[i].key, msg + 1) == 0) {
+				close(v[i].fd);
+				v[i].fd = -1;
+			}
+		if (msg[0] == '+' && fd >= 0) {
+			if ((v = realloc(v, (n + 1) * sizeof *v)) == NULL)
+				_exit(1);
+			snprintf(v[n].key, sizeof v[n].key, "%s", msg + 1);
+			v[n].fd = fd;
+			n++;
+		}
+	}
+}
+
+void
+keeper_start(const char *path)
+{
+	const char *env = getenv(KEEPER_ENV);
+	sigset_t all, old;
+	int sv[2];
+	pid_t pid;
+
+	if (env != NULL) {
+		/* A re-exec: the keeper we started before is still ours. */
+		keeper_sock = (int)strtol(env, NULL, 10);
+		fcntl(keeper_sock, F_SETFD, FD_CLOEXEC);
+		unsetenv(KEEPER_ENV);
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("cannot start the pipe keeper");
+		return;
+	}
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	if ((pid = fork()) == 0) {
+		struct sigaction sa = { .sa_handler = SIG_DFL };
+
+		for (int sig = 1; sig < NSIG; sig++)
+			sigaction(sig, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		/* Out of the terminal's reach: a Ctrl-C meant for the daemon must not end it. */
+		setsid();
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		/*
+		 * Hold nothing of the daemon's but the pipes it sends: above all
+		 * not the control socket, or a daemon started after a crash
+		 * would find it still listening.
+		 */
+		keeper_close_from(3, sv[1]);
+		for (int fd = 0; fd < 3; fd++) {
+			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+			if (null != -1 && null != fd) {
+				dup2(null, fd);
+				close(null);
+			}
+		}
+		keeper_main(sv[1], path);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(sv[1]);
+	if (pid == -1) {
+		log_warn("cannot start the pipe keeper");
+		close(sv[0]);
+		return;
+	}
+	keeper_sock = sv[0];
+	log_debug("pipe keeper is pid %ld", (long)pid);
+}
+
+int
+keeper_fd(void)
+{
+	return keeper_sock;
+}
+
+void
+keeper_add(const char *name, const char *stream, int read_fd)
+{
+	char msg[KEEPER_MSG];
+
+	if (keeper_sock == -1)
+		return;
+	snprintf(msg, sizeof msg, "+%s %s", name, stream);
+	if (keeper_send(keeper_sock, msg, read_fd) == -1)
+		log_warn("pipe keeper");
+}
+
+void
+keeper_del(const char *name, const char *stream)
+{
+	char msg[KEEPER_MSG];
+
+	if (keeper_sock == -1)
+		return;
+	snprintf(msg, sizeof msg, "-%s %s", name, stream);
+	keeper_send(keeper_sock, msg, -1);
+}
+
+void
+keeper_stop(void)
+{
+	if (keeper_sock == -1)
+		return;
+	keeper_send(keeper_sock, ".", -1);
+	close(keeper_sock);
+	keeper_sock = -1;
+}
+
+void
+keeper_reclaim(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char msg[KEEPER_MSG];
+	size_t got = 0;
+	int s, fd;
+
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	if ((s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (connect(s, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		if (errno == ECONNREFUSED)
+			unlink(path);	/* a keeper that is gone */
+		close(s);
+		return;
+	}
+	while (keeper_recv(s, msg, sizeof msg, &fd) > 0 && msg[0] != '.') {
+		char *sp = strchr(msg, ' ');
+		char wpath[64];
+		int wfd;
+
+		if (sp == NULL || fd < 0) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		*sp++ = '\0';
+		/* A write end of the same pipe, for the program's next process. */
+		snprintf(wpath, sizeof wpath, "/proc/self/fd/%d", fd);
+		if ((wfd = open(wpath, O_WRONLY | O_CLOEXEC)) == -1) {
+			close(fd);
+			continue;
+		}
+		adopt_handover(msg, strcmp(sp, "stderr") == 0 ? 2 : 0, fd, wfd);
+		got++;
+	}
+	close(s);
+	if (got > 0)
+		log_notice("collected %zu program pipe%s from the pipe keeper", got,
+		    got == 1 ? "" : "s");
+}

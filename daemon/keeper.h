@@ -1,0 +1,25 @@
+/*
+ * The pipe keeper: a small process of the daemon's that holds a duplicate of
+ * the read end of every program output pipe.  If the daemon dies, the pipes
+ * still have a reader, so no program is killed by SIGPIPE (a program that
+ * writes more than a pipe holds waits); a daemon started again collects the
+ * pipes from the keeper through SOCKET.keeper, reads on where the old one
+ * stopped, and the keeper exits.  When every writer of its pipes is gone and
+ * no daemon came back, the keeper exits too.
+ */
+#ifndef SAFEEXITD_KEEPER_H
+#define SAFEEXITD_KEEPER_H
+
+/* Collect the pipes an earlier daemon's keeper holds, as re-exec hand-overs. */
+void keeper_reclaim(const char *path);
+/* Start this daemon's keeper (or take over the one a re-exec handed over). */
+void keeper_start(const char *path);
+/* The keeper's descriptor, to hand over across a re-exec; -1 when none. */
+int keeper_fd(void);
+/* Give the keeper, or take back from it, the read end of a pipe. */
+void keeper_add(const char *name, const char *stream, int read_fd);
+void keeper_del(const char *name, const char *stream);
+/* A clean exit: the keeper is not needed any more. */
+void keeper_stop(void);
+
+#endif
