@@ -226,6 +226,8 @@ adopt_reexec(char **argv, struct event_base *base,
 
 		snprintf(buf, sizeof buf, "%d", keeper_fd());
 		setenv("SAFEEXITD_KEEPER_FD", buf, 1);
+		snprintf(buf, sizeof buf, "%ld", (long)keeper_pid());
+		setenv("SAFEEXITD_KEEPER_FD_PID", buf, 1);
 		adopt_set_cloexec(keeper_fd(), false);
 	}
 	for (size_t i = 0; i < programs.n; i++) {

@@ -20,7 +20,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "adopt.h"
 #include "keeper.h"
 #include "log.h"
 
@@ -33,6 +32,7 @@ struct kept {
 };
 
 static int keeper_sock = -1;	/* the daemon's end */
+static pid_t keeper_child;
 
 static int keeper_send(int sock, const char *msg, int fd);
 static int keeper_recv(int sock, char *msg, size_t len, int *fd);
@@ -224,6 +224,9 @@ keeper_start(const char *path)
 	if (env != NULL) {
 		/* A re-exec: the keeper we started before is still ours. */
 		keeper_sock = (int)strtol(env, NULL, 10);
+		if ((env = getenv(KEEPER_ENV "_PID")) != NULL)
+			keeper_child = (pid_t)strtol(env, NULL, 10);
+		unsetenv(KEEPER_ENV "_PID");
 		fcntl(keeper_sock, F_SETFD, FD_CLOEXEC);
 		unsetenv(KEEPER_ENV);
 		return;
@@ -268,6 +271,7 @@ keeper_start(const char *path)
 		return;
 	}
 	keeper_sock = sv[0];
+	keeper_child = pid;
 	log_debug("pipe keeper is pid %ld", (long)pid);
 }
 
@@ -310,12 +314,19 @@ keeper_stop(void)
 	keeper_sock = -1;
 }
 
+pid_t
+keeper_pid(void)
+{
+	return keeper_child;
+}
+
 void
-keeper_reclaim(const char *path)
+keeper_reclaim(const char *path,
+    void (*got)(const char *name, int stream, int read_fd, int write_fd))
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char msg[KEEPER_MSG];
-	size_t got = 0;
+	size_t collected = 0;
 	int s, fd;
 
 	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
@@ -344,11 +355,11 @@ keeper_reclaim(const char *path)
 			close(fd);
 			continue;
 		}
-		adopt_handover(msg, strcmp(sp, "stderr") == 0 ? 2 : 0, fd, wfd);
-		got++;
+		got(msg, strcmp(sp, "stderr") == 0 ? 2 : 0, fd, wfd);
+		collected++;
 	}
 	close(s);
-	if (got > 0)
-		log_notice("collected %zu program pipe%s from the pipe keeper", got,
-		    got == 1 ? "" : "s");
+	if (collected > 0)
+		log_notice("collected %zu program pipe%s from the pipe keeper",
+		    collected, collected == 1 ? "" : "s");
 }

@@ -10,8 +10,14 @@
 #ifndef SAFEEXITD_KEEPER_H
 #define SAFEEXITD_KEEPER_H
 
-/* Collect the pipes an earlier daemon's keeper holds, as re-exec hand-overs. */
-void keeper_reclaim(const char *path);
+#include <sys/types.h>
+
+/*
+ * Collect the pipes an earlier daemon's keeper holds: got(name, stream,
+ * read end, write end) for each, stream 0 for stdout and 2 for stderr.
+ */
+void keeper_reclaim(const char *path,
+    void (*got)(const char *name, int stream, int read_fd, int write_fd));
 /* Start this daemon's keeper (or take over the one a re-exec handed over). */
 void keeper_start(const char *path);
 /* The keeper's descriptor, to hand over across a re-exec; -1 when none. */
@@ -21,5 +27,7 @@ void keeper_add(const char *name, const char *stream, int read_fd);
 void keeper_del(const char *name, const char *stream);
 /* A clean exit: the keeper is not needed any more. */
 void keeper_stop(void);
+/* The keeper's pid (0 when none): the exit sweep leaves it to keeper_stop. */
+pid_t keeper_pid(void);
 
 #endif

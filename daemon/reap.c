@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "keeper.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "platform.h"
@@ -224,6 +225,8 @@ reap_sweep_signal(int sig)
 	for (int i = 0; i < n; i++) {
 		pid_t target = getpgid(v[i]) == v[i] ? -v[i] : v[i];
 
+		if (v[i] == keeper_pid())
+			continue;	/* told to leave by keeper_stop; no leftover */
 		if (!reap_sweep_mark(v[i], sig))
 			continue;
 		log_notice("sweeping leftover process %ld with signal %d", (long)v[i], sig);

@@ -305,6 +305,8 @@ daemon_stopped_cb(struct shutdown_run *run, void *arg)
 	 */
 	if (d.cfg->shutdown_timeout > 0 && grace > left)
 		grace = left;
+	/* Every program is stopped: their pipes need no keeper any more. */
+	keeper_stop();
 	platform_sweep(grace, daemon_swept_cb, NULL);
 }
 
@@ -583,7 +585,7 @@ main(int argc, char **argv)
 	statefile_init(d.base, d.state_path);
 	/* After a crash, the pipes of programs still running wait in the keeper. */
 	if (adopt_control_fd() < 0)
-		keeper_reclaim(d.keeper_path);
+		keeper_reclaim(d.keeper_path, adopt_handover);
 	keeper_start(d.keeper_path);
 
 	/* The table takes the program configs over from the loaded config. */
