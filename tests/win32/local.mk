@@ -1,7 +1,7 @@
 # The Windows test suite: programs built by the cross build and run under
 # wine by tests/win32/run (`tools/build-win32 --check`), which reports each
 # script's checks through TAP.
-EXTRA_DIST += tests/win32/run tests/win32/lib.sh tests/win32/*.test
+EXTRA_DIST += tests/win32
 if PLATFORM_WIN32
 noinst_PROGRAMS += tests/win32/winchild tests/win32/ctrlevent
 tests_win32_winchild_SOURCES = tests/win32/winchild.c
