@@ -12,7 +12,11 @@
  * reaches a process only through its console: a helper (this program,
  * started detached with the hidden option --console-event) attaches to
  * the target's console and raises the event there, so this process never
- * gives up its own console.
+ * gives up its own console.  The event goes to the target's process group
+ * only, never to the whole console: killing one program must not interrupt
+ * the others that share its console (safeexitd's programs do, each in a
+ * group of its own).  A process that leads no group cannot be reached so;
+ * it is terminated after the grace period.
  */
 #include <windows.h>
 
@@ -135,8 +139,8 @@ kill_strerror(DWORD err)
 
 /*
  * The helper's whole job: leave our console (we were started without
- * one), join the target's, and raise the event for every process on it;
- * we ignore it ourselves.  Exit 0 when it went out.
+ * one), join the target's, and raise the event there; we ignore it
+ * ourselves.  Exit 0 when it went out.
  */
 static int
 kill_console_helper(const char *event, const char *pidarg)
@@ -149,7 +153,7 @@ kill_console_helper(const char *event, const char *pidarg)
 	if (pid == 0 || !AttachConsole(pid))
 		return 1;
 	SetConsoleCtrlHandler(NULL, TRUE);
-	if (!GenerateConsoleCtrlEvent(ev, 0))
+	if (!GenerateConsoleCtrlEvent(ev, pid))
 		return 1;
 	/* Give the console time to deliver before we let go of it. */
 	Sleep(100);

@@ -1,6 +1,7 @@
 /*
  * POSIX calls safeexitctl's commands use that Windows lacks: pread, and the
- * inotify of `tail -f`, which here is a clock (see compat/sys/inotify.h).
+ * inotify of `tail -f`, which here is a clock (see compat/sys/inotify.h);
+ * and POSIX's binary files.
  */
 #include <windows.h>
 
@@ -13,6 +14,19 @@
 
 /* How often a follower looks at its file. */
 #define INOTIFY_TICK_MSECS	200
+
+static void	client_binary(void) __attribute__((constructor));
+
+/*
+ * Files and standard output in binary mode, as on POSIX: tail counts and
+ * copies bytes, which text mode would change under it (CR LF, Ctrl+Z).
+ */
+static void
+client_binary(void)
+{
+	_fmode = _O_BINARY;
+	_setmode(STDOUT_FILENO, _O_BINARY);
+}
 
 /* Read at an offset; the client has one thread, so seeking is safe. */
 ssize_t

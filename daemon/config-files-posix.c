@@ -14,12 +14,14 @@
 
 #include "config-files.h"
 
+/* The main file as fopen(3) gives it, whatever kind of file it is. */
 FILE *
 config_files_open_main(const char *path)
 {
 	return fopen(path, "re");
 }
 
+/* Open without blocking, check it is a regular file, then block again. */
 FILE *
 config_files_open(const char *path, bool *not_regular)
 {
@@ -48,6 +50,7 @@ config_files_open(const char *path, bool *not_regular)
 	return fp;
 }
 
+/* The device and inode numbers. */
 int
 config_files_id(FILE *fp, struct config_file_id *id)
 {
@@ -60,6 +63,7 @@ config_files_id(FILE *fp, struct config_file_id *id)
 	return 0;
 }
 
+/* Whether path names a folder, following links. */
 bool
 config_files_is_dir(const char *path)
 {
@@ -68,6 +72,7 @@ config_files_is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* glob(3), its matches copied out. */
 int
 config_files_glob(const char *pattern, strv_t *out)
 {
@@ -97,6 +102,7 @@ config_files_glob(const char *pattern, strv_t *out)
 	return 0;
 }
 
+/* A backslash before each of glob's special characters. */
 char *
 config_files_glob_escape(const char *s)
 {
@@ -113,12 +119,14 @@ config_files_glob_escape(const char *s)
 	return out;
 }
 
+/* An absolute path starts at the root. */
 bool
 config_files_absolute(const char *path)
 {
 	return path[0] == '/';
 }
 
+/* POSIX paths use '/' already. */
 void
 config_files_normalize(char *path)
 {

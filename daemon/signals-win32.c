@@ -112,11 +112,14 @@ signals_init(struct event_base *base)
 	return 0;
 }
 
-/* The daemon is done: release waiting handlers and close the window. */
+/*
+ * The daemon is done: release waiting handlers and close the window.  The
+ * console handler stays installed: removing it waits for the handlers
+ * running now, which wait for this very event.
+ */
 void
 signals_fini(void)
 {
-	SetConsoleCtrlHandler(signals_console, FALSE);
 	if (signals_done != NULL)
 		SetEvent(signals_done);
 	if (signals_thread != NULL) {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Start a thread at CtrlRoutine in the target, with the event as its argument. */
 int
 main(int argc, char **argv)
 {

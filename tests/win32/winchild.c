@@ -19,6 +19,7 @@
  *     --exit-after SECS  exit by itself after SECS
  *     --exit-code N      the code it exits with (default 0)
  *     --tag NAME         put NAME and a space before every event
+ *     --own-console      leave the console it was given for one of its own
  *
  * Without --default-ctrl-c, Ctrl+C and Ctrl+Break end the child with its
  * exit code, as a program that handles them would.
@@ -168,12 +169,14 @@ alive(const char *arg)
 	return code == STILL_ACTIVE ? 0 : 1;
 }
 
+/* Do what the options say, and write down what happens. */
 int
 main(int argc, char **argv)
 {
 	static char	tagbuf[80];
 
 	bool	window = false, default_ctrl_c = false, grandchild = false;
+	bool	own_console = false;
 	double	exit_after = -1;
 	int	i;
 
@@ -199,6 +202,8 @@ main(int argc, char **argv)
 			default_ctrl_c = true;
 		else if (strcmp(argv[i], "--grandchild") == 0)
 			grandchild = true;
+		else if (strcmp(argv[i], "--own-console") == 0)
+			own_console = true;
 		else if (strcmp(argv[i], "--exit-after") == 0 && i + 1 < argc)
 			exit_after = atof(argv[++i]);
 		else if (strcmp(argv[i], "--exit-code") == 0 && i + 1 < argc)
@@ -211,6 +216,10 @@ main(int argc, char **argv)
 			fprintf(stderr, "winchild: bad argument %s\n", argv[i]);
 			return 2;
 		}
+	}
+	if (own_console) {
+		FreeConsole();
+		AllocConsole();
 	}
 	/* A new process group starts with Ctrl+C off: turn it back on. */
 	SetConsoleCtrlHandler(NULL, FALSE);
