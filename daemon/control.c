@@ -6,6 +6,7 @@
  */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -51,6 +52,14 @@
 
 /* How long to stop accepting when out of descriptors. */
 #define CONTROL_PAUSE_SECS	1
+
+/*
+ * Descriptors clients may never take: a start needs three (the exec report
+ * pipe, /dev/null), a stop_command as many, the state file one, a reload
+ * the config and its includes.  Without them a program that dies while
+ * clients fill the table could not be started again.
+ */
+#define CONTROL_FD_RESERVE	16
 
 /*
  * Input is read at most this far ahead of the framer, so a client that
@@ -111,9 +120,12 @@ static int	control_probe(const char *, const struct sockaddr_un *);
 static void	control_accept(evutil_socket_t, short, void *);
 static void	control_pause(void);
 static void	control_unpause(evutil_socket_t, short, void *);
+static bool	control_fds_low(int);
 static bool	control_allowed(int, uid_t, gid_t);
 static bool	control_in_group(int, uid_t, gid_t);
 static void	control_refuse(int, const char *, const char *);
+static void	control_refuse_now(int, const char *, const char *);
+static void	control_refuse_send(int, const char *, const char *);
 static void	control_linger_done(evutil_socket_t, short, void *);
 static unsigned	control_count_uid(uid_t);
 
@@ -577,7 +589,16 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 				return;
 			}
 		}
-		control_pause_logged = false;
+		if (control_fds_low(fd)) {
+			control_refuse_now(fd, PROTOCOL_E_BUSY,
+			    "the daemon is out of descriptors");
+			control_pause();
+			return;
+		}
+		if (control_pause_logged) {
+			log_notice("descriptors free: accepting clients again");
+			control_pause_logged = false;
+		}
 
 		len = sizeof cred;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
@@ -606,14 +627,18 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
-/* Out of descriptors: the listener would wake again at once, so rest. */
+/*
+ * Out of descriptors: the listener would wake again at once, so rest.  Said
+ * once until a client gets in again, however long it lasts.
+ */
 static void
 control_pause(void)
 {
 	struct timeval	tv = { CONTROL_PAUSE_SECS, 0 };
 
 	if (!control_pause_logged) {
-		log_warn("accept on the control socket; pausing");
+		log_warnx("out of descriptors: not accepting clients until "
+		    "some are free (%u connected)", control_nconns);
 		control_pause_logged = true;
 	}
 	event_del(control_accept_ev);
@@ -626,6 +651,21 @@ control_unpause(evutil_socket_t fd, short what, void *arg)
 {
 	if (control_accept_ev != NULL)
 		event_add(control_accept_ev, NULL);
+}
+
+/*
+ * Whether the descriptor just accepted ate into the reserve.  accept()
+ * returns the lowest free descriptor, so every one below fd is taken: fd
+ * this close to the limit leaves fewer than the reserve free.
+ */
+static bool
+control_fds_low(int fd)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return (false);
+	return ((rlim_t)fd + CONTROL_FD_RESERVE >= rl.rlim_cur);
 }
 
 /* Root, the daemon's own user, or a member of socket_group. */
@@ -699,8 +739,41 @@ control_in_group(int fd, uid_t uid, gid_t gid)
 static void
 control_refuse(int fd, const char *code, const char *msg)
 {
+	struct timeval	tv = { CONTROL_LINGER_SECS, 0 };
+
+	control_refuse_send(fd, code, msg);
+	if (control_nlinger < CONTROL_MAX_LINGER &&
+	    event_base_once(control_base, fd, EV_READ, control_linger_done,
+	    (void *)(intptr_t)fd, &tv) == 0) {
+		control_nlinger++;
+		return;
+	}
+	close(fd);
+}
+
+/*
+ * Refuse without lingering, when descriptors are short: swallow what the
+ * client sent already, so the close does not reset the connection before
+ * it has read the reply, and close at once.
+ */
+static void
+control_refuse_now(int fd, const char *code, const char *msg)
+{
+	char	buf[4096];
+	int	i;
+
+	control_refuse_send(fd, code, msg);
+	for (i = 0; i < 16; i++)
+		if (recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0)
+			break;
+	close(fd);
+}
+
+/* The one error reply of a refused client, then the end of our side. */
+static void
+control_refuse_send(int fd, const char *code, const char *msg)
+{
 	struct json_object	*reply;
-	struct timeval		 tv = { CONTROL_LINGER_SECS, 0 };
 	char			*frame;
 	size_t			 len;
 
@@ -715,13 +788,6 @@ control_refuse(int fd, const char *code, const char *msg)
 		json_object_put(reply);
 	}
 	shutdown(fd, SHUT_WR);
-	if (control_nlinger < CONTROL_MAX_LINGER &&
-	    event_base_once(control_base, fd, EV_READ, control_linger_done,
-	    (void *)(intptr_t)fd, &tv) == 0) {
-		control_nlinger++;
-		return;
-	}
-	close(fd);
 }
 
 /* A refused client's request arrived (or it took too long): close it. */

@@ -36,6 +36,7 @@ struct sink {
 	int file_fd;			/* OUTPUT_FILE */
 	bool regular;			/* a regular file: rotated by size */
 	long long size;
+	long long rotate_at;		/* rotate once size reaches this */
 	bool write_failed;		/* log a failing file once, not per write */
 	int read_fd, write_fd;		/* the pipe, -1 when none */
 	struct event *ev;
@@ -67,6 +68,7 @@ static void output_read_cb(evutil_socket_t fd, short what, void *arg);
 static void output_consume(struct sink *s, const char *buf, size_t len);
 static void output_file_write(struct sink *s, const char *buf, size_t len);
 static void output_rotate(struct sink *s);
+static void output_drop(struct sink *s);
 static void output_line(struct sink *s, const char *line, size_t len);
 
 /* Remember the loop that reads the pipes. */
@@ -211,7 +213,7 @@ output_file_open(struct sink *s)
 	s->file_fd = fd;
 	s->regular = S_ISREG(st.st_mode);
 	s->size = st.st_size;
-	s->write_failed = false;
+	s->rotate_at = s->max_bytes;
 	return 0;
 }
 
@@ -357,7 +359,10 @@ output_line(struct sink *s, const char *line, size_t len)
 		log_program("%s %s: %.*s", s->owner->name, s->stream, (int)len, line);
 }
 
-/* Append to the file, rotating it whenever it would pass max_bytes. */
+/*
+ * Append to the file, rotating it whenever it would pass max_bytes.  What
+ * cannot be written is dropped rather than block the program on a full disk.
+ */
 static void
 output_file_write(struct sink *s, const char *buf, size_t len)
 {
@@ -365,24 +370,25 @@ output_file_write(struct sink *s, const char *buf, size_t len)
 		size_t chunk = len;
 		ssize_t n;
 
+		/* No file since a rotation or reopen failed: try again. */
+		if (s->file_fd == -1 && output_file_open(s) == -1) {
+			output_drop(s);
+			return;
+		}
 		/* Only a regular file is renamed: never a device or a FIFO. */
 		if (s->max_bytes > 0 && s->regular) {
-			if (s->size >= s->max_bytes)
+			if (s->size >= s->rotate_at) {
 				output_rotate(s);
-			if ((long long)chunk > s->max_bytes - s->size)
-				chunk = (size_t)(s->max_bytes - s->size);
+				continue;
+			}
+			if ((long long)chunk > s->rotate_at - s->size)
+				chunk = (size_t)(s->rotate_at - s->size);
 		}
-		if (s->file_fd == -1)
-			return;
 		n = write(s->file_fd, buf, chunk);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			/* Drop the output rather than block the program on a full disk. */
-			if (!s->write_failed)
-				log_warn("%s: cannot write %s to %s; dropping output",
-				    s->owner->name, s->stream, s->path);
-			s->write_failed = true;
+			output_drop(s);
 			return;
 		}
 		if (s->write_failed) {
@@ -396,28 +402,54 @@ output_file_write(struct sink *s, const char *buf, size_t len)
 	}
 }
 
-/* FILE -> FILE.1 -> ... -> FILE.backups, then a fresh FILE. */
+/* Say once that output is dropped, until a write works again. */
+static void
+output_drop(struct sink *s)
+{
+	if (!s->write_failed)
+		log_warn("%s: cannot write %s to %s; dropping output",
+		    s->owner->name, s->stream, s->path);
+	s->write_failed = true;
+}
+
+/*
+ * FILE -> FILE.1 -> ... -> FILE.backups, then a fresh FILE.  A FILE that
+ * cannot be moved aside is kept and grows: the output matters more than the
+ * limit.  The next try is max_bytes further on, so a rotation that keeps
+ * failing is said once per max_bytes of output, not once per write.
+ */
 static void
 output_rotate(struct sink *s)
 {
 	char from[4096], to[4096];
+	int r;
 
 	for (int i = s->backups - 1; i >= 1; i--) {
 		snprintf(from, sizeof from, "%s.%d", s->path, i);
 		snprintf(to, sizeof to, "%s.%d", s->path, i + 1);
 		if (rename(from, to) == -1 && errno != ENOENT)
-			log_warn("%s: rotate %s", s->owner->name, from);
+			log_warn("%s: cannot rotate %s", s->owner->name, from);
 	}
 	if (s->backups > 0) {
 		snprintf(to, sizeof to, "%s.1", s->path);
-		if (rename(s->path, to) == -1)
-			log_warn("%s: rotate %s", s->owner->name, s->path);
-	} else if (unlink(s->path) == -1 && errno != ENOENT)
-		log_warn("%s: rotate %s", s->owner->name, s->path);
+		r = rename(s->path, to);
+	} else
+		r = unlink(s->path);
+	/* ENOENT: someone removed FILE; a fresh one is what rotation wants. */
+	if (r == -1 && errno != ENOENT) {
+		log_warn("%s: cannot rotate %s", s->owner->name, s->path);
+		s->rotate_at = s->size + s->max_bytes;
+		return;
+	}
 	close(s->file_fd);
 	s->file_fd = -1;
-	if (output_file_open(s) == -1)
+	if (output_file_open(s) == -1) {
 		log_warn("%s: cannot open %s after rotation", s->owner->name, s->path);
+		return;
+	}
+	/* Made again by someone else meanwhile, and already full. */
+	if (s->size >= s->rotate_at)
+		s->rotate_at = s->size + s->max_bytes;
 }
 
 struct output *

@@ -84,7 +84,11 @@ log_get_level(void)
 	return log_level;
 }
 
-/* Route messages to target; a file target that cannot be opened keeps the old. */
+/*
+ * Route messages to target; a file target that cannot be opened keeps the
+ * old.  O_NOFOLLOW: a link planted where the log goes must not redirect a
+ * root daemon's writes.
+ */
 int
 log_set_target(enum log_target target, const char *path)
 {
@@ -93,7 +97,7 @@ log_set_target(enum log_target target, const char *path)
 
 	if (target == LOG_TARGET_FILE) {
 		int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-		    O_NOCTTY, 0640);
+		    O_NOCTTY | O_NOFOLLOW, 0640);
 
 		if (fd == -1)
 			return -1;

@@ -21,11 +21,15 @@ static char path[64];
 static int
 escapes(const uint8_t *data, size_t size)
 {
-	char *copy = strndup((const char *)data, size);
+	char *copy = malloc(size + 1);
 	int r;
 
 	if (copy == NULL)
 		return 1;
+	/* NUL bytes must not hide what follows them from the check. */
+	for (size_t i = 0; i < size; i++)
+		copy[i] = data[i] == '\0' ? ' ' : (char)data[i];
+	copy[size] = '\0';
 	r = strcasestr(copy, "include") != NULL &&
 	    (strchr(copy, '/') != NULL || strstr(copy, "..") != NULL);
 	free(copy);

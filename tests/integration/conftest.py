@@ -63,6 +63,9 @@ STOP_TIMEOUT = 30
 LEFTOVER_GRACE = 1.0
 # Longest a test's body may run; the test_timeout marker overrides it.
 TEST_TIMEOUT = float(os.environ.get("SAFEEXITD_TEST_TIMEOUT") or 300)
+# Words run right before every safeexitd (valgrind ...), after any prefix a
+# test gives.
+DAEMON_PREFIX = shlex.split(os.environ.get("SAFEEXITD_DAEMON_PREFIX") or "")
 # How much of the daemon's log and the events a failure report shows.
 REPORT_LINES = 80
 
@@ -770,7 +773,7 @@ def daemon_factory(request, workdir, events, testchild):
                    workdir / f"safeexitd{suffix}.ini",
                    sockdir / f"ctl{suffix}.sock", extra_args, placeholders,
                    env=env)
-        d.prefix = [str(word) for word in prefix]
+        d.prefix = [str(word) for word in (*prefix, *DAEMON_PREFIX)]
         d.write_config(config_text)
         daemons.append(d)
         d.start()
