@@ -40,7 +40,7 @@ struct sink {
 	bool write_failed;		/* log a failing file once, not per write */
 	int read_fd, write_fd;		/* the pipe, -1 when none */
 	struct event *ev;
-	char line[OUTPUT_LINE_MAX];
+	char *line;			/* OUTPUT_LINE_MAX bytes, allocated on first use */
 	size_t line_len;
 };
 
@@ -228,6 +228,9 @@ output_sink_close(struct sink *s)
 	}
 	if (s->line_len > 0)
 		output_line(s, s->line, s->line_len);
+	free(s->line);
+	s->line = NULL;
+	s->line_len = 0;
 	if (s->read_fd != -1) {
 		keeper_del(s->owner->name, s->stream);
 		close(s->read_fd);
@@ -323,10 +326,12 @@ output_consume(struct sink *s, const char *buf, size_t len)
 		output_file_write(s, buf, len);
 		return;
 	}
+	if (s->line == NULL && (s->line = malloc(OUTPUT_LINE_MAX)) == NULL)
+		fatal("%s", __func__);
 	while (len > 0) {
 		const char *nl = memchr(buf, '\n', len);
 		size_t take = nl != NULL ? (size_t)(nl - buf) : len;
-		size_t room = sizeof s->line - s->line_len;
+		size_t room = OUTPUT_LINE_MAX - s->line_len;
 
 		if (take > room)
 			take = room;
@@ -339,7 +344,7 @@ output_consume(struct sink *s, const char *buf, size_t len)
 			len--;
 			output_line(s, s->line, s->line_len);
 			s->line_len = 0;
-		} else if (s->line_len == sizeof s->line) {
+		} else if (s->line_len == OUTPUT_LINE_MAX) {
 			output_line(s, s->line, s->line_len);
 			s->line_len = 0;
 		}

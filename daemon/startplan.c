@@ -15,6 +15,8 @@
 
 /* Whether any program may still be pending: spares a scan per state change. */
 static bool maybe_pending;
+/* A kick is running: a nested one (from a state change it caused) only asks for another pass. */
+static bool kicking, kick_again;
 
 static void startplan_kick(void);
 static bool startplan_hopeless(struct program *p, char *why, size_t len);
@@ -92,13 +94,18 @@ startplan_kick(void)
 {
 	bool again = true;
 
+	if (kicking) {
+		kick_again = true;
+		return;
+	}
+	kicking = true;
 	/* A failed dependent may in turn fail its own dependents: repeat. */
-	while (again && maybe_pending) {
+	while ((again || kick_again) && maybe_pending) {
 		struct program **v;
 		size_t n = 0;
 		bool pending = false;
 
-		again = false;
+		again = kick_again = false;
 		if ((v = calloc(programs.n ? programs.n : 1, sizeof *v)) == NULL)
 			fatal("%s", __func__);
 		for (size_t i = 0; i < programs.n; i++)
@@ -135,6 +142,7 @@ startplan_kick(void)
 		if (!pending && !again)
 			maybe_pending = false;
 	}
+	kicking = false;
 }
 
 /* Any change may release or fail a waiting program. */

@@ -104,8 +104,11 @@ statefile_fini(void)
 static void
 statefile_changed(struct program *p, enum program_state old, void *arg)
 {
+	static const struct timeval coalesce = { 0, 100000 };
+
+	/* One write for every change of the next 100 ms, after the restarts they cause. */
 	if (state_ev != NULL && !event_pending(state_ev, EV_TIMEOUT, NULL))
-		event_active(state_ev, EV_TIMEOUT, 1);
+		event_add(state_ev, &coalesce);
 }
 
 /* The deferred write. */

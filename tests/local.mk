@@ -90,3 +90,10 @@ endif
 stress:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS=tests/integration/stress.test
 .PHONY: stress
+
+# Benchmarks against a posix_spawn floor and supervisord (bench/README.md);
+# never part of make check.
+EXTRA_DIST += bench
+bench: safeexitd safeexitctl
+	BENCH_BUILDDIR='$(abs_top_builddir)' $(srcdir)/bench/run
+.PHONY: bench
