@@ -105,7 +105,8 @@ signals_init(struct event_base *base)
 		    win32_strerror(GetLastError()));
 		return -1;
 	}
-	WaitForSingleObject(signals_ready, 5000);
+	/* A cold desktop (the first window of a session) can take a while. */
+	WaitForSingleObject(signals_ready, 60000);
 	if (signals_window == NULL)
 		log_warnx("no hidden window: WM_CLOSE and the end of the "
 		    "session will not reach the daemon");

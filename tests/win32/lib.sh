@@ -82,7 +82,7 @@ has() {
 daemon_start() {
 	"$WINE" "$D" -c "$1" -s "$PIPE" -l debug >"$T/daemon.log" 2>&1 &
 	DPID=$!
-	if ! wait_for 30 ctl status >/dev/null 2>&1 &&
+	if ! wait_for 60 ctl status >/dev/null 2>&1 &&
 	    ! wait_for 1 has "$T/daemon.log" "notice: ready"; then
 		note "the daemon did not come up; its log:"
 		sed 's/^/# /' "$T/daemon.log"
