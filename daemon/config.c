@@ -67,6 +67,7 @@ enum key_id {
 	KEY_ON_CLOSE,
 	KEY_INCLUDE,
 	KEY_EXIT_ON_FATAL,
+	KEY_CGROUPS,
 	/* [program:NAME] */
 	KEY_COMMAND,
 	KEY_DIRECTORY,
@@ -277,6 +278,7 @@ static const struct key_def key_defs[] = {
 	{ "on_close", KEY_ON_CLOSE, SECTION_MAIN, false },
 	{ "include", KEY_INCLUDE, SECTION_MAIN, false },
 	{ "exit_on_fatal", KEY_EXIT_ON_FATAL, SECTION_MAIN, false },
+	{ "cgroups", KEY_CGROUPS, SECTION_MAIN, false },
 
 	{ "command", KEY_COMMAND, SECTION_PROGRAM, false },
 	{ "directory", KEY_DIRECTORY, SECTION_PROGRAM, false },
@@ -350,6 +352,7 @@ static const char *const key_canonical[] = {
 	[KEY_ON_CLOSE] = "on_close",
 	[KEY_INCLUDE] = "include",
 	[KEY_EXIT_ON_FATAL] = "exit_on_fatal",
+	[KEY_CGROUPS] = "cgroups",
 	[KEY_COMMAND] = "command",
 	[KEY_DIRECTORY] = "directory",
 	[KEY_USER] = "user",
@@ -1350,6 +1353,7 @@ config_build_main(struct load *ld, struct config *cfg)
 	cfg->on_logoff = POLICY_SHUTDOWN;
 	cfg->on_close = POLICY_SHUTDOWN;
 	cfg->exit_on_fatal = false;
+	cfg->cgroups = true;
 	if (sec == NULL)
 		return;
 	file = sec->file;
@@ -1438,6 +1442,15 @@ config_build_main(struct load *ld, struct config *cfg)
 			if (parse_bool(e->value, &cfg->exit_on_fatal, &err) != 0)
 				load_error(ld, file, e->line, "%s: %s '%s'",
 				    e->def->name, err, e->value);
+			break;
+		case KEY_CGROUPS:
+			/* "auto": where a cgroup v2 subtree is delegated (cgroup.c). */
+			if (strcasecmp(e->value, "auto") == 0)
+				cfg->cgroups = true;
+			else if (parse_bool(e->value, &cfg->cgroups, &err) != 0 ||
+			    cfg->cgroups)
+				load_error(ld, file, e->line, "%s: 'auto' or 'off' "
+				    "expected, not '%s'", e->def->name, e->value);
 			break;
 		default:
 			fatalx("%s: key %s in the wrong section", __func__,

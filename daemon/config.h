@@ -112,6 +112,7 @@ struct config {
 	enum policy_action on_logoff;
 	enum policy_action on_close;
 	bool exit_on_fatal;
+	bool cgroups;		/* auto (true): a cgroup per program where delegated */
 
 	struct program_config **programs;	/* in file order */
 	size_t n_programs;

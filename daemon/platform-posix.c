@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "output.h"
@@ -73,7 +74,14 @@ platform_init(struct event_base *base)
 void
 platform_fini(void)
 {
+	cgroup_fini();
 	reap_fini();
+}
+
+void
+platform_contain(bool wanted, const char *instance)
+{
+	cgroup_init(wanted, instance);
 }
 
 double
@@ -106,6 +114,7 @@ posix_request(const struct program *p, struct spawn_request *req,
 	req->umask = p->cfg->umask;
 	req->stdout_fd = output_stdout_fd(p->output);
 	req->stderr_fd = output_stderr_fd(p->output);
+	req->cgroup_procs_fd = -1;
 }
 
 /* Launch p's command; the exec report is read when it arrives. */
@@ -120,7 +129,13 @@ posix_spawn(struct program *p)
 	    (p->output = output_open(p->cfg, p->error, sizeof p->error)) == NULL)
 		return -1;
 	posix_request(p, &req, p->cfg->argv);
-	if ((pid = spawn_process(&req, &fd, p->error, sizeof p->error)) == -1)
+	if (cgroup_enabled() && (req.cgroup_procs_fd = cgroup_open_procs(p->cfg->name,
+	    p->error, sizeof p->error)) == -1)
+		return -1;
+	pid = spawn_process(&req, &fd, p->error, sizeof p->error);
+	if (req.cgroup_procs_fd != -1)
+		close(req.cgroup_procs_fd);
+	if (pid == -1)
 		return -1;
 	p->pid = pid;
 	p->spawn_status_fd = fd;
@@ -181,18 +196,29 @@ platform_stop_command_settle(struct program *p)
 }
 
 /*
- * Signal the program: its whole process group when stop_group is set.  Right
- * after fork the child may not have called setsid yet, so the group may not
- * exist: then the main process alone gets the signal.
+ * Signal the program: its whole process group when stop_group is set, and
+ * with a cgroup per program, whatever left the group too (setsid, double
+ * fork).  Right after fork the child may not have called setsid yet, so the
+ * group may not exist: then the main process alone gets the signal.
  */
 static int
 posix_kill(struct program *p, int sig)
 {
-	if (p->cfg->stop_group && p->pgid > 0) {
-		if (kill(-p->pgid, sig) == 0)
+	if (p->cfg->stop_group) {
+		int r = -1, e = ESRCH;
+
+		if (p->pgid > 0) {
+			r = kill(-p->pgid, sig);
+			e = errno;
+		}
+		if (cgroup_signal(p->cfg->name, sig, p->pgid) > 0)
+			r = 0;
+		if (r == 0)
 			return 0;
-		if (errno != ESRCH || !p->main_alive)
+		if (e != ESRCH || !p->main_alive) {
+			errno = e;
 			return -1;
+		}
 	}
 	if (!p->main_alive || p->pid <= 0) {
 		errno = ESRCH;
@@ -201,10 +227,13 @@ posix_kill(struct program *p, int sig)
 	return kill(p->pid, sig);
 }
 
-/* Whether a process is left in p's process group. */
+/* Whether a process is left in p's cgroup or process group. */
 static bool
 posix_group_alive(struct program *p)
 {
+	/* A populated cgroup counts no zombie: the kernel drops them at exit. */
+	if (cgroup_populated(p->cfg->name) == 1)
+		return true;
 	if (p->pgid <= 0)
 		return false;
 	if (kill(-p->pgid, 0) == -1 && errno != EPERM)
@@ -388,6 +417,7 @@ platform_program_release(struct program *p)
 	p->stop_status_fd = -1;
 	output_close(p->output);
 	p->output = NULL;
+	cgroup_remove(p->cfg->name);
 }
 
 void

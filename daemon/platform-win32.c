@@ -206,6 +206,14 @@ platform_now(void)
 	return win_now();
 }
 
+/* Every program has a job object of its own already: nothing to decide. */
+void
+platform_contain(bool wanted, const char *instance)
+{
+	(void)wanted;
+	(void)instance;
+}
+
 /* The performance counter: monotonic, and fine-grained enough. */
 static double
 win_now(void)

@@ -24,6 +24,13 @@ void platform_fini(void);
 double platform_now(void);
 
 /*
+ * Decide how a program's processes are held together: a cgroup each where
+ * the system delegates one to the daemon and wanted is set (Linux), else
+ * its process group.  instance names this daemon (its control endpoint).
+ */
+void platform_contain(bool wanted, const char *instance);
+
+/*
  * -d: carry on in the background, detached from the terminal or console;
  * returns there (0), while the process that was started waits for
  * platform_detach_done(status) and exits with that status.  -1 when the

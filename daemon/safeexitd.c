@@ -72,6 +72,7 @@ static struct {
 		char *socket_group;
 		char *pidfile;
 		bool pidfile_written;	/* removed at exit, then */
+		bool cgroups;
 	} setup;
 } d;
 
@@ -198,6 +199,7 @@ daemon_remember_setup(void)
 	    (d.setup.pidfile = strdup(d.cfg->pidfile)) == NULL))
 		fatal("%s", __func__);
 	d.setup.socket_mode = d.cfg->socket_mode;
+	d.setup.cgroups = d.cfg->cgroups;
 }
 
 /*
@@ -367,6 +369,8 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 		json_object_array_add(restart, json_object_new_string("socket_group"));
 	if (daemon_key_differs(d.setup.pidfile, newcfg->pidfile))
 		json_object_array_add(restart, json_object_new_string("pidfile"));
+	if (d.setup.cgroups != newcfg->cgroups)
+		json_object_array_add(restart, json_object_new_string("cgroups"));
 	for (size_t i = 0; i < json_object_array_length(restart); i++)
 		log_notice("reload: %s changed; it takes effect when the daemon restarts",
 		    json_object_get_string(json_object_array_get_idx(restart, i)));
@@ -557,6 +561,7 @@ main(int argc, char **argv)
 		fatalx("cannot create the event loop");
 	if (platform_init(d.base) == -1)
 		fatalx("cannot set up process handling");
+	platform_contain(d.cfg->cgroups, d.socket_path);
 	if (signals_init(d.base) == -1)
 		fatalx("cannot set up signal handling");
 	lifecycle_init(&platform_lifecycle_ops);

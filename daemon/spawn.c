@@ -33,7 +33,8 @@ static struct rlimit child_nofile;
 static bool child_nofile_set;
 
 enum spawn_step {
-	STEP_SETSID = 1,
+	STEP_CGROUP = 1,
+	STEP_SETSID,
 	STEP_STDIN,
 	STEP_STDOUT,
 	STEP_STDERR,
@@ -47,6 +48,7 @@ enum spawn_step {
 };
 
 static const char *const step_names[] = {
+	[STEP_CGROUP] = "join cgroup",
 	[STEP_SETSID] = "setsid",
 	[STEP_STDIN] = "stdin",
 	[STEP_STDOUT] = "stdout",
@@ -308,6 +310,9 @@ spawn_child(const struct spawn_plan *plan, int report_fd)
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			sigaction(sig, &sa, NULL);
+	/* "0" is the writer itself; done while still privileged, before any fork. */
+	if (req->cgroup_procs_fd != -1 && write(req->cgroup_procs_fd, "0", 1) != 1)
+		spawn_fail(report_fd, STEP_CGROUP);
 	if (setsid() == -1)
 		spawn_fail(report_fd, STEP_SETSID);
 	if (dup2(plan->devnull, 0) == -1)

@@ -20,6 +20,12 @@ struct spawn_request {
 	unsigned umask;
 	int stdout_fd;			/* descriptors for 1 and 2 */
 	int stderr_fd;
+	/*
+	 * cgroup.procs of the program's cgroup, or -1: the child moves itself
+	 * there before anything else, so every process it ever starts is
+	 * counted in that cgroup (cgroup.c).
+	 */
+	int cgroup_procs_fd;
 };
 
 /*

@@ -538,7 +538,9 @@ def test_failed_stop_command_falls_back_to_the_signal(daemon_factory, conf,
 
 def test_escaped_grandchild_is_reaped_by_the_daemon(daemon_factory, conf,
                                                     events):
-    d = daemon_factory(conf.program("a", "--escape", start_secs=0))
+    # Process groups only: a cgroup per program would stop it with a.
+    d = daemon_factory(conf.daemon(cgroups="off") +
+                       conf.program("a", "--escape", start_secs=0))
     d.wait_ready()
     ready = events.wait("a", "ready")
     esc = events.wait("a.esc", "ready")
@@ -558,7 +560,10 @@ def test_escaped_grandchild_is_reaped_by_the_daemon(daemon_factory, conf,
 
 
 def test_no_zombies_after_crash_restarts(daemon_factory, conf, events):
-    d = daemon_factory(conf.program("a", "--exit", "1", "--after", "0.4",
+    # Process groups only: with a cgroup per program, `stop a` would take
+    # the grandchildren of the crashed instances too (test_cgroup.py).
+    d = daemon_factory(conf.daemon(cgroups="off") +
+                       conf.program("a", "--exit", "1", "--after", "0.4",
                                     "--fork-grandchild", start_secs=0.1,
                                     autorestart="always"))
     pids = [events.wait("a", "ready")["pid"] for _ in range(5)]

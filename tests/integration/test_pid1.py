@@ -217,9 +217,10 @@ def test_escaped_process_is_reaped_when_killed(pid1_daemon, conf, events):
 
 @pytest.mark.test_timeout(60)
 def test_sigterm_stops_in_stages_and_exits_zero(pid1_daemon, conf, events):
-    # The exit sweep grants escaped processes the longest stop_timeout.
+    # The exit sweep grants escaped processes the longest stop_timeout (with
+    # no cgroup per program: with one, c's stop takes it).
     keys = dict(start_secs=0, stop_timeout=1)
-    d = pid1_daemon(conf.daemon(shutdown_timeout=10) +
+    d = pid1_daemon(conf.daemon(shutdown_timeout=10, cgroups="off") +
                     conf.program("a", "--exit-delay", 0.3, **keys) +
                     conf.program("b", "--exit-delay", 0.3, depends_on="a",
                                  **keys) +
@@ -262,7 +263,7 @@ def test_exit_on_fatal_stops_everything_and_fails(pid1_daemon, conf, events):
 def test_exit_sweep_does_not_trust_a_foreign_proc(pid1_daemon, conf, events):
     # With the host's /proc the daemon cannot list its children there; the
     # sweep must still get rid of the escaped process and let the daemon exit.
-    d = pid1_daemon(conf.daemon(shutdown_timeout=10) +
+    d = pid1_daemon(conf.daemon(shutdown_timeout=10, cgroups="off") +
                     conf.program("a", "--escape", stop_timeout=1,
                                  start_secs=0), mount_proc=False)
     events.wait("a", "ready")

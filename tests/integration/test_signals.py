@@ -59,7 +59,8 @@ def test_second_signal_during_the_exit_sweep_kills_at_once(daemon_factory,
                                                            conf, events):
     # The program stops at once, but what escaped its group ignores TERM
     # and would get a 30 s grace period from the sweep.
-    d = daemon_factory(conf.daemon(shutdown_timeout=120) +
+    # No cgroup per program: the sweep, not the program's stop, meets it.
+    d = daemon_factory(conf.daemon(shutdown_timeout=120, cgroups="off") +
                        conf.program("a", "--escape", stop_timeout=LONG_GRACE,
                                     start_secs=0))
     events.wait("a", "ready")

@@ -1,0 +1,54 @@
+/*
+ * One cgroup v2 per program (Linux), where a cgroup subtree is the daemon's
+ * to manage: systemd's Delegate=yes, or the root of the daemon's cgroup
+ * namespace (a container, or a host without a cgroup manager).  A process
+ * cannot leave its cgroup without privileges over the hierarchy, so every
+ * descendant of a program, setsid or double fork included, is found and
+ * stopped through it.  Elsewhere programs are held by their process groups
+ * and the daemon's exit sweep alone.
+ *
+ * Layout: DAEMON_CGROUP/safeexitd-KEY/program-NAME, where KEY is a hash of
+ * the control socket's path: one daemon finds its programs' cgroups again
+ * after a restart, and two daemons in the same cgroup never share one.
+ */
+#ifndef SAFEEXITD_CGROUP_H
+#define SAFEEXITD_CGROUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/*
+ * Decide, once at start, whether programs get cgroups: wanted (the config's
+ * `cgroups = auto`) and a delegated cgroup v2 subtree is writable.  The
+ * decision and its reason are logged.  instance names this daemon.
+ */
+void cgroup_init(bool wanted, const char *instance);
+bool cgroup_enabled(void);
+/* Where the programs' cgroups live, NULL when disabled. */
+const char *cgroup_path(void);
+
+/*
+ * Create program name's cgroup if needed and open its cgroup.procs for a
+ * child to join (spawn_request.cgroup_procs_fd): a close-on-exec descriptor,
+ * or -1 with err filled.
+ */
+int cgroup_open_procs(const char *name, char *err, size_t errlen);
+
+/* Whether a process is left in name's cgroup: 1, 0, or -1 when it has none. */
+int cgroup_populated(const char *name);
+
+/*
+ * Send sig to every process of name's cgroup, except members of process
+ * group skip_pgid (already signalled as a group, with no race against fork).
+ * SIGKILL goes through cgroup.kill where the kernel has it.  Returns how
+ * many processes were signalled, or -1 when the program has no cgroup.
+ */
+int cgroup_signal(const char *name, int sig, pid_t skip_pgid);
+
+/* Remove name's cgroup when it is empty (the program is gone). */
+void cgroup_remove(const char *name);
+
+/* At exit: remove every empty cgroup of this daemon, then its own folder. */
+void cgroup_fini(void);
+
+#endif
