@@ -212,6 +212,7 @@ test_defaults(void)
 	is_int(cfg->on_logoff, POLICY_SHUTDOWN, "on_logoff: shutdown");
 	is_int(cfg->on_close, POLICY_SHUTDOWN, "on_close: shutdown");
 	ok(!cfg->exit_on_fatal, "exit_on_fatal: false");
+	ok(cfg->cgroups, "cgroups: auto");
 	is_int(cfg->n_programs, 1, "one program");
 
 	pc = cfg->programs[0];
@@ -275,7 +276,8 @@ test_main_keys(void)
 	    "on_host_shutdown = ignore\n"
 	    "on_logoff = ignore\n"
 	    "on_close = ignore\n"
-	    "exit_on_fatal = yes\n");
+	    "exit_on_fatal = yes\n"
+	    "cgroups = off\n");
 	cfg = load("main.ini", &errs);
 	expect_valid("[safeexitd] keys", cfg, &errs);
 	if (cfg != NULL) {
@@ -295,6 +297,7 @@ test_main_keys(void)
 		is_int(cfg->on_logoff, POLICY_IGNORE, "on_logoff");
 		is_int(cfg->on_close, POLICY_IGNORE, "on_close");
 		ok(cfg->exit_on_fatal, "exit_on_fatal");
+		ok(!cfg->cgroups, "cgroups: off");
 		is_int(cfg->n_programs, 0, "no programs is fine");
 	}
 	config_free(cfg);
@@ -944,6 +947,10 @@ test_value_errors(void)
 		"vals.ini:37: stop_command: empty program name in '\"\"'",
 		NULL
 	};
+	const char *const	 want_cg[] = {
+		"cg.ini:2: cgroups: 'auto' or 'off' expected, not 'on'",
+		NULL
+	};
 
 	write_file("vals.ini",
 	    "[safeexitd]\n"			/* 1 */
@@ -986,6 +993,12 @@ test_value_errors(void)
 	cfg = load("vals.ini", &errs);
 	ok(cfg == NULL, "bad values: load fails");
 	expect_errors("bad values", &errs, want);
+
+	/* auto or off only: "on" would promise cgroups the host may not give. */
+	write_file("cg.ini", "[safeexitd]\ncgroups = on\n");
+	cfg = load("cg.ini", &errs);
+	ok(cfg == NULL, "cgroups = on: load fails");
+	expect_errors("cgroups", &errs, want_cg);
 }
 
 /* supervisord features safeexitd refuses, each named at its line. */
