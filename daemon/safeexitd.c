@@ -561,7 +561,6 @@ main(int argc, char **argv)
 		fatalx("cannot create the event loop");
 	if (platform_init(d.base) == -1)
 		fatalx("cannot set up process handling");
-	platform_contain(d.cfg->cgroups, d.socket_path);
 	if (signals_init(d.base) == -1)
 		fatalx("cannot set up signal handling");
 	lifecycle_init(&platform_lifecycle_ops);
@@ -593,6 +592,8 @@ main(int argc, char **argv)
 		keeper_reclaim(d.keeper_path, adopt_handover);
 	keeper_start(d.keeper_path);
 
+	/* Only now that it is sure to run: it creates the daemon's cgroup. */
+	platform_contain(d.cfg->cgroups, d.socket_path);
 	/* The table takes the program configs over from the loaded config. */
 	for (size_t i = 0; i < d.cfg->n_programs; i++) {
 		struct program *p = program_add(d.cfg->programs[i]);

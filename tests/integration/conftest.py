@@ -68,6 +68,8 @@ TEST_TIMEOUT = float(os.environ.get("SAFEEXITD_TEST_TIMEOUT") or 300)
 DAEMON_PREFIX = shlex.split(os.environ.get("SAFEEXITD_DAEMON_PREFIX") or "")
 # How much of the daemon's log and the events a failure report shows.
 REPORT_LINES = 80
+# The daemon's log line naming the folder of its programs' cgroups.
+CGROUP_LINE = re.compile(r"programs run in a cgroup each under (\S+)")
 
 DAEMONS_KEY = pytest.StashKey()
 EVENTS_KEY = pytest.StashKey()
@@ -599,7 +601,34 @@ class Daemon:
                 if "Sanitizer" in line or ": runtime error:" in line:
                     problems.append(f"{self.name}: {line}")
                     break
+        problems += self._cgroup_cleanup()
         return problems
+
+    def _cgroup_cleanup(self):
+        """Check that the daemon removed its programs' cgroups at exit.
+
+        A daemon that was killed cannot: its empty cgroups are removed here.
+        """
+        with self._cond:
+            found = [m.group(1) for m in map(CGROUP_LINE.search, self.lines)
+                     if m]
+        if not found or not os.path.isdir(found[-1]):
+            return []
+        top = found[-1]
+        for entry in sorted(os.listdir(top)):
+            path = os.path.join(top, entry)
+            if entry.startswith("program-") and os.path.isdir(path):
+                try:
+                    os.rmdir(path)
+                except OSError:
+                    pass
+        try:
+            os.rmdir(top)
+        except OSError as e:
+            return [f"{self.name}: cannot remove {top}: {e}"]
+        if self.proc.returncode >= 0:
+            return [f"{self.name}: left its cgroups in {top}"]
+        return []
 
 
 def add_socket(text, socket):
