@@ -32,6 +32,7 @@ static int posix_spawn(struct program *p);
 static int posix_kill(struct program *p, int sig);
 static bool posix_group_alive(struct program *p);
 static bool posix_group_has_live_member(pid_t pgid);
+static bool posix_pid_alive(pid_t pid);
 static int posix_run_stop_command(struct program *p);
 static void posix_arm(struct program *p, double at);
 static int posix_watch(struct program *p);
@@ -339,7 +340,29 @@ posix_timer_cb(evutil_socket_t fd, short what, void *arg)
 		posix_arm(p, p->deadline);
 		return;
 	}
+	/*
+	 * Without a pidfd (Linux before 5.3) nothing says when an adopted
+	 * process that is not our child ends: look when its deadline passes,
+	 * so a stop ends at the next kill re-check instead of never.
+	 */
+	if (p->adopted && p->main_alive && p->watch_fd == -1 &&
+	    !posix_pid_alive(p->pid)) {
+		lifecycle_lost(p);
+		if (p->deadline == 0)
+			return;
+	}
 	lifecycle_timer(p);
+}
+
+/* Whether pid runs (a zombie does not); for processes that are not ours. */
+static bool
+posix_pid_alive(pid_t pid)
+{
+	pid_t ppid = 0;
+
+	if (kill(pid, 0) == -1 && errno == ESRCH)
+		return false;
+	return statefile_start_time(pid, &ppid) != 0;
 }
 
 /*

@@ -150,7 +150,6 @@ def test_every_process_of_a_program_is_in_its_cgroup(cg, daemon_factory, conf,
     assert cgroup_of(d.pid) == cg.rel(cg.path)
 
 
-@pytest.mark.test_timeout(60)
 def test_stop_ends_what_left_the_process_group(cg, daemon_factory, conf,
                                                events):
     cg.delegate()
@@ -242,7 +241,6 @@ def test_a_program_removed_by_reload_loses_its_cgroup(cg, daemon_factory,
              "b's cgroup removed")
 
 
-@pytest.mark.test_timeout(60)
 def test_a_restarted_daemon_finds_its_programs_cgroups(cg, daemon_factory,
                                                        conf, events):
     # The folder is named after the socket: after a crash, the daemon that
