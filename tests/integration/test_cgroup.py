@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import pid_running, pid_state, wait_for, wait_gone
+from conftest import CGROUPS_OFF, pid_running, pid_state, wait_for, wait_gone
 
 WAIT = 30
 
@@ -108,6 +108,8 @@ class ScratchCgroup:
 
 @pytest.fixture
 def cg():
+    if CGROUPS_OFF:
+        pytest.skip("SAFEEXITD_TEST_CGROUPS=off: the suite runs without cgroups")
     root = cgroup2_root()
     if root is None:
         pytest.skip("no cgroup v2 hierarchy mounted here")

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import Conf, add_socket, parse_event, wait_gone
+from conftest import Conf, add_daemon_key, add_socket, parse_event, wait_gone
 
 
 def bit(sig):
@@ -286,6 +286,13 @@ def test_parse_event():
     assert ev["cwd"] == "/a b"
     assert ev["stdin"] == "null"
     assert parse_event("x y fds=")["fds"] == []
+
+
+def test_add_daemon_key():
+    assert add_daemon_key("[safeexitd]\nsocket = /s\n", "cgroups", "off") == \
+        "[safeexitd]\ncgroups = off\nsocket = /s\n"
+    text = "[safeexitd]\ncgroups = auto\n"
+    assert add_daemon_key(text, "cgroups", "off") == text
 
 
 def test_add_socket():
