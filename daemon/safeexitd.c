@@ -339,7 +339,8 @@ int
 daemon_reload(struct json_object **result, struct config_errors *errs)
 {
 	struct json_object *res, *restart;
-	struct config *newcfg;
+	struct config *newcfg = NULL;
+	struct stat st;
 
 	if (d.shutting_down) {
 		if ((errs->msgs = calloc(1, sizeof *errs->msgs)) == NULL ||
@@ -348,7 +349,19 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 		errs->n = 1;
 		return -1;
 	}
-	if ((newcfg = config_load(d.config_path, errs)) == NULL) {
+	/*
+	 * Opening a FIFO put in the config's place would wait for a writer,
+	 * and the daemon with it.  (At start, a pipe is fine: -c <(...).)
+	 */
+	if (stat(d.config_path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if ((errs->msgs = calloc(1, sizeof *errs->msgs)) == NULL ||
+		    asprintf(&errs->msgs[0], "%s: not a regular file",
+		    d.config_path) == -1)
+			fatal("%s", __func__);
+		errs->n = 1;
+	} else
+		newcfg = config_load(d.config_path, errs);
+	if (newcfg == NULL) {
 		for (size_t i = 0; i < errs->n; i++)
 			log_warnx("reload: %s", errs->msgs[i]);
 		log_warnx("reload: the config has errors; nothing changed");

@@ -7,6 +7,7 @@ events, not by timing.
 """
 
 import json
+import os
 import re
 
 import pytest
@@ -169,6 +170,21 @@ def test_bad_config_changes_nothing(daemon_factory, conf, events):
     r = d.ctl("reload")
     assert r.returncode == 0, r.stderr
     check_applied(d, events, pids, mark)
+
+
+def test_a_fifo_in_place_of_the_config_changes_nothing(daemon_factory, conf,
+                                                      events):
+    # Opening it would wait for a writer: the daemon must not.
+    d, pids = start_base(daemon_factory, conf)
+    before = snapshot(d)
+    d.config_path.unlink()
+    os.mkfifo(d.config_path)
+    r = d.ctl("reload", timeout=30)
+    assert r.returncode == 1
+    assert f"{d.config_path}: not a regular file" in r.stderr
+    d.wait_log(r"reload: the config has errors; nothing changed")
+    assert snapshot(d) == before
+    assert events.all(event="signal") == []
 
 
 def test_sighup_reloads(daemon_factory, conf, events):
