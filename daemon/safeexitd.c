@@ -353,7 +353,8 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 	 * Opening a FIFO put in the config's place would wait for a writer,
 	 * and the daemon with it.  (At start, a pipe is fine: -c <(...).)
 	 */
-	if (stat(d.config_path, &st) == 0 && !S_ISREG(st.st_mode)) {
+	if (stat(d.config_path, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISDIR(st.st_mode)) {
 		if ((errs->msgs = calloc(1, sizeof *errs->msgs)) == NULL ||
 		    asprintf(&errs->msgs[0], "%s: not a regular file",
 		    d.config_path) == -1)
