@@ -64,6 +64,7 @@ static bool	prog_in(struct json_object *, const char *const *);
 static void	prog_detail(struct json_object *, char *, size_t);
 static void	programs_print(struct json_object *);
 static struct json_object *programs_spec(struct json_object *);
+static bool	program_trim_to_spec(struct json_object *);
 static void	format_uptime(double, char *, size_t);
 
 static int	tail_last(int, int);
@@ -847,14 +848,61 @@ programs_print(struct json_object *programs)
 	}
 }
 
-/* Programs as SPEC section 5 shows them: these keys, in this order. */
+/* SPEC section 5's keys of a program, in SPEC's order. */
+static const char *const spec_keys[] = {
+	"name", "state", "pid", "uptime", "exit_code", "signal", "restarts", NULL
+};
+
+/*
+ * Whether p starts with exactly SPEC's keys in SPEC's order (the daemon
+ * sends them so); then dropping what follows makes it SPEC's shape as it
+ * is, without building a copy of every program.
+ */
+static bool
+program_trim_to_spec(struct json_object *p)
+{
+	struct json_object_iterator	 it, end;
+	char				*extra[16];
+	size_t				 k = 0, n_extra = 0;
+	bool				 ok = true;
+
+	if (!json_object_is_type(p, json_type_object))
+		return (false);
+	it = json_object_iter_begin(p);
+	end = json_object_iter_end(p);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char	*key = json_object_iter_peek_name(&it);
+
+		if (spec_keys[k] != NULL) {
+			if (strcmp(key, spec_keys[k]) != 0) {
+				ok = false;
+				break;
+			}
+			k++;
+		} else if (n_extra == sizeof extra / sizeof extra[0] ||
+		    (extra[n_extra++] = strdup(key)) == NULL) {
+			ok = false;
+			break;
+		}
+	}
+	ok = ok && spec_keys[k] == NULL;
+	/* Copies of the keys: deleting an entry frees its own. */
+	for (size_t i = 0; i < n_extra; i++) {
+		if (ok && extra[i] != NULL)
+			json_object_object_del(p, extra[i]);
+		free(extra[i]);
+	}
+	return (ok);
+}
+
+/*
+ * Programs as SPEC section 5 shows them: these keys, in this order.  The
+ * objects of programs are trimmed to that shape and shared where they can
+ * be, so programs is changed too.
+ */
 static struct json_object *
 programs_spec(struct json_object *programs)
 {
-	static const char *const keys[] = {
-		"name", "state", "pid", "uptime", "exit_code", "signal",
-		"restarts", NULL
-	};
 	struct json_object	*out, *p, *q, *val;
 	size_t			 i, n, k;
 
@@ -863,11 +911,15 @@ programs_spec(struct json_object *programs)
 	n = programs != NULL ? json_object_array_length(programs) : 0;
 	for (i = 0; i < n; i++) {
 		p = json_object_array_get_idx(programs, i);
+		if (program_trim_to_spec(p)) {
+			json_object_array_add(out, json_object_get(p));
+			continue;
+		}
 		if ((q = json_object_new_object()) == NULL)
 			break;
-		for (k = 0; keys[k] != NULL; k++)
-			json_object_object_add(q, keys[k],
-			    json_object_object_get_ex(p, keys[k], &val) ?
+		for (k = 0; spec_keys[k] != NULL; k++)
+			json_object_object_add(q, spec_keys[k],
+			    json_object_object_get_ex(p, spec_keys[k], &val) ?
 			    json_object_get(val) : NULL);
 		json_object_array_add(out, q);
 	}

@@ -164,6 +164,10 @@ struct load {
 	struct section		**sections;	/* in file order */
 	size_t			  n_sections;
 	struct section		 *main;
+	/* Program sections by name (open addressing), so duplicates are found
+	 * without comparing each new section with all the earlier ones. */
+	struct section		**by_name;
+	size_t			  by_name_cap, n_by_name;
 
 	struct include_glob	 *includes;
 	size_t			  n_includes;
@@ -232,6 +236,8 @@ static void		 reader_add_entry(struct reader *, const struct key_def *,
 static struct section	*section_new(struct load *, enum section_kind,
 			    const char *, int, int);
 static struct section	*section_find_program(struct load *, const char *);
+static size_t		 section_name_hash(const char *);
+static void		 section_index(struct load *, struct section *);
 static void		 section_free(struct section *);
 
 static const struct key_def *key_lookup(const char *, enum section_kind);
@@ -718,6 +724,7 @@ load_free(struct load *ld)
 	for (i = 0; i < ld->n_sections; i++)
 		section_free(ld->sections[i]);
 	free(ld->sections);
+	free(ld->by_name);
 	for (i = 0; i < ld->n_includes; i++)
 		free(ld->includes[i].pattern);
 	free(ld->includes);
@@ -1068,20 +1075,63 @@ section_new(struct load *ld, enum section_kind kind, const char *name,
 	ld->sections = xreallocarray(ld->sections, ld->n_sections + 1,
 	    sizeof *ld->sections);
 	ld->sections[ld->n_sections++] = sec;
+	if (kind == SECTION_PROGRAM)
+		section_index(ld, sec);
 	return sec;
+}
+
+/* FNV-1a of a program name. */
+static size_t
+section_name_hash(const char *name)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+
+	for (; *name != '\0'; name++) {
+		h ^= (unsigned char)*name;
+		h *= 0x100000001b3ULL;
+	}
+	return (size_t)(h ^ (h >> 32));
+}
+
+/* Add a program section to the by-name index, growing it at half full. */
+static void
+section_index(struct load *ld, struct section *sec)
+{
+	size_t	i, mask;
+
+	if ((ld->n_by_name + 1) * 2 > ld->by_name_cap) {
+		struct section	**old = ld->by_name;
+		size_t		  old_cap = ld->by_name_cap;
+
+		ld->by_name_cap = old_cap ? old_cap * 2 : 64;
+		ld->by_name = xcalloc(ld->by_name_cap, sizeof *ld->by_name);
+		ld->n_by_name = 0;
+		for (i = 0; i < old_cap; i++)
+			if (old[i] != NULL)
+				section_index(ld, old[i]);
+		free(old);
+	}
+	mask = ld->by_name_cap - 1;
+	for (i = section_name_hash(sec->name) & mask; ld->by_name[i] != NULL;
+	    i = (i + 1) & mask)
+		;
+	ld->by_name[i] = sec;
+	ld->n_by_name++;
 }
 
 /* The program section called name, or NULL. */
 static struct section *
 section_find_program(struct load *ld, const char *name)
 {
-	size_t	i;
+	size_t	i, mask;
 
-	for (i = 0; i < ld->n_sections; i++) {
-		if (ld->sections[i]->kind == SECTION_PROGRAM &&
-		    strcmp(ld->sections[i]->name, name) == 0)
-			return ld->sections[i];
-	}
+	if (ld->by_name_cap == 0)
+		return NULL;
+	mask = ld->by_name_cap - 1;
+	for (i = section_name_hash(name) & mask; ld->by_name[i] != NULL;
+	    i = (i + 1) & mask)
+		if (strcmp(ld->by_name[i]->name, name) == 0)
+			return ld->by_name[i];
 	return NULL;
 }
 

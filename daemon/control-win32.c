@@ -122,6 +122,8 @@ static void	 conn_request(struct control_conn *c, const char *line,
 static void	 conn_fail(struct control_conn *c, const char *code,
 		     const char *msg);
 static int	 conn_send(struct control_conn *c, struct json_object *obj);
+static int	 conn_queue(struct control_conn *c, const char *frame, size_t len);
+static void	 conn_replied(struct control_conn *c);
 static size_t	 conn_pending(struct control_conn *c);
 static void	 conn_set_closing(struct control_conn *c);
 static void	 conn_arm_idle(struct control_conn *c);
@@ -919,9 +921,9 @@ conn_fail(struct control_conn *c, const char *code, const char *msg)
 static int
 conn_send(struct control_conn *c, struct json_object *obj)
 {
-	struct timeval	 tv = { CONTROL_WRITE_SECS, 0 };
-	char		*frame, *grown;
-	size_t		 len;
+	char	*frame;
+	size_t	 len;
+	int	 r;
 
 	if (c->dropped)
 		return -1;
@@ -929,6 +931,20 @@ conn_send(struct control_conn *c, struct json_object *obj)
 		log_warnx("%s: cannot encode a message", __func__);
 		return -1;
 	}
+	r = conn_queue(c, frame, len);
+	free(frame);
+	return r;
+}
+
+/* Queue an encoded frame for the writer thread. */
+static int
+conn_queue(struct control_conn *c, const char *frame, size_t len)
+{
+	struct timeval	 tv = { CONTROL_WRITE_SECS, 0 };
+	char		*grown;
+
+	if (c->dropped)
+		return -1;
 	EnterCriticalSection(&c->lock);
 	if (c->out_len + len > c->out_cap) {
 		size_t	cap = c->out_cap ? c->out_cap : 4096;
@@ -937,7 +953,6 @@ conn_send(struct control_conn *c, struct json_object *obj)
 			cap *= 2;
 		if ((grown = realloc(c->out, cap)) == NULL) {
 			LeaveCriticalSection(&c->lock);
-			free(frame);
 			return -1;
 		}
 		c->out = grown;
@@ -946,7 +961,6 @@ conn_send(struct control_conn *c, struct json_object *obj)
 	memcpy(c->out + c->out_len, frame, len);
 	c->out_len += len;
 	LeaveCriticalSection(&c->lock);
-	free(frame);
 	SetEvent(c->wake);
 	if (!evtimer_pending(c->wtimer, NULL))
 		evtimer_add(c->wtimer, &tv);
@@ -1039,6 +1053,24 @@ control_reply(struct control_conn *c, struct json_object *reply)
 		    (long)c->uid);
 	conn_send(c, reply);
 	json_object_put(reply);
+	conn_replied(c);
+}
+
+/* Answer the current request with an encoded frame. */
+void
+control_reply_frame(struct control_conn *c, const char *frame, size_t len)
+{
+	if (!c->busy)
+		log_warnx("%s: reply without a request (uid %ld)", __func__,
+		    (long)c->uid);
+	conn_queue(c, frame, len);
+	conn_replied(c);
+}
+
+/* A reply is queued: the connection may take its next request. */
+static void
+conn_replied(struct control_conn *c)
+{
 	c->busy = false;
 	if (c->close_after) {
 		conn_set_closing(c);

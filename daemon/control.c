@@ -136,6 +136,7 @@ static void	conn_process(struct control_conn *);
 static void	conn_request(struct control_conn *, const char *, size_t);
 static void	conn_fail(struct control_conn *, const char *, const char *);
 static int	conn_send(struct control_conn *, struct json_object *);
+static void	conn_replied(struct control_conn *);
 static void	conn_set_closing(struct control_conn *);
 static void	conn_arm_idle(struct control_conn *);
 static void	conn_schedule(struct control_conn *);
@@ -326,6 +327,25 @@ control_reply(struct control_conn *c, struct json_object *reply)
 		    (unsigned long)c->uid);
 	conn_send(c, reply);
 	json_object_put(reply);
+	conn_replied(c);
+}
+
+/* Answer the current request with an encoded frame. */
+void
+control_reply_frame(struct control_conn *c, const char *frame, size_t len)
+{
+	if (!c->busy)
+		log_warnx("%s: reply without a request (uid %lu)", __func__,
+		    (unsigned long)c->uid);
+	if (bufferevent_write(c->bev, frame, len) == -1)
+		log_warnx("%s: cannot queue the reply", __func__);
+	conn_replied(c);
+}
+
+/* A reply is queued: the connection may take its next request. */
+static void
+conn_replied(struct control_conn *c)
+{
 	c->busy = false;
 
 	if (c->close_after) {

@@ -74,6 +74,12 @@ void control_flush(void);
  */
 void control_reply(struct control_conn *c, struct json_object *reply);
 /*
+ * The same with a reply already encoded as one frame ("v" first, newline
+ * at the end), for replies too large to build as a tree; frame stays the
+ * caller's.
+ */
+void control_reply_frame(struct control_conn *c, const char *frame, size_t len);
+/*
  * Send a progress message for the current request; takes ownership of
  * progress, the object {"stage","stages","left","grace"}, and sends it as
  * {"v":1,"progress":{...}} (an object that already holds "progress" goes

@@ -4,6 +4,7 @@
  * from an outsider costs nothing, and keeps its per-program numbers in
  * program->level while it works.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,38 @@ static void depgraph_member_deps(struct depgraph_edges *e, struct program *p,
     size_t from, unsigned member, unsigned visit);
 static int depgraph_compare(const void *a, const void *b);
 
+/* Where p starts its probe in a set of set_cap slots. */
+static size_t
+proglist_hash(const struct program *p, size_t set_cap)
+{
+	return (size_t)(((uintptr_t)p >> 4) * 2654435761U) & (set_cap - 1);
+}
+
+/* Put p in the member set (which has room). */
+static void
+proglist_set_put(struct proglist *l, struct program *p)
+{
+	size_t i = proglist_hash(p, l->set_cap);
+
+	while (l->set[i] != NULL)
+		i = (i + 1) & (l->set_cap - 1);
+	l->set[i] = p;
+}
+
+/* Size the member set for twice the list's capacity and fill it. */
+static void
+proglist_set_build(struct proglist *l)
+{
+	free(l->set);
+	l->set_cap = 64;
+	while (l->set_cap < l->cap * 2)
+		l->set_cap *= 2;
+	if ((l->set = calloc(l->set_cap, sizeof *l->set)) == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < l->n; i++)
+		proglist_set_put(l, l->v[i]);
+}
+
 /* Append p unless it is there already. */
 void
 proglist_add(struct proglist *l, struct program *p)
@@ -44,16 +77,41 @@ proglist_add(struct proglist *l, struct program *p)
 			fatal("%s", __func__);
 	}
 	l->v[l->n++] = p;
+	/* Short lists are searched; longer ones keep a set (built on growth). */
+	if (l->set != NULL && l->set_cap >= l->cap * 2)
+		proglist_set_put(l, p);
+	else if (l->n > 16)
+		proglist_set_build(l);
 }
 
 /* Whether p is in l. */
 bool
 proglist_contains(const struct proglist *l, const struct program *p)
 {
+	if (l->set != NULL) {
+		for (size_t i = proglist_hash(p, l->set_cap); l->set[i] != NULL;
+		    i = (i + 1) & (l->set_cap - 1))
+			if (l->set[i] == p)
+				return true;
+		return false;
+	}
 	for (size_t i = 0; i < l->n; i++)
 		if (l->v[i] == p)
 			return true;
 	return false;
+}
+
+/* Take out the entry at index i; the set is rebuilt from what is left. */
+void
+proglist_remove_at(struct proglist *l, size_t i)
+{
+	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
+	l->n--;
+	free(l->set);
+	l->set = NULL;
+	l->set_cap = 0;
+	if (l->n > 16)
+		proglist_set_build(l);
 }
 
 /* Free the list's storage (not the programs) and leave it empty. */
@@ -61,6 +119,7 @@ void
 proglist_free(struct proglist *l)
 {
 	free(l->v);
+	free(l->set);
 	memset(l, 0, sizeof *l);
 }
 
@@ -105,6 +164,92 @@ depgraph_with_dependents(struct proglist *l, struct program *p)
 	proglist_add(l, p);
 	for (size_t i = first; i < l->n; i++)
 		depgraph_dependents_of(l, l->v[i]);
+}
+
+/* "q names dep in depends_on", q being the order-th program of the table. */
+struct depgraph_rdep {
+	const struct program *dep;
+	size_t order;
+	struct program *q;
+};
+
+/* By dependency, then by table order: the order depgraph_dependents_of uses. */
+static int
+depgraph_rdep_compare(const void *a, const void *b)
+{
+	const struct depgraph_rdep *x = a, *y = b;
+
+	if (x->dep != y->dep)
+		return (uintptr_t)x->dep < (uintptr_t)y->dep ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Every depends_on edge of the table, reversed and sorted; *n its length. */
+static struct depgraph_rdep *
+depgraph_reverse_edges(size_t *n)
+{
+	struct depgraph_rdep *v = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	for (size_t i = 0; i < programs.n; i++) {
+		strv_t deps = programs.v[i]->cfg->depends_on;
+
+		for (size_t j = 0; deps != NULL && deps[j] != NULL; j++) {
+			struct program *d = program_find(deps[j]);
+
+			if (d == NULL)
+				continue;
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 64;
+				if ((v = realloc(v, cap * sizeof *v)) == NULL)
+					fatal("%s", __func__);
+			}
+			v[*n].dep = d;
+			v[*n].order = i;
+			v[*n].q = programs.v[i];
+			(*n)++;
+		}
+	}
+	if (*n > 1)
+		qsort(v, *n, sizeof *v, depgraph_rdep_compare);
+	return v;
+}
+
+/*
+ * depgraph_with_dependents for each program of named, in the same order,
+ * with the reversed edges computed once rather than by scanning the whole
+ * table for every program added: "stop all" stays linear.
+ */
+void
+depgraph_with_dependents_all(struct proglist *l, const struct proglist *named)
+{
+	struct depgraph_rdep *rdeps;
+	size_t n_rdeps;
+
+	rdeps = depgraph_reverse_edges(&n_rdeps);
+	for (size_t k = 0; k < named->n; k++) {
+		size_t first = l->n;
+
+		proglist_add(l, named->v[k]);
+		for (size_t i = first; i < l->n && n_rdeps > 0; i++) {
+			const struct program *p = l->v[i];
+			size_t lo = 0, hi = n_rdeps;
+
+			/* The first edge into p. */
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if ((uintptr_t)rdeps[mid].dep < (uintptr_t)p)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (; lo < n_rdeps && rdeps[lo].dep == p; lo++)
+				proglist_add(l, rdeps[lo].q);
+		}
+	}
+	free(rdeps);
 }
 
 /* Record that the member at from must stop before the member at to. */

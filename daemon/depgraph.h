@@ -10,15 +10,26 @@
 
 #include "program.h"
 
-/* A growable list of programs without duplicates. */
+/*
+ * A growable list of programs without duplicates.  Past a few entries a
+ * hash set of its members (set, set_cap) keeps proglist_add constant-time;
+ * it belongs to the list and goes with it when the list is moved.
+ */
 struct proglist {
 	struct program **v;
 	size_t n, cap;
+	struct program **set;
+	size_t set_cap;
 };
 
 void proglist_add(struct proglist *l, struct program *p);
 bool proglist_contains(const struct proglist *l, const struct program *p);
+/* Take out the entry at index i, keeping the order of the rest. */
+void proglist_remove_at(struct proglist *l, size_t i);
 void proglist_free(struct proglist *l);
+
+/* Add the programs of named and everything that depends on them. */
+void depgraph_with_dependents_all(struct proglist *l, const struct proglist *named);
 
 /* Add p and everything it depends on, transitively. */
 void depgraph_with_dependencies(struct proglist *l, struct program *p);

@@ -83,6 +83,8 @@ struct program {
 	int level;		/* scratch for graph walks (depgraph.c) */
 	bool removed;		/* dropped by reload: free once stopped */
 	bool remove_scheduled;
+	pid_t start_time_pid;	/* statefile.c: start_time is that of this pid */
+	unsigned long long start_time;	/* its kernel start time, read once */
 };
 
 /* Called after every state change, with the state it left. */

@@ -1,5 +1,9 @@
 /*
- * Child reaping and the exit sweep.
+ * Child reaping and the exit sweep.  A reaped child is found by pid in the
+ * program table's index; beyond that, only programs that wait in STOPPING
+ * for the rest of their group, their main process gone, care that something
+ * was reaped, and they are kept in a set of their own so that a reap costs
+ * nothing per program.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,9 +22,13 @@
 #include "log.h"
 #include "platform.h"
 #include "program.h"
+#include "ptrmap.h"
 #include "reap.h"
 
 static struct event *sigchld_ev;
+/* STOPPING programs whose main process is gone: their group may empty. */
+static struct ptrmap group_waiters;
+static bool observing;
 
 /* The exit sweep: in progress while done is set. */
 static struct {
@@ -37,6 +45,9 @@ static struct {
 } sweep;
 
 static void reap_sigchld_cb(evutil_socket_t sig, short what, void *arg);
+static void reap_changed(struct program *p, enum program_state old, void *arg);
+static void reap_note(struct program *p);
+static void reap_group_waiters(void);
 static int reap_children(pid_t **out);
 static bool reap_any_child(void);
 static int reap_sweep_signal(int sig);
@@ -52,6 +63,10 @@ reap_init(struct event_base *base)
 	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
 		log_warn("cannot become a child subreaper; escaped descendants "
 		    "will reparent to init");
+	if (!observing) {
+		program_observe(reap_changed, NULL);
+		observing = true;
+	}
 	sigchld_ev = evsignal_new(base, SIGCHLD, reap_sigchld_cb, NULL);
 	if (sigchld_ev == NULL || event_add(sigchld_ev, NULL) == -1)
 		return -1;
@@ -68,6 +83,11 @@ reap_fini(void)
 	if (sweep.timer != NULL)
 		event_free(sweep.timer);
 	sigchld_ev = sweep.timer = NULL;
+	if (observing) {
+		program_unobserve(reap_changed, NULL);
+		observing = false;
+	}
+	ptrmap_free(&group_waiters);
 	free(sweep.sent);
 	sweep.sent = NULL;
 	sweep.n_sent = 0;
@@ -78,6 +98,47 @@ static void
 reap_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 {
 	reap_all();
+}
+
+/* Keep p among the group waiters exactly while it is one. */
+static void
+reap_note(struct program *p)
+{
+	if (p->state == STATE_STOPPING && !p->main_alive)
+		ptrmap_put(&group_waiters, p, 0);
+	else
+		ptrmap_del(&group_waiters, p);
+}
+
+/* A program changed state: it may have started or stopped waiting. */
+static void
+reap_changed(struct program *p, enum program_state old, void *arg)
+{
+	if (p->state == STATE_STOPPING || old == STATE_STOPPING)
+		reap_note(p);
+}
+
+/*
+ * Something was reaped: a group waiter's group may have lost its last
+ * member.  Their state changes edit the set, so walk a copy.
+ */
+static void
+reap_group_waiters(void)
+{
+	struct program **v;
+	size_t n = 0;
+
+	if (group_waiters.n == 0)
+		return;
+	if ((v = calloc(group_waiters.n, sizeof *v)) == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < group_waiters.cap; i++)
+		if (group_waiters.slot[i].key != NULL)
+			v[n++] = (struct program *)group_waiters.slot[i].key;
+	for (size_t i = 0; i < n; i++)
+		if (ptrmap_get(&group_waiters, v[i], NULL))
+			lifecycle_reaped(v[i]);
+	free(v);
 }
 
 /* Reap every exited child, dispatch each by pid, then check stopping groups. */
@@ -100,6 +161,8 @@ reap_all(void)
 		if ((p = program_find_pid(pid)) != NULL) {
 			platform_spawn_settle(p);
 			lifecycle_exited(p, status);
+			/* Stopping, its group may outlive it (no state change says so). */
+			reap_note(p);
 		} else if ((p = program_find_stop_command(pid)) != NULL) {
 			platform_stop_command_settle(p);
 			lifecycle_stop_command_exited(p, status);
@@ -110,9 +173,7 @@ reap_all(void)
 	}
 	if (!any)
 		return;
-	/* A stopping program's group may have lost its last member. */
-	for (size_t i = 0; i < programs.n; i++)
-		lifecycle_reaped(programs.v[i]);
+	reap_group_waiters();
 	if (sweep.done != NULL)
 		reap_sweep_check();
 }

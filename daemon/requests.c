@@ -27,6 +27,9 @@
 #include "shutdown.h"
 #include "startplan.h"
 
+/* Append a string literal to a protocol_text. */
+#define REQUESTS_TEXT(t, lit)	protocol_text_raw((t), (lit), sizeof(lit) - 1)
+
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.0.0"
 #endif
@@ -85,6 +88,7 @@ static const struct request_cmd commands[] = {
 
 static struct json_object *requests_error(const char *code, const char *msg);
 static struct json_object *requests_program(const struct program *p);
+static void requests_program_text(struct protocol_text *t, const struct program *p);
 static struct json_object *requests_programs(strv_t names);
 static int requests_targets(strv_t args, struct proglist *l,
     struct json_object *reply);
@@ -152,6 +156,45 @@ requests_program(const struct program *p)
 	json_object_object_add(o, "error", p->error[0] != '\0' ?
 	    json_object_new_string(p->error) : NULL);
 	return o;
+}
+
+/*
+ * One program as requests_program describes it, written as text with the
+ * same keys, order and number formats, since status of thousands of
+ * programs would otherwise build (and free) a json-c object for each.
+ */
+static void
+requests_program_text(struct protocol_text *t, const struct program *p)
+{
+	const char *sig;
+
+	REQUESTS_TEXT(t, "{\"name\":");
+	protocol_text_string(t, p->cfg->name);
+	REQUESTS_TEXT(t, ",\"state\":");
+	protocol_text_string(t, program_state_name(p->state));
+	if (p->main_alive) {
+		protocol_text_printf(t, ",\"pid\":%lld,\"uptime\":", (long long)p->pid);
+		protocol_text_double(t, platform_now() - p->started_at);
+	} else
+		REQUESTS_TEXT(t, ",\"pid\":null,\"uptime\":null");
+	if (p->has_exit && p->exit_signal == 0)
+		protocol_text_printf(t, ",\"exit_code\":%d", p->exit_code);
+	else
+		REQUESTS_TEXT(t, ",\"exit_code\":null");
+	REQUESTS_TEXT(t, ",\"signal\":");
+	if (p->has_exit && p->exit_signal != 0) {
+		if ((sig = signal_name(p->exit_signal)) != NULL)
+			protocol_text_string(t, sig);
+		else
+			protocol_text_printf(t, "%d", p->exit_signal);
+	} else
+		REQUESTS_TEXT(t, "null");
+	protocol_text_printf(t, ",\"restarts\":%d,\"error\":", p->restarts);
+	if (p->error[0] != '\0')
+		protocol_text_string(t, p->error);
+	else
+		REQUESTS_TEXT(t, "null");
+	REQUESTS_TEXT(t, "}");
 }
 
 /* The named programs that still exist, in the order given. */
@@ -428,31 +471,53 @@ requests_shutdown_done(void *arg)
 	requests_finish(w, NULL);
 }
 
-/* status [NAME...] */
+/*
+ * status [NAME...]: the reply is written as text (see
+ * requests_program_text), in the order and shape protocol_encode gives:
+ * {"v":1,"ok":true,"unknown":[...],"daemon":{...},"programs":[...]}.
+ */
 static void
 cmd_status(struct control_conn *c, strv_t args, bool wait)
 {
-	struct json_object *reply = requests_ok(), *daemon, *list;
+	struct json_object *holder = json_object_new_object(), *unknown = NULL;
+	struct protocol_text t = { 0 };
 	struct proglist l = { 0 };
 
 	if (args == NULL || args[0] == NULL) {
 		for (size_t i = 0; i < programs.n; i++)
 			if (!programs.v[i]->removed)
 				proglist_add(&l, programs.v[i]);
-		json_object_object_add(reply, "unknown", json_object_new_array());
-	} else
-		requests_targets(args, &l, reply);
-	daemon = json_object_new_object();
-	json_object_object_add(daemon, "pid", json_object_new_int64(getpid()));
-	json_object_object_add(daemon, "version", json_object_new_string(PACKAGE_VERSION));
-	json_object_object_add(daemon, "uptime", json_object_new_double(daemon_uptime()));
-	json_object_object_add(reply, "daemon", daemon);
-	list = json_object_new_array_ext((int)l.n);
-	for (size_t i = 0; i < l.n; i++)
-		json_object_array_add(list, requests_program(l.v[i]));
-	json_object_object_add(reply, "programs", list);
+	} else {
+		requests_targets(args, &l, holder);
+		json_object_object_get_ex(holder, "unknown", &unknown);
+	}
+	protocol_text_printf(&t, "{\"v\":%d,\"ok\":true,\"unknown\":[",
+	    PROTOCOL_VERSION);
+	for (size_t i = 0; unknown != NULL && i < json_object_array_length(unknown); i++) {
+		if (i > 0)
+			REQUESTS_TEXT(&t, ",");
+		protocol_text_string(&t, json_object_get_string(
+		    json_object_array_get_idx(unknown, i)));
+	}
+	protocol_text_printf(&t, "],\"daemon\":{\"pid\":%lld,\"version\":",
+	    (long long)getpid());
+	protocol_text_string(&t, PACKAGE_VERSION);
+	REQUESTS_TEXT(&t, ",\"uptime\":");
+	protocol_text_double(&t, daemon_uptime());
+	REQUESTS_TEXT(&t, "},\"programs\":[");
+	for (size_t i = 0; i < l.n; i++) {
+		if (i > 0)
+			REQUESTS_TEXT(&t, ",");
+		requests_program_text(&t, l.v[i]);
+	}
+	REQUESTS_TEXT(&t, "]}\n");
 	proglist_free(&l);
-	control_reply(c, reply);
+	json_object_put(holder);
+	if (t.failed)
+		control_reply(c, requests_error("failed", "out of memory"));
+	else
+		control_reply_frame(c, t.s, t.n);
+	protocol_text_free(&t);
 }
 
 /* start NAME...|all: dependencies first; waits until RUNNING or FATAL. */
@@ -489,8 +554,7 @@ cmd_start(struct control_conn *c, strv_t args, bool wait)
 static void
 requests_with_dependents(struct proglist *named, struct proglist *all)
 {
-	for (size_t i = 0; i < named->n; i++)
-		depgraph_with_dependents(all, named->v[i]);
+	depgraph_with_dependents_all(all, named);
 }
 
 /* stop NAME...|all: staged, dependents first. */

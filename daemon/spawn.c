@@ -1,21 +1,31 @@
 /*
- * fork + exec with every step checked.  Everything that may allocate or look
- * up the user database happens in the parent before fork; the child does
+ * Launch + exec with every step checked.  Everything that may allocate or look
+ * up the user database happens in the parent before the launch; the child does
  * only async-signal-safe calls and reports the first step that failed, with
  * its errno, over a close-on-exec pipe, then _exit(127).  So a missing
  * binary, a bad directory or a failed setuid shows up in the log and in the
  * program's status with its cause, never as a bare exit 127.
+ *
+ * The launch is a clone(CLONE_VM | CLONE_VFORK) on a stack of our own, as
+ * glibc's posix_spawn does: fork would copy the daemon's page tables (which
+ * grow with the number of programs) and fault in copy-on-write pages for
+ * every launch.  The child shares our memory only until it executes or
+ * exits, and the daemon waits for that, so the shared stack is reused by
+ * every launch.  Sanitizer builds, and systems where that clone fails,
+ * fork instead; valgrind turns the clone into a fork by itself.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -27,10 +37,25 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SPAWN_FORK_ONLY 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer)
+#define SPAWN_FORK_ONLY 1
+#endif
+#endif
+
+/* The child's stack: spawn_child and execve need a few KiB; room to spare. */
+#define SPAWN_STACK_SIZE	(256 * 1024)
+
 extern char **environ;
 
 static struct rlimit child_nofile;
 static bool child_nofile_set;
+#ifndef SPAWN_FORK_ONLY
+static void *clone_stack;	/* MAP_FAILED: clone is not to be used */
+#endif
 
 enum spawn_step {
 	STEP_CGROUP = 1,
@@ -91,6 +116,16 @@ static void spawn_child(const struct spawn_plan *plan, int report_fd)
 static void spawn_fail(int report_fd, int step) __attribute__((noreturn));
 static char *spawn_strdup(const char *s);
 static int spawn_cloexec_from(int lowfd);
+static pid_t spawn_launch(const struct spawn_plan *plan, int report[2]);
+#ifndef SPAWN_FORK_ONLY
+static int spawn_clone_entry(void *arg);
+
+/* What the cloned child is handed: it runs on a stack of its own. */
+struct spawn_clone_args {
+	const struct spawn_plan *plan;
+	int report[2];
+};
+#endif
 
 /* Mark every descriptor from lowfd up close-on-exec in one call. */
 static int
@@ -354,6 +389,55 @@ spawn_child(const struct spawn_plan *plan, int report_fd)
 	spawn_fail(report_fd, STEP_EXEC);
 }
 
+#ifndef SPAWN_FORK_ONLY
+/* Start of the cloned child: the same steps as after fork. */
+static int
+spawn_clone_entry(void *arg)
+{
+	const struct spawn_clone_args *a = arg;
+
+	close(a->report[0]);
+	spawn_child(a->plan, a->report[1]);
+}
+#endif
+
+/*
+ * Create the child, which runs spawn_child; with signals blocked.  With
+ * CLONE_VFORK the call returns once the child has executed or failed, so
+ * its report is already in the pipe.
+ */
+static pid_t
+spawn_launch(const struct spawn_plan *plan, int report[2])
+{
+	pid_t pid;
+
+#ifndef SPAWN_FORK_ONLY
+	if (clone_stack == NULL) {
+		clone_stack = mmap(NULL, SPAWN_STACK_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (clone_stack == MAP_FAILED)
+			log_warn("%s: no stack for clone; using fork", __func__);
+	}
+	if (clone_stack != MAP_FAILED) {
+		struct spawn_clone_args a = { plan, { report[0], report[1] } };
+
+		pid = clone(spawn_clone_entry, (char *)clone_stack + SPAWN_STACK_SIZE,
+		    CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+		if (pid != -1 || (errno != ENOSYS && errno != EINVAL))
+			return pid;
+		log_warn("%s: clone; using fork from now on", __func__);
+		munmap(clone_stack, SPAWN_STACK_SIZE);
+		clone_stack = MAP_FAILED;
+	}
+#endif
+	pid = fork();
+	if (pid == 0) {
+		close(report[0]);
+		spawn_child(plan, report[1]);
+	}
+	return pid;
+}
+
 void
 spawn_set_nofile(const struct rlimit *rl)
 {
@@ -383,16 +467,14 @@ spawn_process(const struct spawn_request *req, int *status_fd, char *err,
 	/* No handler of the daemon may run in the child before it resets them. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = fork();
-	if (pid == 0) {
-		close(report[0]);
-		spawn_child(&plan, report[1]);
-	}
+	pid = spawn_launch(&plan, report);
+	if (pid == -1)
+		snprintf(err, errlen, "fork: %s", strerror(errno));
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* The child has its copy (or has executed): ours goes at once. */
 	close(report[1]);
 	spawn_plan_free(&plan);
 	if (pid == -1) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
 		close(report[0]);
 		return -1;
 	}

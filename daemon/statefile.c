@@ -3,7 +3,9 @@
  *   {"version": 1, "daemon": PID, "programs": [
  *     {"name": "web", "pid": 4250, "pgid": 4250, "start_time": 123456,
  *      "settings": "9f2c..."}]}
- * Only programs with a live main process are listed.
+ * Only programs with a live main process are listed.  The file is written
+ * as text, and each process's start time read from /proc once, since a
+ * write with thousands of programs happens while they start or stop.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -17,6 +19,7 @@
 
 #include "log.h"
 #include "program.h"
+#include "protocol.h"
 #include "statefile.h"
 
 #define STATEFILE_VERSION	1
@@ -27,6 +30,8 @@ static struct event *state_ev;
 
 static void statefile_changed(struct program *p, enum program_state old, void *arg);
 static void statefile_write_cb(evutil_socket_t fd, short what, void *arg);
+static unsigned long long statefile_program_start(struct program *p);
+static int statefile_put(const char *text, size_t len);
 
 void
 statefile_hash(const char *fingerprint, char out[17])
@@ -118,42 +123,62 @@ statefile_write_cb(evutil_socket_t fd, short what, void *arg)
 	statefile_write();
 }
 
+/* The start time of p's main process, read from /proc once per process. */
+static unsigned long long
+statefile_program_start(struct program *p)
+{
+	if (p->start_time_pid != p->pid || p->start_time == 0) {
+		p->start_time = statefile_start_time(p->pid, NULL);
+		p->start_time_pid = p->pid;
+	}
+	return p->start_time;
+}
+
 int
 statefile_write(void)
 {
-	struct json_object *root, *list;
-	const char *text;
-	char *tmp;
-	size_t len;
-	int fd, r = -1;
+	struct protocol_text t = { 0 };
+	bool first = true;
+	int r;
 
 	if (state_path == NULL)
 		return 0;
-	root = json_object_new_object();
-	list = json_object_new_array();
-	json_object_object_add(root, "version", json_object_new_int(STATEFILE_VERSION));
-	json_object_object_add(root, "daemon", json_object_new_int64(getpid()));
+	protocol_text_printf(&t, "{\"version\":%d,\"daemon\":%lld,\"programs\":[",
+	    STATEFILE_VERSION, (long long)getpid());
 	for (size_t i = 0; i < programs.n; i++) {
 		struct program *p = programs.v[i];
-		struct json_object *o;
 		unsigned long long start;
 		char hash[17];
 
 		if (!p->main_alive || p->pid <= 0 ||
-		    (start = statefile_start_time(p->pid, NULL)) == 0)
+		    (start = statefile_program_start(p)) == 0)
 			continue;
 		statefile_hash(p->cfg->fingerprint, hash);
-		o = json_object_new_object();
-		json_object_object_add(o, "name", json_object_new_string(p->cfg->name));
-		json_object_object_add(o, "pid", json_object_new_int64(p->pid));
-		json_object_object_add(o, "pgid", json_object_new_int64(p->pgid));
-		json_object_object_add(o, "start_time", json_object_new_uint64(start));
-		json_object_object_add(o, "settings", json_object_new_string(hash));
-		json_object_array_add(list, o);
+		protocol_text_raw(&t, first ? "{\"name\":" : ",{\"name\":",
+		    first ? 8 : 9);
+		protocol_text_string(&t, p->cfg->name);
+		protocol_text_printf(&t, ",\"pid\":%lld,\"pgid\":%lld,"
+		    "\"start_time\":%llu,\"settings\":\"%s\"}", (long long)p->pid,
+		    (long long)p->pgid, start, hash);
+		first = false;
 	}
-	json_object_object_add(root, "programs", list);
-	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-	len = strlen(text);
+	protocol_text_raw(&t, "]}\n", 3);
+	if (t.failed) {
+		log_warnx("state file %s: out of memory", state_path);
+		r = -1;
+	} else
+		r = statefile_put(t.s, t.n);
+	protocol_text_free(&t);
+	return r;
+}
+
+/* Replace the file with text, through a fresh temporary file and rename. */
+static int
+statefile_put(const char *text, size_t len)
+{
+	char *tmp;
+	int fd, r = -1;
+
 	if (asprintf(&tmp, "%s.tmp", state_path) == -1)
 		fatal("%s", __func__);
 	/* O_EXCL after unlink: never write through a link planted in the folder. */
@@ -161,7 +186,7 @@ statefile_write(void)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd == -1)
 		log_warn("state file %s", tmp);
-	else if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
+	else if (write(fd, text, len) != (ssize_t)len) {
 		log_warn("state file %s", tmp);
 		close(fd);
 		unlink(tmp);
@@ -174,7 +199,6 @@ statefile_write(void)
 			r = 0;
 	}
 	free(tmp);
-	json_object_put(root);
 	return r;
 }
 

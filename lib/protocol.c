@@ -370,6 +370,129 @@ out:
 	return (frame);
 }
 
+/* Room for len more bytes (and a NUL); false when out of memory. */
+static bool
+text_reserve(struct protocol_text *t, size_t len)
+{
+	size_t	 cap;
+	char	*s;
+
+	if (t->failed)
+		return (false);
+	if (t->n + len + 1 <= t->cap)
+		return (true);
+	for (cap = t->cap ? t->cap : 256; cap < t->n + len + 1; cap *= 2)
+		;
+	if ((s = realloc(t->s, cap)) == NULL) {
+		t->failed = true;
+		return (false);
+	}
+	t->s = s;
+	t->cap = cap;
+	return (true);
+}
+
+void
+protocol_text_raw(struct protocol_text *t, const char *s, size_t len)
+{
+	if (!text_reserve(t, len))
+		return;
+	memcpy(t->s + t->n, s, len);
+	t->n += len;
+	t->s[t->n] = '\0';
+}
+
+void
+protocol_text_printf(struct protocol_text *t, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 buf[128];
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof buf) {
+		protocol_text_raw(t, buf, (size_t)n);
+		return;
+	}
+	if (!text_reserve(t, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(t->s + t->n, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	t->n += (size_t)n;
+}
+
+/*
+ * json-c's escaping with JSON_C_TO_STRING_NOSLASHESCAPE: the two-character
+ * escapes it knows, \u00xx for the other control characters, every other
+ * byte as it is.
+ */
+void
+protocol_text_string(struct protocol_text *t, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char	*run = s;
+
+	protocol_text_raw(t, "\"", 1);
+	for (; *s != '\0'; s++) {
+		unsigned char	 c = (unsigned char)*s;
+		char		 esc[7] = { '\\', 0 };
+		size_t		 len = 2;
+
+		switch (c) {
+		case '\b': esc[1] = 'b'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		default:
+			if (c >= ' ')
+				continue;
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 0xf];
+			len = 6;
+		}
+		protocol_text_raw(t, run, (size_t)(s - run));
+		protocol_text_raw(t, esc, len);
+		run = s + 1;
+	}
+	protocol_text_raw(t, run, (size_t)(s - run));
+	protocol_text_raw(t, "\"", 1);
+}
+
+/* "%.15g", with ".0" when that looks like an integer, as json-c does. */
+void
+protocol_text_double(struct protocol_text *t, double d)
+{
+	char	 buf[64], *comma;
+	int	 n;
+
+	n = snprintf(buf, sizeof buf, "%.15g", d);
+	if (n < 0 || (size_t)n >= sizeof buf - 2)
+		return;
+	if ((comma = strchr(buf, ',')) != NULL)
+		*comma = '.';
+	if ((buf[0] >= '0' && buf[0] <= '9') || (buf[0] == '-' &&
+	    buf[1] >= '0' && buf[1] <= '9'))
+		if (strchr(buf, '.') == NULL && strchr(buf, 'e') == NULL)
+			strcat(buf, ".0");
+	protocol_text_raw(t, buf, strlen(buf));
+}
+
+void
+protocol_text_free(struct protocol_text *t)
+{
+	free(t->s);
+	memset(t, 0, sizeof *t);
+}
+
 /* A success reply for the caller to fill. */
 struct json_object *
 protocol_ok(void)

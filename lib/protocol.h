@@ -108,6 +108,27 @@ enum protocol_message protocol_check_reply(struct json_object *obj,
  */
 char	*protocol_encode(struct json_object *obj, size_t *len);
 
+/*
+ * A frame written as text, for replies too large to build as a json-c tree
+ * first (status of thousands of programs).  The protocol_text_* calls write
+ * values exactly as protocol_encode would; they never fail, but set failed
+ * when out of memory, and the caller then drops the text.
+ */
+struct protocol_text {
+	char	*s;
+	size_t	 n, cap;
+	bool	 failed;
+};
+
+void	protocol_text_raw(struct protocol_text *t, const char *s, size_t len);
+void	protocol_text_printf(struct protocol_text *t, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* s as a JSON string, escaped the way json-c escapes it. */
+void	protocol_text_string(struct protocol_text *t, const char *s);
+/* d as protocol_encode writes a double (15 significant digits). */
+void	protocol_text_double(struct protocol_text *t, double d);
+void	protocol_text_free(struct protocol_text *t);
+
 /* A new {"ok":true} reply to add fields to. */
 struct json_object *protocol_ok(void);
 /* A new {"ok":false,"code":code,"error":message} reply. */

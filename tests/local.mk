@@ -7,6 +7,7 @@ TEST_LOG_DRIVER = $(LOG_DRIVER)
 
 unit_tests = \
 	tests/unit/test-parse \
+	tests/unit/test-protocol \
 	tests/unit/test-config \
 	tests/unit/test-lifecycle \
 	tests/unit/test-planner
@@ -15,6 +16,10 @@ TESTS += $(unit_tests)
 
 tests_unit_test_parse_SOURCES = tests/unit/test-parse.c tests/unit/tap.h
 tests_unit_test_parse_LDADD = lib/libsafeexit.a
+
+tests_unit_test_protocol_SOURCES = tests/unit/test-protocol.c tests/unit/tap.h
+tests_unit_test_protocol_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_protocol_LDADD = lib/libsafeexit.a $(JSONC_LIBS)
 
 tests_unit_test_config_SOURCES = tests/unit/test-config.c tests/unit/tap.h
 tests_unit_test_config_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'

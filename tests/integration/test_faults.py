@@ -134,15 +134,42 @@ def test_out_of_descriptors_pauses_accepting(daemon_factory, conf, events):
 
 # fork.
 
-# fork() fails with EAGAIN while the file named by SAFEEXITD_TEST_NOFORK
-# exists, as it does when the process table or RLIMIT_NPROC is full.
+# fork() and clone() fail with EAGAIN while the file named by
+# SAFEEXITD_TEST_NOFORK exists, as they do when the process table or
+# RLIMIT_NPROC is full.
 NOFORK_SHIM = r"""
 #define _GNU_SOURCE
 #include <sys/types.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+/* The daemon launches with clone (vfork-style), as posix_spawn does. */
+int
+clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+	static int	(*real_clone)(int (*)(void *), void *, int, void *, ...);
+	const char	*path = getenv("SAFEEXITD_TEST_NOFORK");
+	va_list		 ap;
+	pid_t		*ptid, *ctid;
+	void		*tls;
+
+	if (path != NULL && access(path, F_OK) == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (real_clone == NULL)
+		real_clone = (int (*)(int (*)(void *), void *, int, void *, ...))
+		    dlsym(RTLD_NEXT, "clone");
+	va_start(ap, arg);
+	ptid = va_arg(ap, pid_t *);
+	tls = va_arg(ap, void *);
+	ctid = va_arg(ap, pid_t *);
+	va_end(ap);
+	return real_clone(fn, stack, flags, arg, ptid, tls, ctid);
+}
 
 pid_t
 fork(void)

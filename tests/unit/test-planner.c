@@ -283,6 +283,38 @@ test_closures(void)
 	depgraph_with_dependents(&l, program_find("other"));
 	is_str(names_of(&l), "other", "no dependents: itself");
 	proglist_free(&l);
+	{
+		struct proglist named = { 0 }, one = { 0 };
+		char want[512];
+
+		/* All at once gives what one at a time gives, in that order. */
+		proglist_add(&named, program_find("cache"));
+		proglist_add(&named, program_find("db"));
+		proglist_add(&named, program_find("other"));
+		for (size_t i = 0; i < named.n; i++)
+			depgraph_with_dependents(&one, named.v[i]);
+		snprintf(want, sizeof want, "%s", names_of(&one));
+		depgraph_with_dependents_all(&l, &named);
+		is_str(names_of(&l), "cache web api db worker other",
+		    "dependents of several, each nearest first");
+		is_str(names_of(&l), want, "dependents of several: as one at a time");
+		proglist_free(&named);
+		proglist_free(&one);
+		proglist_free(&l);
+	}
+	/* Past 16 entries a list keeps a member set: still no duplicates. */
+	for (int i = 0; i < 40; i++) {
+		char name[16];
+
+		snprintf(name, sizeof name, "extra%d", i);
+		add(name, 999, "");
+	}
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < programs.n; i++)
+			for (int k = 0; k < 10; k++)
+				proglist_add(&l, programs.v[i]);
+	is_int(l.n, programs.n, "a list adds each program once");
+	proglist_free(&l);
 	depgraph_with_dependencies(&l, program_find("api"));
 	is_str(names_of(&l), "api web db cache", "dependencies of api, nearest first");
 	proglist_free(&l);
