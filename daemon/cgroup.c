@@ -7,8 +7,9 @@
  * namespace, which no other manager claims.  A cgroup that systemd manages
  * for a unit without Delegate= is left alone, as systemd asks.
  *
- * Children join their program's cgroup themselves, between fork and exec
- * (spawn.c), so nothing they start can be outside it.  No controller is
+ * Children start in their program's cgroup (clone3 with CLONE_INTO_CGROUP)
+ * or join it themselves before anything else (spawn.c), so nothing they
+ * start can be outside it.  No controller is
  * enabled: the cgroups only hold processes together, so the daemon may stay
  * where it is (the no-internal-process rule is about controllers).
  */
@@ -233,15 +234,14 @@ cgroup_program_path(char *buf, size_t len, const char *name, const char *file)
 }
 
 int
-cgroup_open_procs(const char *name, char *err, size_t errlen)
+cgroup_open(const char *name, char *err, size_t errlen)
 {
 	char path[256];
 	int fd;
 
 	if (cgroup_program_path(path, sizeof path, name, NULL) == -1 ||
 	    (mkdirat(cg.dirfd, path, 0755) == -1 && errno != EEXIST) ||
-	    cgroup_program_path(path, sizeof path, name, "cgroup.procs") == -1 ||
-	    (fd = openat(cg.dirfd, path, O_WRONLY | O_CLOEXEC)) == -1) {
+	    (fd = openat(cg.dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "cgroup %s/" CGROUP_PREFIX "%s: %s", cg.path,
 		    name, strerror(errno));
 		return -1;

@@ -28,11 +28,11 @@ bool cgroup_enabled(void);
 const char *cgroup_path(void);
 
 /*
- * Create program name's cgroup if needed and open its cgroup.procs for a
- * child to join (spawn_request.cgroup_procs_fd): a close-on-exec descriptor,
- * or -1 with err filled.
+ * Create program name's cgroup if needed and open its folder for a child to
+ * start in (spawn_request.cgroup_fd): a close-on-exec descriptor, or -1
+ * with err filled.
  */
-int cgroup_open_procs(const char *name, char *err, size_t errlen);
+int cgroup_open(const char *name, char *err, size_t errlen);
 
 /* Whether a process is left in name's cgroup: 1, 0, or -1 when it has none. */
 int cgroup_populated(const char *name);

@@ -115,7 +115,7 @@ posix_request(const struct program *p, struct spawn_request *req,
 	req->umask = p->cfg->umask;
 	req->stdout_fd = output_stdout_fd(p->output);
 	req->stderr_fd = output_stderr_fd(p->output);
-	req->cgroup_procs_fd = -1;
+	req->cgroup_fd = -1;
 }
 
 /* Launch p's command; the exec report is read when it arrives. */
@@ -130,15 +130,29 @@ posix_spawn(struct program *p)
 	    (p->output = output_open(p->cfg, p->error, sizeof p->error)) == NULL)
 		return -1;
 	posix_request(p, &req, p->cfg->argv);
-	if (cgroup_enabled() && (req.cgroup_procs_fd = cgroup_open_procs(p->cfg->name,
+	if (cgroup_enabled() && (req.cgroup_fd = cgroup_open(p->cfg->name,
 	    p->error, sizeof p->error)) == -1)
 		return -1;
 	pid = spawn_process(&req, &fd, p->error, sizeof p->error);
-	if (req.cgroup_procs_fd != -1)
-		close(req.cgroup_procs_fd);
+	if (req.cgroup_fd != -1)
+		close(req.cgroup_fd);
 	if (pid == -1)
 		return -1;
 	p->pid = pid;
+	/*
+	 * A vfork-style launch returns once the child has executed or failed:
+	 * its report is there already, and the pipe goes at once.  Thousands
+	 * of launches in one loop turn would otherwise each leave a descriptor
+	 * open until the loop reads them, and every launch copies the table.
+	 */
+	switch (spawn_read_status(fd, &req, p->error, sizeof p->error)) {
+	case 1:
+		log_warnx("%s: cannot start: %s", p->cfg->name, p->error);
+		/* FALLTHROUGH */
+	case 0:
+		close(fd);
+		return 0;
+	}
 	p->spawn_status_fd = fd;
 	p->spawn_status_ev = event_new(platform_base, fd, EV_READ | EV_PERSIST,
 	    posix_spawn_status_cb, p);

@@ -22,6 +22,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,43 @@
 #endif
 #endif
 
+/*
+ * The child changes credentials with the system calls themselves: the C
+ * library's wrappers apply a change to every thread of the process they
+ * think they are in, which is the daemon's when the child shares its memory.
+ * 32-bit systems have the calls for 32-bit ids under other names.
+ */
+#ifdef SYS_setuid32
+#define SYS_SPAWN_SETGROUPS	SYS_setgroups32
+#define SYS_SPAWN_SETGID	SYS_setgid32
+#define SYS_SPAWN_SETUID	SYS_setuid32
+#else
+#define SYS_SPAWN_SETGROUPS	SYS_setgroups
+#define SYS_SPAWN_SETGID	SYS_setgid
+#define SYS_SPAWN_SETUID	SYS_setuid
+#endif
+
+/* clone3's arguments up to the cgroup field (struct clone_args, Linux 5.7). */
+struct spawn_clone3_args {
+	uint64_t flags;
+	uint64_t pidfd;
+	uint64_t child_tid;
+	uint64_t parent_tid;
+	uint64_t exit_signal;
+	uint64_t stack;
+	uint64_t stack_size;
+	uint64_t tls;
+	uint64_t set_tid;
+	uint64_t set_tid_size;
+	uint64_t cgroup;
+};
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP	0x200000000ULL
+#endif
+#if defined(SYS_clone3) && !defined(SPAWN_FORK_ONLY)
+#define SPAWN_CLONE3 1
+#endif
+
 /* The child's stack: spawn_child and execve need a few KiB; room to spare. */
 #define SPAWN_STACK_SIZE	(256 * 1024)
 
@@ -53,6 +91,8 @@ extern char **environ;
 
 static struct rlimit child_nofile;
 static bool child_nofile_set;
+/* clone3 into a cgroup failed for want of support: children join instead. */
+static bool clone3_unusable;
 #ifndef SPAWN_FORK_ONLY
 static void *clone_stack;	/* MAP_FAILED: clone is not to be used */
 #endif
@@ -103,6 +143,7 @@ struct spawn_plan {
 	gid_t *groups;
 	int ngroups;
 	int devnull;
+	int cgroup_procs_fd;	/* the child joins its cgroup by this, or -1 */
 };
 
 static int spawn_prepare(const struct spawn_request *req, struct spawn_plan *plan,
@@ -116,7 +157,9 @@ static void spawn_child(const struct spawn_plan *plan, int report_fd)
 static void spawn_fail(int report_fd, int step) __attribute__((noreturn));
 static char *spawn_strdup(const char *s);
 static int spawn_cloexec_from(int lowfd);
-static pid_t spawn_launch(const struct spawn_plan *plan, int report[2]);
+static pid_t spawn_launch(struct spawn_plan *plan, int report[2]);
+static pid_t spawn_launch_into_cgroup(const struct spawn_plan *plan,
+    int report[2]);
 #ifndef SPAWN_FORK_ONLY
 static int spawn_clone_entry(void *arg);
 
@@ -245,6 +288,7 @@ spawn_prepare(const struct spawn_request *req, struct spawn_plan *plan,
 	memset(plan, 0, sizeof *plan);
 	plan->req = req;
 	plan->devnull = -1;
+	plan->cgroup_procs_fd = -1;
 	if (req->user != NULL) {
 		errno = 0;
 		if ((pw = getpwnam(req->user)) == NULL) {
@@ -317,6 +361,8 @@ spawn_plan_free(struct spawn_plan *plan)
 	free(plan->groups);
 	if (plan->devnull != -1)
 		close(plan->devnull);
+	if (plan->cgroup_procs_fd != -1)
+		close(plan->cgroup_procs_fd);
 }
 
 /* Tell the parent which step failed, and exit. */
@@ -346,7 +392,7 @@ spawn_child(const struct spawn_plan *plan, int report_fd)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			sigaction(sig, &sa, NULL);
 	/* "0" is the writer itself; done while still privileged, before any fork. */
-	if (req->cgroup_procs_fd != -1 && write(req->cgroup_procs_fd, "0", 1) != 1)
+	if (plan->cgroup_procs_fd != -1 && write(plan->cgroup_procs_fd, "0", 1) != 1)
 		spawn_fail(report_fd, STEP_CGROUP);
 	if (setsid() == -1)
 		spawn_fail(report_fd, STEP_SETSID);
@@ -365,11 +411,11 @@ spawn_child(const struct spawn_plan *plan, int report_fd)
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
 	if (plan->drop) {
-		if (setgroups((size_t)plan->ngroups, plan->groups) == -1)
+		if (syscall(SYS_SPAWN_SETGROUPS, (size_t)plan->ngroups, plan->groups) == -1)
 			spawn_fail(report_fd, STEP_SETGROUPS);
-		if (setgid(plan->gid) == -1)
+		if (syscall(SYS_SPAWN_SETGID, plan->gid) == -1)
 			spawn_fail(report_fd, STEP_SETGID);
-		if (setuid(plan->uid) == -1)
+		if (syscall(SYS_SPAWN_SETUID, plan->uid) == -1)
 			spawn_fail(report_fd, STEP_SETUID);
 	}
 	if (child_nofile_set && setrlimit(RLIMIT_NOFILE, &child_nofile) == -1)
@@ -402,15 +448,62 @@ spawn_clone_entry(void *arg)
 #endif
 
 /*
+ * Start the child in its cgroup (clone3 with CLONE_INTO_CGROUP): nothing to
+ * migrate, so no wait for the kernel's cgroup lock.  CLONE_VFORK without
+ * CLONE_VM: the child runs on its own copy of memory, as after fork, and we
+ * resume once it has executed or failed, its report written.  Where clone3
+ * or CLONE_INTO_CGROUP is missing (or a seccomp filter refuses clone3, as
+ * container runtimes do), clone3_unusable is set and -1 returned.
+ */
+static pid_t
+spawn_launch_into_cgroup(const struct spawn_plan *plan, int report[2])
+{
+#ifdef SPAWN_CLONE3
+	struct spawn_clone3_args a;
+	pid_t pid;
+
+	if (!clone3_unusable) {
+		memset(&a, 0, sizeof a);
+		a.flags = CLONE_VFORK | CLONE_INTO_CGROUP;
+		a.exit_signal = SIGCHLD;
+		a.cgroup = (uint64_t)plan->req->cgroup_fd;
+		pid = (pid_t)syscall(SYS_clone3, &a, sizeof a);
+		if (pid == 0) {
+			close(report[0]);
+			spawn_child(plan, report[1]);
+		}
+		if (pid != -1 || (errno != ENOSYS && errno != E2BIG &&
+		    errno != EINVAL && errno != EPERM))
+			return pid;
+		log_info("programs join their cgroups after start (clone3: %s)",
+		    strerror(errno));
+	}
+#endif
+	clone3_unusable = true;
+	errno = ENOSYS;
+	return -1;
+}
+
+/*
  * Create the child, which runs spawn_child; with signals blocked.  With
  * CLONE_VFORK the call returns once the child has executed or failed, so
  * its report is already in the pipe.
  */
 static pid_t
-spawn_launch(const struct spawn_plan *plan, int report[2])
+spawn_launch(struct spawn_plan *plan, int report[2])
 {
 	pid_t pid;
 
+	if (plan->req->cgroup_fd != -1 && plan->cgroup_procs_fd == -1) {
+		if ((pid = spawn_launch_into_cgroup(plan, report)) != -1 ||
+		    !clone3_unusable)
+			return pid;
+		/* Not supported here: the child joins its cgroup itself. */
+		plan->cgroup_procs_fd = openat(plan->req->cgroup_fd,
+		    "cgroup.procs", O_WRONLY | O_CLOEXEC);
+		if (plan->cgroup_procs_fd == -1)
+			return -1;
+	}
 #ifndef SPAWN_FORK_ONLY
 	if (clone_stack == NULL) {
 		clone_stack = mmap(NULL, SPAWN_STACK_SIZE, PROT_READ | PROT_WRITE,

@@ -21,11 +21,12 @@ struct spawn_request {
 	int stdout_fd;			/* descriptors for 1 and 2 */
 	int stderr_fd;
 	/*
-	 * cgroup.procs of the program's cgroup, or -1: the child moves itself
-	 * there before anything else, so every process it ever starts is
-	 * counted in that cgroup (cgroup.c).
+	 * The program's cgroup folder, or -1.  The child starts in it
+	 * (clone3 with CLONE_INTO_CGROUP, Linux 5.7) or, where that cannot be
+	 * used, moves itself there before anything else: either way every
+	 * process it ever starts is counted in that cgroup (cgroup.c).
 	 */
-	int cgroup_procs_fd;
+	int cgroup_fd;
 };
 
 /*

@@ -134,7 +134,7 @@ def test_out_of_descriptors_pauses_accepting(daemon_factory, conf, events):
 
 # fork.
 
-# fork() and clone() fail with EAGAIN while the file named by
+# fork(), clone() and clone3 fail with EAGAIN while the file named by
 # SAFEEXITD_TEST_NOFORK exists, as they do when the process table or
 # RLIMIT_NPROC is full.
 NOFORK_SHIM = r"""
@@ -144,7 +144,39 @@ NOFORK_SHIM = r"""
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+static int
+nofork(void)
+{
+	const char	*path = getenv("SAFEEXITD_TEST_NOFORK");
+
+	return path != NULL && access(path, F_OK) == 0;
+}
+
+/* A program with a cgroup is started in it with clone3, through syscall(). */
+long
+syscall(long number, ...)
+{
+	static long	(*real_syscall)(long, ...);
+	long		 a[6];
+	va_list		 ap;
+
+	if (real_syscall == NULL)
+		real_syscall = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+	va_start(ap, number);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+#ifdef SYS_clone3
+	if (number == SYS_clone3 && nofork()) {
+		errno = EAGAIN;
+		return -1;
+	}
+#endif
+	return real_syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
 
 /* The daemon launches with clone (vfork-style), as posix_spawn does. */
 int
