@@ -331,8 +331,9 @@ cgroup_signal(const char *name, int sig, pid_t skip_pgid)
 	}
 	/*
 	 * Read, signal, read again: a process may fork between the read and
-	 * the signal.  Each is signalled once; members of skip_pgid were
-	 * signalled as a group by the caller.
+	 * the signal.  Each is signalled once.  Members of skip_pgid were
+	 * signalled as a group by the caller, which no fork escapes: only when
+	 * others were signalled here is another pass needed.
 	 */
 	for (int pass = 0; pass < CGROUP_SIGNAL_PASSES; pass++) {
 		pid_t *pids;
@@ -353,9 +354,9 @@ cgroup_signal(const char *name, int sig, pid_t skip_pgid)
 			if ((seen = realloc(seen, (n_seen + 1) * sizeof *seen)) == NULL)
 				fatal("%s", __func__);
 			seen[n_seen++] = pids[i];
-			fresh = true;
 			if (skip_pgid > 0 && getpgid(pids[i]) == skip_pgid)
 				continue;
+			fresh = true;
 			if (kill(pids[i], sig) == 0)
 				sent++;
 		}
