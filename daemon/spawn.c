@@ -82,6 +82,44 @@ struct spawn_clone3_args {
 #endif
 #if defined(SYS_clone3) && !defined(SPAWN_FORK_ONLY)
 #define SPAWN_CLONE3 1
+#if defined(__x86_64__) && defined(__linux__)
+#define SPAWN_CLONE3_VM 1
+#endif
+#endif
+
+#ifdef SPAWN_CLONE3_VM
+/*
+ * clone3 with a stack of the child's own, on which it calls fn(arg) and
+ * exits with what fn returns: what glibc's clone() does for clone, which
+ * the C library offers for clone3 only from glibc 2.39 on (inside
+ * posix_spawn).  The child cannot return from a C function into a frame on
+ * a stack it does not have, so this is written in assembly.  Returns the
+ * pid, or -errno.  (rcx and r11 are the registers the syscall clobbers: fn
+ * stays in rdx, arg moves to r8; the kernel starts the child on args->stack
+ * + stack_size, 16-byte aligned, as a call expects.)
+ */
+long spawn_clone3_vm(struct spawn_clone3_args *args, size_t size,
+    int (*fn)(void *), void *arg) __attribute__((visibility("hidden")));
+__asm__(
+	"	.text\n"
+	"	.globl spawn_clone3_vm\n"
+	"	.hidden spawn_clone3_vm\n"
+	"	.type spawn_clone3_vm, @function\n"
+	"spawn_clone3_vm:\n"
+	"	mov %rcx, %r8\n"
+	"	mov $435, %eax\n"		/* __NR_clone3 */
+	"	syscall\n"
+	"	test %rax, %rax\n"
+	"	jz 1f\n"
+	"	ret\n"
+	"1:	xor %ebp, %ebp\n"
+	"	mov %r8, %rdi\n"
+	"	call *%rdx\n"
+	"	mov %eax, %edi\n"
+	"	mov $60, %eax\n"		/* __NR_exit */
+	"	syscall\n"
+	"	hlt\n"
+	"	.size spawn_clone3_vm, .-spawn_clone3_vm\n");
 #endif
 
 /* The child's stack: spawn_child and execve need a few KiB; room to spare. */
@@ -162,6 +200,7 @@ static pid_t spawn_launch_into_cgroup(const struct spawn_plan *plan,
     int report[2]);
 #ifndef SPAWN_FORK_ONLY
 static int spawn_clone_entry(void *arg);
+static void *spawn_stack(void);
 
 /* What the cloned child is handed: it runs on a stack of its own. */
 struct spawn_clone_args {
@@ -436,6 +475,19 @@ spawn_child(const struct spawn_plan *plan, int report_fd)
 }
 
 #ifndef SPAWN_FORK_ONLY
+/* The children's stack, mapped at the first launch; NULL when it cannot be. */
+static void *
+spawn_stack(void)
+{
+	if (clone_stack == NULL) {
+		clone_stack = mmap(NULL, SPAWN_STACK_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (clone_stack == MAP_FAILED)
+			log_warn("%s: no stack for clone; using fork", __func__);
+	}
+	return clone_stack == MAP_FAILED ? NULL : clone_stack;
+}
+
 /* Start of the cloned child: the same steps as after fork. */
 static int
 spawn_clone_entry(void *arg)
@@ -449,9 +501,10 @@ spawn_clone_entry(void *arg)
 
 /*
  * Start the child in its cgroup (clone3 with CLONE_INTO_CGROUP): nothing to
- * migrate, so no wait for the kernel's cgroup lock.  CLONE_VFORK without
- * CLONE_VM: the child runs on its own copy of memory, as after fork, and we
- * resume once it has executed or failed, its report written.  Where clone3
+ * migrate, so no wait for the kernel's cgroup lock.  With CLONE_VFORK we
+ * resume once it has executed or failed, its report written.  On x86-64 it
+ * shares our memory until then, on a stack of its own (CLONE_VM, as the
+ * plain launch); elsewhere it runs on a copy, as after fork.  Where clone3
  * or CLONE_INTO_CGROUP is missing (or a seccomp filter refuses clone3, as
  * container runtimes do), clone3_unusable is set and -1 returned.
  */
@@ -467,8 +520,21 @@ spawn_launch_into_cgroup(const struct spawn_plan *plan, int report[2])
 		a.flags = CLONE_VFORK | CLONE_INTO_CGROUP;
 		a.exit_signal = SIGCHLD;
 		a.cgroup = (uint64_t)plan->req->cgroup_fd;
-		pid = (pid_t)syscall(SYS_clone3, &a, sizeof a);
-		if (pid == 0) {
+#ifdef SPAWN_CLONE3_VM
+		if (spawn_stack() != NULL) {
+			struct spawn_clone_args ca = { plan, { report[0], report[1] } };
+			long r;
+
+			a.flags |= CLONE_VM;
+			a.stack = (uint64_t)(uintptr_t)clone_stack;
+			a.stack_size = SPAWN_STACK_SIZE;
+			r = spawn_clone3_vm(&a, sizeof a, spawn_clone_entry, &ca);
+			if (r < 0)
+				errno = (int)-r;
+			pid = r < 0 ? -1 : (pid_t)r;
+		} else
+#endif
+		if ((pid = (pid_t)syscall(SYS_clone3, &a, sizeof a)) == 0) {
 			close(report[0]);
 			spawn_child(plan, report[1]);
 		}
@@ -505,13 +571,7 @@ spawn_launch(struct spawn_plan *plan, int report[2])
 			return -1;
 	}
 #ifndef SPAWN_FORK_ONLY
-	if (clone_stack == NULL) {
-		clone_stack = mmap(NULL, SPAWN_STACK_SIZE, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-		if (clone_stack == MAP_FAILED)
-			log_warn("%s: no stack for clone; using fork", __func__);
-	}
-	if (clone_stack != MAP_FAILED) {
+	if (spawn_stack() != NULL) {
 		struct spawn_clone_args a = { plan, { report[0], report[1] } };
 
 		pid = clone(spawn_clone_entry, (char *)clone_stack + SPAWN_STACK_SIZE,
