@@ -6,6 +6,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +83,7 @@ static void usage(FILE *f);
 static void daemon_apply_log(const struct config *cfg, int cli_level, bool foreground);
 static void daemon_write_pidfile(void);
 static void daemon_remember_setup(void);
+static void daemon_trim_memory(void);
 static char *daemon_absolute(const char *path);
 static void daemon_stopped_cb(struct shutdown_run *run, void *arg);
 static void daemon_progress_cb(struct shutdown_run *run, void *arg);
@@ -185,6 +189,19 @@ daemon_write_pidfile(void)
 		log_warn("cannot write pidfile %s", d.cfg->pidfile);
 	close(fd);
 	d.setup.pidfile_written = true;
+}
+
+/*
+ * Give back the memory a config load used and freed.  The allocator keeps
+ * freed pages that are not at the top of the heap; a long-lived daemon
+ * would carry them for as long as it runs.
+ */
+static void
+daemon_trim_memory(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
 }
 
 /* Keep what start-up takes from the config, for reloads to compare with. */
@@ -396,6 +413,7 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 	config_free(d.cfg);
 	d.cfg = newcfg;
 	log_notice("reloaded %s", d.config_path);
+	daemon_trim_memory();
 	notify_ready();
 	if (result != NULL)
 		*result = res;
@@ -623,6 +641,7 @@ main(int argc, char **argv)
 
 	log_notice("ready: %zu program%s, control socket %s, pid %ld", programs.n,
 	    programs.n == 1 ? "" : "s", d.socket_path, (long)getpid());
+	daemon_trim_memory();
 	notify_ready();
 	platform_detach_done(0);
 
