@@ -22,6 +22,14 @@ def read(path):
         return ""
 
 
+def size_of(path):
+    """path's size, or -1 while it does not exist (a rotation renames it)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return -1
+
+
 def wait_text(path, text, timeout=30):
     """Wait until path holds exactly text (the daemon writes it)."""
     wait_for(lambda: read(path) == text, timeout,
@@ -150,7 +158,7 @@ def test_rotation(daemon_factory, conf, events, workdir):
     d.wait_ready()
     events.wait("a", "flooded", bytes=5500)
     # 5500 bytes: five full files and half of one; only two backups kept.
-    wait_for(lambda: out.exists() and out.stat().st_size == 500, 30,
+    wait_for(lambda: size_of(out) == 500, 30,
              f"{out} at 500 bytes")
     names = sorted(p.name for p in workdir.iterdir()
                    if p.name.startswith("a.out"))
@@ -175,7 +183,7 @@ def test_rotation_of_stderr_apart(daemon_factory, conf, events, workdir):
     d.wait_ready()
     events.wait("a", "ready")
     # 500 bytes of stderr in files of 250: the first 250 are dropped.
-    wait_for(lambda: err.exists() and err.stat().st_size == 250 and
+    wait_for(lambda: size_of(err) == 250 and
              err.with_name("a.err.1").exists(), 30, "rotated stderr")
     assert err.with_name("a.err.1").stat().st_size == 250
     assert not err.with_name("a.err.2").exists()
