@@ -373,6 +373,7 @@ void
 lifecycle_adopt(struct program *p, pid_t pid, pid_t pgid, double age)
 {
 	p->pid = pid;
+	program_index_pids(p);
 	p->pgid = pgid;
 	p->main_alive = true;
 	p->adopted = true;

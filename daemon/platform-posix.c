@@ -139,6 +139,7 @@ posix_spawn(struct program *p)
 	if (pid == -1)
 		return -1;
 	p->pid = pid;
+	program_index_pids(p);
 	/*
 	 * A vfork-style launch returns once the child has executed or failed:
 	 * its report is there already, and the pipe goes at once.  Thousands
@@ -313,6 +314,7 @@ posix_run_stop_command(struct program *p)
 	if (p->stop_status_fd != -1)
 		close(p->stop_status_fd);
 	p->stop_command_pid = pid;
+	program_index_pids(p);
 	p->stop_status_fd = fd;
 	return 0;
 }

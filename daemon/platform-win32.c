@@ -473,6 +473,7 @@ win_spawn(struct program *p)
 	wp->killed_by = 0;
 	win_watch(wp->process, &wp->wait, &wp->serial);
 	p->pid = (pid_t)pi.dwProcessId;
+	program_index_pids(p);
 	return 0;
 }
 
@@ -828,6 +829,7 @@ win_run_stop_command(struct program *p)
 	wp->stop_process = pi.hProcess;
 	win_watch(wp->stop_process, &wp->stop_wait, &wp->stop_serial);
 	p->stop_command_pid = (pid_t)pi.dwProcessId;
+	program_index_pids(p);
 	return 0;
 }
 

@@ -55,7 +55,6 @@ static void program_name_grow(void);
 static size_t program_pid_hash(pid_t pid, bool stop_command);
 static void program_pid_insert(pid_t pid, bool stop_command, struct program *p);
 static void program_pid_rebuild(void);
-static void program_pid_note(struct program *p);
 static struct program *program_pid_lookup(pid_t pid, bool stop_command);
 
 static const char *const state_names[PROGRAM_STATE_COUNT] = {
@@ -221,14 +220,14 @@ program_pid_rebuild(void)
 	by_pid.n = 0;
 	by_pid.stale = false;
 	for (size_t i = 0; i < programs.n; i++)
-		program_pid_note(programs.v[i]);
+		program_index_pids(programs.v[i]);
 }
 
-/* Index the processes p has now; called on each of its state changes. */
-static void
-program_pid_note(struct program *p)
+/* Index the processes p has now: whoever sets a pid of p calls this. */
+void
+program_index_pids(struct program *p)
 {
-	if (p->main_alive && p->pid > 0)
+	if (p->pid > 0)
 		program_pid_insert(p->pid, false, p);
 	if (p->stop_command_pid > 0)
 		program_pid_insert(p->stop_command_pid, true, p);
@@ -355,8 +354,6 @@ program_notify(struct program *p, enum program_state old)
 	size_t n = n_observers;
 	struct observer *snap;
 
-	/* Every launch and adoption ends in a state change: index its pid now. */
-	program_pid_note(p);
 	if (n == 0)
 		return;
 	if ((snap = malloc(n * sizeof *snap)) == NULL)

@@ -101,6 +101,12 @@ extern struct program_table programs;
 struct program *program_find(const char *name);
 struct program *program_find_pid(pid_t pid);
 struct program *program_find_stop_command(pid_t pid);
+/*
+ * Index p->pid and p->stop_command_pid for the two lookups above; called
+ * right after either is set.  A stale entry is never returned: lookups
+ * check the program's current pids.
+ */
+void program_index_pids(struct program *p);
 
 /* Add a program in STATE_STOPPED; it owns cfg from now on. */
 struct program *program_add(struct program_config *cfg);
