@@ -41,6 +41,7 @@ import os
 import re
 import select
 import shlex
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -634,6 +635,20 @@ class Daemon:
         if self.proc.returncode >= 0:
             return [f"{self.name}: left its cgroups in {top}"]
         return []
+
+
+def build_shim(workdir, name, source):
+    """Build source (C) into workdir/NAME.so for LD_PRELOAD; skip without cc."""
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if cc is None:
+        pytest.skip(f"needs a C compiler to build the {name} shim")
+    src, lib = workdir / f"{name}.c", workdir / f"{name}.so"
+    src.write_text(source)
+    result = subprocess.run([cc, "-shared", "-fPIC", "-o", str(lib), str(src),
+                             "-ldl"], capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot build the {name} shim: {result.stderr.strip()}")
+    return lib
 
 
 def add_socket(text, socket):

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import SAFEEXITCTL, pid_state, wait_for
+from conftest import SAFEEXITCTL, build_shim, pid_state, wait_for
 
 # How long a test waits for anything that should happen promptly.
 WAIT = 30
@@ -28,7 +28,6 @@ STATUS_BOUND = 3.0
 PRLIMIT = shutil.which("prlimit")
 MOUNT = shutil.which("mount")
 UMOUNT = shutil.which("umount")
-CC = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
 
 
 def timed_status(d, *names):
@@ -192,16 +191,7 @@ fork(void)
 @pytest.fixture
 def nofork_shim(workdir):
     """Build the fork-failing LD_PRELOAD library; return its path."""
-    if CC is None:
-        pytest.skip("needs a C compiler to build the fork shim")
-    src = workdir / "nofork.c"
-    lib = workdir / "nofork.so"
-    src.write_text(NOFORK_SHIM)
-    result = subprocess.run([CC, "-shared", "-fPIC", "-o", str(lib),
-                             str(src), "-ldl"], capture_output=True, text=True)
-    if result.returncode != 0:
-        pytest.skip(f"cannot build the fork shim: {result.stderr.strip()}")
-    return lib
+    return build_shim(workdir, "nofork", NOFORK_SHIM)
 
 
 def test_fork_failure_backs_off_and_recovers(daemon_factory, conf, events,

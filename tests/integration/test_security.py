@@ -16,15 +16,13 @@ import shutil
 import signal
 import socket
 import stat
-import subprocess
 import tempfile
 
 import pytest
 
-from conftest import Events, short_socket_dir, wait_for, wait_gone
+from conftest import Events, build_shim, short_socket_dir, wait_for, wait_gone
 
 WAIT = 30
-CC = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
 SETPRIV = shutil.which("setpriv")
 LOOP = "Too many levels of symbolic links"
 PRECIOUS = "precious\n"
@@ -362,15 +360,7 @@ listen(int fd, int backlog)
 @pytest.fixture
 def socket_shim(workdir):
     """Build the bind/listen recording library; return its path."""
-    if CC is None:
-        pytest.skip("needs a C compiler to build the socket shim")
-    src, lib = workdir / "socklog.c", workdir / "socklog.so"
-    src.write_text(SOCKET_SHIM)
-    result = subprocess.run([CC, "-shared", "-fPIC", "-o", str(lib),
-                             str(src), "-ldl"], capture_output=True, text=True)
-    if result.returncode != 0:
-        pytest.skip(f"cannot build the socket shim: {result.stderr.strip()}")
-    return lib
+    return build_shim(workdir, "socklog", SOCKET_SHIM)
 
 
 # A group the daemon is not in: only root may give the socket to it.
