@@ -26,9 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <systemd/sd-bus.h>
-#include <systemd/sd-login.h>
-
+#include "libsd.h"
 #include "log.h"
 #include "logind.h"
 #include "safeexitd.h"
@@ -39,6 +37,8 @@
 #define LOGIND_SESSION		"org.freedesktop.login1.Session"
 #define DBUS_NAME		"org.freedesktop.DBus"
 #define DBUS_PROPERTIES		"org.freedesktop.DBus.Properties"
+/* Where sd-bus looks for the system bus when DBUS_SYSTEM_BUS_ADDRESS is unset. */
+#define SYSTEM_BUS_SOCKET	"/run/dbus/system_bus_socket"
 
 static struct {
 	struct event_base *base;
@@ -116,8 +116,8 @@ logind_arm(void)
 
 	if (logind.bus == NULL)
 		return;
-	if ((fd = sd_bus_get_fd(logind.bus)) < 0 ||
-	    (events = sd_bus_get_events(logind.bus)) < 0) {
+	if ((fd = libsd.bus_get_fd(logind.bus)) < 0 ||
+	    (events = libsd.bus_get_events(logind.bus)) < 0) {
 		log_warnx("logind: the system bus connection is gone");
 		logind_drop_bus();
 		return;
@@ -126,7 +126,7 @@ logind_arm(void)
 		what |= EV_READ;
 	if (events & POLLOUT)
 		what |= EV_WRITE;
-	if (sd_bus_get_timeout(logind.bus, &until) > 0 && until != UINT64_MAX) {
+	if (libsd.bus_get_timeout(logind.bus, &until) > 0 && until != UINT64_MAX) {
 		now = logind_now_usec();
 		until = until > now ? until - now : 0;
 		tv.tv_sec = (time_t)(until / 1000000);
@@ -148,7 +148,7 @@ logind_bus_cb(evutil_socket_t fd, short what, void *arg)
 	int r;
 
 	while (logind.bus != NULL && !logind.drop) {
-		if ((r = sd_bus_process(logind.bus, NULL)) == 0)
+		if ((r = libsd.bus_process(logind.bus, NULL)) == 0)
 			break;
 		if (r < 0) {
 			log_warnx("logind: lost the system bus: %s", strerror(-r));
@@ -169,13 +169,14 @@ static void
 logind_drop_bus(void)
 {
 	logind.drop = false;
-	logind.inhibit_call = sd_bus_slot_unref(logind.inhibit_call);
+	if (logind.inhibit_call != NULL)
+		logind.inhibit_call = libsd.bus_slot_unref(logind.inhibit_call);
 	if (logind.ev != NULL)
 		event_free(logind.ev);
 	logind.ev = NULL;
 	if (logind.bus != NULL) {
-		sd_bus_close(logind.bus);
-		logind.bus = sd_bus_unref(logind.bus);
+		libsd.bus_close(logind.bus);
+		logind.bus = libsd.bus_unref(logind.bus);
 	}
 	free(logind.owner);
 	logind.owner = NULL;
@@ -185,7 +186,7 @@ logind_drop_bus(void)
 static bool
 logind_from_logind(sd_bus_message *m)
 {
-	const char *sender = sd_bus_message_get_sender(m);
+	const char *sender = libsd.bus_message_get_sender(m);
 
 	if (logind.owner != NULL && sender != NULL &&
 	    strcmp(sender, logind.owner) == 0)
@@ -193,7 +194,7 @@ logind_from_logind(sd_bus_message *m)
 	/* Said once at warning level, so a local peer cannot flood the log. */
 	log_msg(logind.forged++ == 0 ? LOG_LEVEL_WARNING : LOG_LEVEL_DEBUG,
 	    "logind: ignored %s from %s, which is not logind",
-	    sd_bus_message_get_member(m), sender != NULL ? sender : "nobody");
+	    libsd.bus_message_get_member(m), sender != NULL ? sender : "nobody");
 	return false;
 }
 
@@ -201,8 +202,8 @@ logind_from_logind(sd_bus_message *m)
 static bool
 logind_gone(const sd_bus_error *e)
 {
-	return sd_bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
-	    sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER);
+	return libsd.bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+	    libsd.bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER);
 }
 
 /* Ask logind for a delay lock on shutdown, unless one is held or asked for. */
@@ -214,7 +215,7 @@ logind_take_lock(void)
 	if (logind.bus == NULL || logind.lock_fd != -1 ||
 	    logind.inhibit_call != NULL)
 		return;
-	r = sd_bus_call_method_async(logind.bus, &logind.inhibit_call,
+	r = libsd.bus_call_method_async(logind.bus, &logind.inhibit_call,
 	    LOGIND_NAME, LOGIND_PATH, LOGIND_MANAGER, "Inhibit",
 	    logind_inhibit_cb, NULL, "ssss", "shutdown", "safeexitd",
 	    "Stopping managed programs in stages", "delay");
@@ -227,7 +228,8 @@ logind_take_lock(void)
 static void
 logind_close_lock(void)
 {
-	logind.inhibit_call = sd_bus_slot_unref(logind.inhibit_call);
+	if (logind.inhibit_call != NULL)
+		logind.inhibit_call = libsd.bus_slot_unref(logind.inhibit_call);
 	if (logind.lock_fd != -1) {
 		close(logind.lock_fd);
 		logind.lock_fd = -1;
@@ -252,9 +254,9 @@ logind_owner_cb(sd_bus_message *m, void *arg, sd_bus_error *err)
 {
 	const char *owner;
 
-	if (sd_bus_message_is_method_error(m, NULL))
+	if (libsd.bus_message_is_method_error(m, NULL))
 		return 0;	/* not running: Inhibit's reply says so */
-	if (sd_bus_message_read(m, "s", &owner) < 0)
+	if (libsd.bus_message_read(m, "s", &owner) < 0)
 		return 0;
 	free(logind.owner);
 	logind.owner = strdup(owner);
@@ -265,13 +267,13 @@ logind_owner_cb(sd_bus_message *m, void *arg, sd_bus_error *err)
 static int
 logind_owner_changed_cb(sd_bus_message *m, void *arg, sd_bus_error *err)
 {
-	const char *sender = sd_bus_message_get_sender(m);
+	const char *sender = libsd.bus_message_get_sender(m);
 	const char *name, *old, *new;
 
 	/* Only the bus driver can send as org.freedesktop.DBus. */
 	if (sender == NULL || strcmp(sender, DBUS_NAME) != 0)
 		return 0;
-	if (sd_bus_message_read(m, "sss", &name, &old, &new) < 0 ||
+	if (libsd.bus_message_read(m, "sss", &name, &old, &new) < 0 ||
 	    strcmp(name, LOGIND_NAME) != 0)
 		return 0;
 	free(logind.owner);
@@ -291,8 +293,8 @@ logind_inhibit_cb(sd_bus_message *m, void *arg, sd_bus_error *err)
 	const sd_bus_error *e;
 	int fd, r;
 
-	logind.inhibit_call = sd_bus_slot_unref(logind.inhibit_call);
-	if ((e = sd_bus_message_get_error(m)) != NULL) {
+	logind.inhibit_call = libsd.bus_slot_unref(logind.inhibit_call);
+	if ((e = libsd.bus_message_get_error(m)) != NULL) {
 		if (logind_gone(e)) {
 			logind_absent(e->message != NULL ? e->message : e->name);
 			logind.drop = true;
@@ -301,7 +303,7 @@ logind_inhibit_cb(sd_bus_message *m, void *arg, sd_bus_error *err)
 			    e->message != NULL ? e->message : e->name);
 		return 0;
 	}
-	if ((r = sd_bus_message_read(m, "h", &fd)) < 0) {
+	if ((r = libsd.bus_message_read(m, "h", &fd)) < 0) {
 		log_warnx("logind: bad reply to Inhibit: %s", strerror(-r));
 		return 0;
 	}
@@ -315,7 +317,7 @@ logind_inhibit_cb(sd_bus_message *m, void *arg, sd_bus_error *err)
 		return 0;
 	logind.delay_checked = true;
 	/* How long logind waits for us bounds what a staged stop can do. */
-	r = sd_bus_call_method_async(logind.bus, NULL, LOGIND_NAME,
+	r = libsd.bus_call_method_async(logind.bus, NULL, LOGIND_NAME,
 	    LOGIND_PATH, DBUS_PROPERTIES, "Get", logind_delay_max_cb, NULL,
 	    "ss", LOGIND_MANAGER, "InhibitDelayMaxUSec");
 	if (r < 0)
@@ -331,8 +333,8 @@ logind_delay_max_cb(sd_bus_message *m, void *arg, sd_bus_error *err)
 	const struct config *cfg = daemon_config();
 	uint64_t usec;
 
-	if (sd_bus_message_is_method_error(m, NULL) ||
-	    sd_bus_message_read(m, "v", "t", &usec) < 0 || cfg == NULL)
+	if (libsd.bus_message_is_method_error(m, NULL) ||
+	    libsd.bus_message_read(m, "v", "t", &usec) < 0 || cfg == NULL)
 		return 0;
 	if ((double)usec / 1e6 < cfg->shutdown_timeout)
 		log_notice("logind waits at most %g s for the programs to stop "
@@ -350,7 +352,7 @@ logind_prepare_cb(sd_bus_message *m, void *arg, sd_bus_error *err)
 
 	if (!logind_from_logind(m))
 		return 0;
-	if (sd_bus_message_read(m, "b", &start) < 0) {
+	if (libsd.bus_message_read(m, "b", &start) < 0) {
 		log_warnx("logind: bad PrepareForShutdown signal");
 		return 0;
 	}
@@ -379,15 +381,15 @@ logind_session_cb(sd_bus_message *m, void *arg, sd_bus_error *err)
 	const char *path;
 	int r;
 
-	if ((e = sd_bus_message_get_error(m)) != NULL) {
+	if ((e = libsd.bus_message_get_error(m)) != NULL) {
 		/* A system service, or a user manager's, has no session. */
 		log_debug("logind: no session to watch for logoff (%s)", e->name);
 		return 0;
 	}
-	if (sd_bus_message_read(m, "o", &path) < 0 ||
+	if (libsd.bus_message_read(m, "o", &path) < 0 ||
 	    (logind.session = strdup(path)) == NULL)
 		return 0;
-	r = sd_bus_match_signal_async(logind.bus, NULL, LOGIND_NAME,
+	r = libsd.bus_match_signal_async(logind.bus, NULL, LOGIND_NAME,
 	    logind.session, DBUS_PROPERTIES, "PropertiesChanged",
 	    logind_properties_cb, logind_session_watched_cb, NULL);
 	if (r < 0)
@@ -402,7 +404,7 @@ logind_session_watched_cb(sd_bus_message *m, void *arg, sd_bus_error *err)
 {
 	const sd_bus_error *e;
 
-	if ((e = sd_bus_message_get_error(m)) != NULL) {
+	if ((e = libsd.bus_message_get_error(m)) != NULL) {
 		log_warnx("logind: cannot watch session %s: %s", logind.session,
 		    e->message != NULL ? e->message : e->name);
 		return 0;
@@ -419,7 +421,7 @@ logind_session_removed_cb(sd_bus_message *m, void *arg, sd_bus_error *err)
 
 	if (logind.session == NULL || !logind_from_logind(m))
 		return 0;
-	if (sd_bus_message_read(m, "so", &id, &path) < 0 ||
+	if (libsd.bus_message_read(m, "so", &id, &path) < 0 ||
 	    strcmp(path, logind.session) != 0)
 		return 0;
 	logind_logoff("the session was removed");
@@ -437,24 +439,24 @@ logind_properties_cb(sd_bus_message *m, void *arg, sd_bus_error *err)
 
 	if (!logind_from_logind(m))
 		return 0;
-	if (sd_bus_message_read(m, "s", &iface) < 0 ||
+	if (libsd.bus_message_read(m, "s", &iface) < 0 ||
 	    strcmp(iface, LOGIND_SESSION) != 0)
 		return 0;
-	if (sd_bus_message_enter_container(m, 'a', "{sv}") <= 0)
+	if (libsd.bus_message_enter_container(m, 'a', "{sv}") <= 0)
 		return 0;
-	while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		if (sd_bus_message_read(m, "s", &name) < 0)
+	while ((r = libsd.bus_message_enter_container(m, 'e', "sv")) > 0) {
+		if (libsd.bus_message_read(m, "s", &name) < 0)
 			return 0;
 		if (strcmp(name, "State") == 0)
-			r = sd_bus_message_read(m, "v", "s", &state);
+			r = libsd.bus_message_read(m, "v", "s", &state);
 		else
-			r = sd_bus_message_skip(m, "v");
-		if (r < 0 || sd_bus_message_exit_container(m) < 0)
+			r = libsd.bus_message_skip(m, "v");
+		if (r < 0 || libsd.bus_message_exit_container(m) < 0)
 			return 0;
 	}
-	if (r < 0 || sd_bus_message_exit_container(m) < 0)
+	if (r < 0 || libsd.bus_message_exit_container(m) < 0)
 		return 0;
-	if (sd_bus_message_read_strv(m, &invalidated) >= 0 && invalidated != NULL) {
+	if (libsd.bus_message_read_strv(m, &invalidated) >= 0 && invalidated != NULL) {
 		for (char **s = invalidated; *s != NULL; s++) {
 			if (strcmp(*s, "State") == 0)
 				ask = true;
@@ -465,7 +467,7 @@ logind_properties_cb(sd_bus_message *m, void *arg, sd_bus_error *err)
 	if (state != NULL)
 		logind_check_state(state);
 	else if (ask)
-		sd_bus_call_method_async(logind.bus, NULL, LOGIND_NAME,
+		libsd.bus_call_method_async(logind.bus, NULL, LOGIND_NAME,
 		    logind.session, DBUS_PROPERTIES, "Get", logind_state_cb,
 		    NULL, "ss", LOGIND_SESSION, "State");
 	return 0;
@@ -477,8 +479,8 @@ logind_state_cb(sd_bus_message *m, void *arg, sd_bus_error *err)
 {
 	const char *state;
 
-	if (sd_bus_message_is_method_error(m, NULL) ||
-	    sd_bus_message_read(m, "v", "s", &state) < 0)
+	if (libsd.bus_message_is_method_error(m, NULL) ||
+	    libsd.bus_message_read(m, "v", "s", &state) < 0)
 		return 0;
 	logind_check_state(state);
 	return 0;
@@ -504,15 +506,15 @@ logind_monitor_start(void)
 {
 	int fd, r;
 
-	if ((r = sd_pid_get_session(0, &logind.session_id)) < 0) {
+	if ((r = libsd.pid_get_session(0, &logind.session_id)) < 0) {
 		log_debug("logind: not in a login session: %s", strerror(-r));
 		return;
 	}
-	if ((r = sd_login_monitor_new("session", &logind.monitor)) < 0 ||
-	    (fd = sd_login_monitor_get_fd(logind.monitor)) < 0) {
+	if ((r = libsd.login_monitor_new("session", &logind.monitor)) < 0 ||
+	    (fd = libsd.login_monitor_get_fd(logind.monitor)) < 0) {
 		log_debug("logind: cannot watch session files: %s",
 		    strerror(-(r < 0 ? r : fd)));
-		logind.monitor = sd_login_monitor_unref(logind.monitor);
+		logind.monitor = libsd.login_monitor_unref(logind.monitor);
 		return;
 	}
 	logind.monitor_ev = event_new(logind.base, fd, EV_READ | EV_PERSIST,
@@ -532,8 +534,8 @@ logind_monitor_cb(evutil_socket_t fd, short what, void *arg)
 	char *state = NULL;
 	int r;
 
-	sd_login_monitor_flush(logind.monitor);
-	if ((r = sd_session_get_state(logind.session_id, &state)) == -ENXIO ||
+	libsd.login_monitor_flush(logind.monitor);
+	if ((r = libsd.session_get_state(logind.session_id, &state)) == -ENXIO ||
 	    r == -ENOENT)
 		logind_logoff("the session is gone");
 	else if (r >= 0)
@@ -553,7 +555,17 @@ logind_init(struct event_base *base, const struct logind_callbacks *cb)
 
 	logind.base = base;
 	logind.cb = cb;
-	if ((r = sd_bus_open_system(&logind.bus)) < 0) {
+	/* No system bus, no logind: then libsystemd need not be loaded. */
+	if (getenv("DBUS_SYSTEM_BUS_ADDRESS") == NULL &&
+	    access(SYSTEM_BUS_SOCKET, F_OK) == -1) {
+		logind_absent("no system bus");
+		return -1;
+	}
+	if (!libsd_load()) {
+		logind_absent(libsd_error());
+		return -1;
+	}
+	if ((r = libsd.bus_open_system(&logind.bus)) < 0) {
 		logind.bus = NULL;
 		logind_absent("no system bus");
 		return -1;
@@ -567,15 +579,15 @@ logind_init(struct event_base *base, const struct logind_callbacks *cb)
 	 * The matches go first: the bus handles our messages in order, so
 	 * once a reply to a later call arrives, they are in force.
 	 */
-	if ((r = sd_bus_add_match_async(logind.bus, NULL, owner_match,
+	if ((r = libsd.bus_add_match_async(logind.bus, NULL, owner_match,
 	    logind_owner_changed_cb, NULL, NULL)) < 0 ||
-	    (r = sd_bus_match_signal_async(logind.bus, NULL, LOGIND_NAME,
+	    (r = libsd.bus_match_signal_async(logind.bus, NULL, LOGIND_NAME,
 	    LOGIND_PATH, LOGIND_MANAGER, "PrepareForShutdown",
 	    logind_prepare_cb, NULL, NULL)) < 0 ||
-	    (r = sd_bus_match_signal_async(logind.bus, NULL, LOGIND_NAME,
+	    (r = libsd.bus_match_signal_async(logind.bus, NULL, LOGIND_NAME,
 	    LOGIND_PATH, LOGIND_MANAGER, "SessionRemoved",
 	    logind_session_removed_cb, NULL, NULL)) < 0 ||
-	    (r = sd_bus_call_method_async(logind.bus, NULL, DBUS_NAME,
+	    (r = libsd.bus_call_method_async(logind.bus, NULL, DBUS_NAME,
 	    "/org/freedesktop/DBus", DBUS_NAME, "GetNameOwner",
 	    logind_owner_cb, NULL, "s", LOGIND_NAME)) < 0) {
 		logind_drop_bus();
@@ -583,7 +595,7 @@ logind_init(struct event_base *base, const struct logind_callbacks *cb)
 		return -1;
 	}
 	logind_take_lock();
-	r = sd_bus_call_method_async(logind.bus, NULL, LOGIND_NAME, LOGIND_PATH,
+	r = libsd.bus_call_method_async(logind.bus, NULL, LOGIND_NAME, LOGIND_PATH,
 	    LOGIND_MANAGER, "GetSessionByPID", logind_session_cb, NULL, "u",
 	    (uint32_t)getpid());
 	if (r < 0)
@@ -622,7 +634,8 @@ logind_fini(void)
 	if (logind.monitor_ev != NULL)
 		event_free(logind.monitor_ev);
 	logind.monitor_ev = NULL;
-	logind.monitor = sd_login_monitor_unref(logind.monitor);
+	if (logind.monitor != NULL)
+		logind.monitor = libsd.login_monitor_unref(logind.monitor);
 	free(logind.session);
 	free(logind.session_id);
 	logind.session = logind.session_id = NULL;

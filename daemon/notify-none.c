@@ -12,4 +12,10 @@ void notify_reloading(void) { }
 void notify_status(const char *fmt, ...) { (void)fmt; }
 void notify_stopping(void) { }
 void notify_extend_timeout(double secs) { (void)secs; }
-log_sink_fn notify_journal_sink(void) { return NULL; }
+
+log_sink_fn
+notify_journal_sink(const char **why)
+{
+	*why = "built without libsystemd";
+	return NULL;
+}

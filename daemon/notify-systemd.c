@@ -16,9 +16,8 @@
 #include <time.h>
 
 #include <syslog.h>
-#include <systemd/sd-daemon.h>
-#include <systemd/sd-journal.h>
 
+#include "libsd.h"
 #include "log.h"
 #include "notify.h"
 #include "program.h"
@@ -47,7 +46,7 @@ notify_send(const char *fmt, ...)
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	/* Keep NOTIFY_SOCKET (unset_environment 0): a re-exec needs it. */
-	if ((r = sd_notify(0, buf)) < 0 && !notify.failed) {
+	if ((r = libsd.notify(0, buf)) < 0 && !notify.failed) {
 		notify.failed = true;
 		log_warnx("cannot notify the service manager: %s", strerror(-r));
 	} else if (r >= 0)
@@ -81,18 +80,23 @@ notify_init(struct event_base *base)
 
 	if (sock == NULL || *sock == '\0')
 		return;
+	if (!libsd_load()) {
+		log_warnx("NOTIFY_SOCKET is set, but the service manager cannot "
+		    "be told anything: %s", libsd_error());
+		return;
+	}
 	notify.enabled = true;
 	log_debug("service manager notifications go to %s", sock);
 
 	/* WATCHDOG_PID, when set, must be ours: programs may inherit it. */
-	if ((r = sd_watchdog_enabled(0, &usec)) < 0) {
+	if ((r = libsd.watchdog_enabled(0, &usec)) < 0) {
 		log_warnx("ignoring a bad WATCHDOG_USEC or WATCHDOG_PID: %s",
 		    strerror(-r));
 		return;
 	}
 	if (r == 0 || usec == 0)
 		return;
-	/* Half the interval, as sd_watchdog_enabled(3) advises. */
+	/* Half the interval, as libsd.watchdog_enabled(3) advises. */
 	usec /= 2;
 	tv.tv_sec = (time_t)(usec / 1000000);
 	tv.tv_usec = (suseconds_t)(usec % 1000000);
@@ -184,12 +188,16 @@ notify_journal_write(enum log_level level, const char *msg)
 		[LOG_LEVEL_ERROR] = LOG_ERR,
 	};
 
-	sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio[level],
+	libsd.journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio[level],
 	    "SYSLOG_IDENTIFIER=safeexitd", NULL);
 }
 
 log_sink_fn
-notify_journal_sink(void)
+notify_journal_sink(const char **why)
 {
+	if (!libsd_load()) {
+		*why = libsd_error();
+		return NULL;
+	}
 	return notify_journal_write;
 }

@@ -23,6 +23,6 @@ void notify_extend_timeout(double secs);
  * priority.  NULL when built without libsystemd.
  */
 #include "log.h"
-log_sink_fn notify_journal_sink(void);
+log_sink_fn notify_journal_sink(const char **why);
 
 #endif

@@ -157,11 +157,14 @@ daemon_apply_log(const struct config *cfg, int cli_level, bool foreground)
 	else if (strcmp(target, "syslog") == 0)
 		log_set_target(LOG_TARGET_SYSLOG, NULL);
 	else if (strcmp(target, "journal") == 0) {
-		if (notify_journal_sink() == NULL) {
+		const char *why = NULL;
+		log_sink_fn sink = notify_journal_sink(&why);
+
+		if (sink == NULL) {
 			log_set_target(LOG_TARGET_STDERR, NULL);
-			log_warnx("built without libsystemd: log = journal writes to stderr");
+			log_warnx("%s: log = journal writes to stderr", why);
 		} else {
-			log_set_sink(notify_journal_sink());
+			log_set_sink(sink);
 			log_set_target(LOG_TARGET_SINK, NULL);
 		}
 	}

@@ -41,21 +41,21 @@ WAIT = 15
 
 
 def built_with_libsystemd():
-    """True or False when known from the binary or config.log, else None."""
-    if os.access(conftest.SAFEEXITD, os.X_OK):
-        try:
-            out = subprocess.run(["ldd", str(conftest.SAFEEXITD)],
-                                 capture_output=True, text=True,
-                                 timeout=30).stdout
-            return "libsystemd" in out
-        except (OSError, subprocess.SubprocessError):
-            pass
+    """True or False when known from config.log or the binary, else None.
+
+    The daemon loads libsystemd with dlopen, so ldd does not show it; the
+    binary names the library it loads."""
     try:
         log = (conftest.BUILDDIR / "config.log").read_text(errors="replace")
+        match = re.search(r"libsystemd:\s+(yes|no)", log)
+        if match:
+            return match.group(1) == "yes"
+    except OSError:
+        pass
+    try:
+        return b"libsystemd.so.0" in conftest.SAFEEXITD.read_bytes()
     except OSError:
         return None
-    match = re.search(r"libsystemd:\s+(yes|no)", log)
-    return match.group(1) == "yes" if match else None
 
 
 pytestmark = pytest.mark.skipif(built_with_libsystemd() is False,
@@ -267,6 +267,97 @@ def test_watchdog_without_notify_socket_is_harmless(sx_daemon, conf, events,
     events.wait("a", "exit")
     assert d.wait_exit() == 0
     assert not any("keep-alive" in line for line in d.lines)
+
+
+# Loading libsystemd
+
+SYSTEM_BUS_SOCKET = "/run/dbus/system_bus_socket"
+
+
+def mapped_libsystemd(pid):
+    """The libsystemd files mapped into process pid."""
+    with open(f"/proc/{pid}/maps", encoding="utf-8") as maps:
+        return {line.split()[-1] for line in maps
+                if "/libsystemd.so" in line}
+
+
+def libsystemd_path():
+    """Where the dynamic linker finds libsystemd.so.0, or None."""
+    out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True,
+                         timeout=WAIT).stdout
+    for line in out.splitlines():
+        if line.strip().startswith("libsystemd.so.0 ") and "=>" in line:
+            return os.path.realpath(line.split("=>")[1].strip())
+    return None
+
+
+@pytest.fixture
+def without_bus_address(monkeypatch):
+    """Start test daemons with DBUS_SYSTEM_BUS_ADDRESS unset.
+
+    Only where no system bus listens at its default place, so the host's
+    logind is still never asked."""
+    if os.path.exists(SYSTEM_BUS_SOCKET):
+        pytest.skip(f"a system bus listens at {SYSTEM_BUS_SOCKET}")
+    plain = conftest.daemon_env
+
+    def daemon_env(env=None):
+        out = plain(env)
+        out.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
+        return out
+    monkeypatch.setattr(conftest, "daemon_env", daemon_env)
+
+
+def test_libsystemd_not_loaded_when_nothing_needs_it(
+        without_bus_address, daemon_factory, conf, events, notify_socket):
+    # No NOTIFY_SOCKET, no system bus, log to stderr: nothing to load it for.
+    d = daemon_factory(conf.program("a"))
+    d.wait_ready()
+    events.wait("a", "ready")
+    d.wait_log(r"no logind: host shutdown and logoff arrive only as signals")
+    assert mapped_libsystemd(d.pid) == set()
+    d.signal("TERM")
+    assert d.wait_exit() == 0
+
+    # NOTIFY_SOCKET set: loaded, and the manager hears from the daemon.
+    d = daemon_factory(conf.program("b"),
+                       env={"NOTIFY_SOCKET": notify_socket.path})
+    notify_socket.wait("READY", "1")
+    assert mapped_libsystemd(d.pid) != set()
+    d.signal("TERM")
+    assert d.wait_exit() == 0
+
+
+def test_missing_libsystemd_is_reported_and_harmless(
+        daemon_factory, conf, events, workdir, notify_socket):
+    lib = libsystemd_path()
+    if lib is None:
+        pytest.skip("the dynamic linker does not know libsystemd.so.0")
+    # A mount namespace of the daemon's own where the library is empty.
+    probe = subprocess.run(["unshare", "-m", "mount", "--bind", "/dev/null",
+                            lib], capture_output=True, timeout=WAIT)
+    if probe.returncode != 0:
+        pytest.skip("cannot bind-mount in a new mount namespace: "
+                    + probe.stderr.decode(errors="replace").strip())
+    hide = ["unshare", "-m", "sh", "-c",
+            'mount --bind /dev/null "$0" && exec "$@"', lib]
+    config = (conf.daemon(log="journal") + conf.program("a"))
+    d = daemon_factory(config, prefix=hide,
+                       env={"NOTIFY_SOCKET": notify_socket.path,
+                            "DBUS_SYSTEM_BUS_ADDRESS": no_bus(workdir)})
+    d.wait_ready()
+    events.wait("a", "ready")
+    d.wait_log(r"warning: NOTIFY_SOCKET is set, but the service manager "
+               r"cannot be told anything: .*libsystemd\.so\.0")
+    d.wait_log(r"warning: .*libsystemd\.so\.0.*: log = journal writes to "
+               r"stderr")
+    d.wait_log(r"no logind: host shutdown and logoff arrive only as signals")
+    d.signal("TERM")
+    events.wait("a", "exit")
+    assert d.wait_exit() == 0
+    # Whatever the daemon sent is in the socket's queue by now.
+    notify_socket.wait_none("READY", 0)
+    notify_socket.wait_none("STOPPING", 0)
 
 
 # logind
