@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -122,6 +123,13 @@ __asm__(
 	"	.size spawn_clone3_vm, .-spawn_clone3_vm\n");
 #endif
 
+/*
+ * How long a vfork-style launch waits for the child's copy of the report
+ * pipe to close (see spawn_await_report): microseconds as a rule; the bound
+ * only matters where the launch was a fork in disguise (valgrind).
+ */
+#define SPAWN_REPORT_WAIT_MS	100
+
 /* The child's stack: spawn_child and execve need a few KiB; room to spare. */
 #define SPAWN_STACK_SIZE	(256 * 1024)
 
@@ -182,6 +190,7 @@ struct spawn_plan {
 	int ngroups;
 	int devnull;
 	int cgroup_procs_fd;	/* the child joins its cgroup by this, or -1 */
+	bool forked;		/* launched by fork: we did not wait for the child */
 };
 
 static int spawn_prepare(const struct spawn_request *req, struct spawn_plan *plan,
@@ -196,6 +205,7 @@ static void spawn_fail(int report_fd, int step) __attribute__((noreturn));
 static char *spawn_strdup(const char *s);
 static int spawn_cloexec_from(int lowfd);
 static pid_t spawn_launch(struct spawn_plan *plan, int report[2]);
+static void spawn_await_report(int fd);
 static pid_t spawn_launch_into_cgroup(const struct spawn_plan *plan,
     int report[2]);
 #ifndef SPAWN_FORK_ONLY
@@ -583,12 +593,31 @@ spawn_launch(struct spawn_plan *plan, int report[2])
 		clone_stack = MAP_FAILED;
 	}
 #endif
+	plan->forked = true;
 	pid = fork();
 	if (pid == 0) {
 		close(report[0]);
 		spawn_child(plan, report[1]);
 	}
 	return pid;
+}
+
+/*
+ * A vfork-style launch lets us go once the child has exited or its exec
+ * has replaced our memory, but an exec closes the child's close-on-exec
+ * descriptors only after that, so the report pipe may still look open.
+ * Wait for its end (a report, or EOF), briefly: else the caller keeps the
+ * pipe until the loop comes back to it, and a start of thousands of
+ * programs in one loop turn keeps thousands of them open, which every
+ * later launch copies and every child closes again.
+ */
+static void
+spawn_await_report(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	while (poll(&pfd, 1, SPAWN_REPORT_WAIT_MS) == -1 && errno == EINTR)
+		continue;
 }
 
 void
@@ -606,6 +635,7 @@ spawn_process(const struct spawn_request *req, int *status_fd, char *err,
 	sigset_t all, old;
 	int report[2];
 	pid_t pid;
+	bool forked;
 
 	*status_fd = -1;
 	if (spawn_prepare(req, &plan, err, errlen) == -1) {
@@ -626,11 +656,14 @@ spawn_process(const struct spawn_request *req, int *status_fd, char *err,
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	/* The child has its copy (or has executed): ours goes at once. */
 	close(report[1]);
+	forked = plan.forked;
 	spawn_plan_free(&plan);
 	if (pid == -1) {
 		close(report[0]);
 		return -1;
 	}
+	if (!forked)
+		spawn_await_report(report[0]);
 	fcntl(report[0], F_SETFL, O_NONBLOCK);
 	*status_fd = report[0];
 	return pid;

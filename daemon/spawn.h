@@ -32,7 +32,8 @@ struct spawn_request {
 /*
  * Fork and exec req.  Returns the pid, with *status_fd the read end of a
  * close-on-exec pipe: EOF on it means exec succeeded; a message on it says
- * which step failed in the child (read it with spawn_read_status).  Returns
+ * which step failed in the child (read it with spawn_read_status); unless
+ * the launch had to fork, it is there to read when this returns.  Returns
  * -1 with err filled when the launch fails before fork (unknown user, ...).
  */
 pid_t spawn_process(const struct spawn_request *req, int *status_fd, char *err,
