@@ -26,6 +26,8 @@
 #include "reap.h"
 
 static struct event *sigchld_ev;
+/* Reaps once per loop turn, however many SIGCHLDs came (reap_sigchld_cb). */
+static struct event *reap_ev;
 /* STOPPING programs whose main process is gone: their group may empty. */
 static struct ptrmap group_waiters;
 static bool observing;
@@ -45,6 +47,7 @@ static struct {
 } sweep;
 
 static void reap_sigchld_cb(evutil_socket_t sig, short what, void *arg);
+static void reap_cb(evutil_socket_t fd, short what, void *arg);
 static void reap_changed(struct program *p, enum program_state old, void *arg);
 static void reap_note(struct program *p);
 static void reap_group_waiters(void);
@@ -67,8 +70,10 @@ reap_init(struct event_base *base)
 		program_observe(reap_changed, NULL);
 		observing = true;
 	}
+	reap_ev = event_new(base, -1, 0, reap_cb, NULL);
 	sigchld_ev = evsignal_new(base, SIGCHLD, reap_sigchld_cb, NULL);
-	if (sigchld_ev == NULL || event_add(sigchld_ev, NULL) == -1)
+	if (reap_ev == NULL || sigchld_ev == NULL ||
+	    event_add(sigchld_ev, NULL) == -1)
 		return -1;
 	sweep.timer = evtimer_new(base, reap_sweep_timer_cb, NULL);
 	return sweep.timer == NULL ? -1 : 0;
@@ -80,9 +85,11 @@ reap_fini(void)
 {
 	if (sigchld_ev != NULL)
 		event_free(sigchld_ev);
+	if (reap_ev != NULL)
+		event_free(reap_ev);
 	if (sweep.timer != NULL)
 		event_free(sweep.timer);
-	sigchld_ev = sweep.timer = NULL;
+	sigchld_ev = reap_ev = sweep.timer = NULL;
 	if (observing) {
 		program_unobserve(reap_changed, NULL);
 		observing = false;
@@ -93,9 +100,23 @@ reap_fini(void)
 	sweep.n_sent = 0;
 }
 
-/* SIGCHLD: reap everything that is ready. */
+/*
+ * SIGCHLD: reap everything that is ready, once.  libevent runs a signal's
+ * callback once for every delivery it counted since the last turn, and
+ * children that exit together send hundreds; each call after the first
+ * would find nothing, yet a waitpid that finds nothing walks every child
+ * the daemon has.  Activating an event that is already active does
+ * nothing, so this reaps once, later in the same turn.
+ */
 static void
 reap_sigchld_cb(evutil_socket_t sig, short what, void *arg)
+{
+	event_active(reap_ev, EV_TIMEOUT, 0);
+}
+
+/* The reap SIGCHLD asked for. */
+static void
+reap_cb(evutil_socket_t fd, short what, void *arg)
 {
 	reap_all();
 }
