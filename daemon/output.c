@@ -50,6 +50,7 @@ struct output {
 	int child_out, child_err;	/* what the program gets as 1 and 2 */
 	int inherit_out, inherit_err;	/* the daemon's own 1 or 2, for inherit */
 	struct output *next;
+	struct output **prevp;		/* what points at this one: unlinks in O(1) */
 };
 
 static struct event_base *output_base;
@@ -102,8 +103,10 @@ output_open(const struct program_config *pc, char *err, size_t errlen)
 		o->child_err = o->err.kind == OUTPUT_NULL ? output_devnull :
 		    o->err.kind == OUTPUT_INHERIT ? o->inherit_err : o->err.write_fd;
 	}
-	o->next = outputs;
+	if ((o->next = outputs) != NULL)
+		outputs->prevp = &o->next;
 	outputs = o;
+	o->prevp = &outputs;
 	return o;
 fail:
 	output_sink_close(&o->out);
@@ -247,15 +250,11 @@ output_sink_close(struct sink *s)
 void
 output_close(struct output *o)
 {
-	struct output **pp;
-
 	if (o == NULL)
 		return;
-	for (pp = &outputs; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == o) {
-			*pp = o->next;
-			break;
-		}
+	/* Every program's output is closed at exit: no walk of the list for each. */
+	if ((*o->prevp = o->next) != NULL)
+		o->next->prevp = o->prevp;
 	output_sink_close(&o->out);
 	output_sink_close(&o->err);
 	free(o->name);

@@ -299,7 +299,8 @@ program_add(struct program_config *cfg)
 void
 program_remove(struct program *p)
 {
-	for (size_t i = 0; i < programs.n; i++) {
+	/* From the end: the daemon removes every program, last first, at exit. */
+	for (size_t i = programs.n; i-- > 0;) {
 		if (programs.v[i] != p)
 			continue;
 		memmove(&programs.v[i], &programs.v[i + 1],
