@@ -442,6 +442,7 @@ void
 platform_program_release(struct program *p)
 {
 	posix_unwatch(p);
+	reap_forget(p);
 	if (p->timer != NULL)
 		event_free(p->timer);
 	p->timer = NULL;

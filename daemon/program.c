@@ -289,6 +289,7 @@ program_add(struct program_config *cfg)
 	p->spawn_status_fd = -1;
 	p->stop_status_fd = -1;
 	p->watch_fd = -1;
+	p->reap_fd = -1;
 	programs.v = v;
 	programs.v[programs.n++] = p;
 	program_name_insert(p);

@@ -68,6 +68,8 @@ struct program {
 	bool restart_after_stop;	/* restart: start again once stopped */
 	pid_t stop_command_pid;	/* stop_command running, 0 when none */
 	int stop_status_fd;	/* its exec-failure pipe, -1 when closed */
+	int reap_fd;		/* pidfd of the main process while it stops (reap.c) */
+	struct event *reap_fd_ev;
 
 	/* The one deadline of this program (start_secs, back-off, grace). */
 	double deadline;	/* 0 when none is armed */

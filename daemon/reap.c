@@ -4,16 +4,27 @@
  * for the rest of their group, their main process gone, care that something
  * was reaped, and they are kept in a set of their own so that a reap costs
  * nothing per program.
+ *
+ * waitpid(-1) walks the daemon's children, oldest first, up to one that has
+ * exited.  When thousands of programs stop at once, the ones exiting are
+ * often the newest (a shutdown stops the last-started tier first), and
+ * reaping each that way walks past every older child: quadratic in the
+ * number of programs.  So a main process that is stopping is watched by a
+ * pidfd, whose events come first in the loop, and reaped by its pid, which
+ * the kernel finds directly; the SIGCHLD path reaps one child a loop turn,
+ * catching everything else (orphans, stop commands, crashes).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,9 +35,11 @@
 #include "program.h"
 #include "ptrmap.h"
 #include "reap.h"
+#include "safeexitd.h"
 
+static struct event_base *reap_base;
 static struct event *sigchld_ev;
-/* Reaps once per loop turn, however many SIGCHLDs came (reap_sigchld_cb). */
+/* Reaps one child a loop turn, however many SIGCHLDs came (reap_cb). */
 static struct event *reap_ev;
 /* STOPPING programs whose main process is gone: their group may empty. */
 static struct ptrmap group_waiters;
@@ -50,6 +63,12 @@ static void reap_sigchld_cb(evutil_socket_t sig, short what, void *arg);
 static void reap_cb(evutil_socket_t fd, short what, void *arg);
 static void reap_changed(struct program *p, enum program_state old, void *arg);
 static void reap_note(struct program *p);
+static void reap_watch(struct program *p);
+static void reap_unwatch(struct program *p);
+static void reap_pidfd_cb(evutil_socket_t fd, short what, void *arg);
+static void reap_dispatch(pid_t pid, int status);
+static void reap_settle(void);
+static int reap_some(int max);
 static void reap_group_waiters(void);
 static int reap_children(pid_t **out);
 static bool reap_any_child(void);
@@ -70,6 +89,7 @@ reap_init(struct event_base *base)
 		program_observe(reap_changed, NULL);
 		observing = true;
 	}
+	reap_base = base;
 	reap_ev = event_new(base, -1, 0, reap_cb, NULL);
 	sigchld_ev = evsignal_new(base, SIGCHLD, reap_sigchld_cb, NULL);
 	if (reap_ev == NULL || sigchld_ev == NULL ||
@@ -106,7 +126,7 @@ reap_fini(void)
  * children that exit together send hundreds; each call after the first
  * would find nothing, yet a waitpid that finds nothing walks every child
  * the daemon has.  Activating an event that is already active does
- * nothing, so this reaps once, later in the same turn.
+ * nothing, so reap_cb runs once, later in the same turn.
  */
 static void
 reap_sigchld_cb(evutil_socket_t sig, short what, void *arg)
@@ -114,14 +134,24 @@ reap_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 	event_active(reap_ev, EV_TIMEOUT, 0);
 }
 
-/* The reap SIGCHLD asked for. */
+/*
+ * The reap SIGCHLD asked for: one child, then again in the next loop turn
+ * (a timer of 0 s: an event made active here would run in this turn),
+ * after the pidfds of stopping children that are ready by then.
+ */
 static void
 reap_cb(evutil_socket_t fd, short what, void *arg)
 {
-	reap_all();
+	static const struct timeval now = { 0, 0 };
+
+	if (reap_some(1) > 0)
+		evtimer_add(reap_ev, &now);
 }
 
-/* Keep p among the group waiters exactly while it is one. */
+/*
+ * Keep p among the group waiters exactly while it is one, and its main
+ * process watched by a pidfd exactly while that stops.
+ */
 static void
 reap_note(struct program *p)
 {
@@ -129,6 +159,69 @@ reap_note(struct program *p)
 		ptrmap_put(&group_waiters, p, 0);
 	else
 		ptrmap_del(&group_waiters, p);
+	if (p->state == STATE_STOPPING && p->main_alive)
+		reap_watch(p);
+	else
+		reap_unwatch(p);
+}
+
+/*
+ * Watch p's stopping main process by a pidfd.  Not for an adopted process
+ * that is not our child (platform-posix.c watches that one); without
+ * pidfd_open (Linux < 5.3) or out of descriptors, waitpid(-1) reaps it.
+ */
+static void
+reap_watch(struct program *p)
+{
+	int fd;
+
+	if (p->reap_fd != -1 || p->pid <= 0 || p->watch_fd != -1)
+		return;
+	/* Close-on-exec, as every pidfd is. */
+	if ((fd = (int)syscall(SYS_pidfd_open, p->pid, 0)) == -1)
+		return;
+	p->reap_fd = fd;
+	if ((p->reap_fd_ev = event_new(reap_base, fd, EV_READ, reap_pidfd_cb,
+	    p)) == NULL ||
+	    event_priority_set(p->reap_fd_ev, LOOP_PRIORITY_FIRST) == -1 ||
+	    event_add(p->reap_fd_ev, NULL) == -1)
+		reap_unwatch(p);
+}
+
+static void
+reap_unwatch(struct program *p)
+{
+	if (p->reap_fd_ev != NULL)
+		event_free(p->reap_fd_ev);
+	p->reap_fd_ev = NULL;
+	if (p->reap_fd != -1)
+		close(p->reap_fd);
+	p->reap_fd = -1;
+}
+
+/* A stopping main process exited: reap it by pid, at no walk's cost. */
+static void
+reap_pidfd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct program *p = arg;
+	pid_t pid = p->pid, got;
+	int status;
+
+	reap_unwatch(p);
+	while ((got = waitpid(pid, &status, WNOHANG)) == -1 && errno == EINTR)
+		continue;
+	/* Else it was reaped already, or is not our child: SIGCHLD's part. */
+	if (got == pid) {
+		reap_dispatch(pid, status);
+		reap_settle();
+	}
+}
+
+void
+reap_forget(struct program *p)
+{
+	ptrmap_del(&group_waiters, p);
+	reap_unwatch(p);
 }
 
 /* A program changed state: it may have started or stopped waiting. */
@@ -162,41 +255,61 @@ reap_group_waiters(void)
 	free(v);
 }
 
-/* Reap every exited child, dispatch each by pid, then check stopping groups. */
-void
-reap_all(void)
+/* Hand a reaped child to its program, by pid. */
+static void
+reap_dispatch(pid_t pid, int status)
 {
-	bool any = false;
-	int status;
+	struct program *p;
+
+	if ((p = program_find_pid(pid)) != NULL) {
+		platform_spawn_settle(p);
+		lifecycle_exited(p, status);
+		/* Stopping, its group may outlive it (no state change says so). */
+		reap_note(p);
+	} else if ((p = program_find_stop_command(pid)) != NULL) {
+		platform_stop_command_settle(p);
+		lifecycle_stop_command_exited(p, status);
+	} else
+		log_debug("reaped pid %ld (%s %d)", (long)pid,
+		    WIFEXITED(status) ? "exit" : "signal",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
+/* Something was reaped: stopping groups may be empty, the sweep over. */
+static void
+reap_settle(void)
+{
+	reap_group_waiters();
+	if (sweep.done != NULL)
+		reap_sweep_check();
+}
+
+/* Reap up to max exited children by waitpid(-1); how many there were. */
+static int
+reap_some(int max)
+{
+	int n = 0, status;
 	pid_t pid;
 
-	for (;;) {
-		struct program *p;
-
+	while (n < max) {
 		pid = waitpid(-1, &status, WNOHANG);
 		if (pid == -1 && errno == EINTR)
 			continue;
 		if (pid <= 0)
 			break;
-		any = true;
-		if ((p = program_find_pid(pid)) != NULL) {
-			platform_spawn_settle(p);
-			lifecycle_exited(p, status);
-			/* Stopping, its group may outlive it (no state change says so). */
-			reap_note(p);
-		} else if ((p = program_find_stop_command(pid)) != NULL) {
-			platform_stop_command_settle(p);
-			lifecycle_stop_command_exited(p, status);
-		} else
-			log_debug("reaped pid %ld (%s %d)", (long)pid,
-			    WIFEXITED(status) ? "exit" : "signal",
-			    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		n++;
+		reap_dispatch(pid, status);
 	}
-	if (!any)
-		return;
-	reap_group_waiters();
-	if (sweep.done != NULL)
-		reap_sweep_check();
+	if (n > 0)
+		reap_settle();
+	return n;
+}
+
+/* Reap every exited child, dispatch each by pid, then check stopping groups. */
+void
+reap_all(void)
+{
+	reap_some(INT_MAX);
 }
 
 /* Our live children: the pids whose parent is this process; -1 without /proc. */

@@ -1,6 +1,6 @@
 /*
  * Reaping (POSIX): SIGCHLD through the event loop, waitpid until nothing is
- * left, each exit dispatched by pid.  The daemon is a child subreaper, so
+ * left, each exit dispatched by pid; a stopping main process by its pidfd.  The daemon is a child subreaper, so
  * orphans of its programs come back to it and are reaped too; as PID 1 it
  * reaps everything.  At exit, the sweep gets rid of descendants that left
  * their program's process group.
@@ -9,11 +9,14 @@
 #define SAFEEXITD_REAP_H
 
 struct event_base;
+struct program;
 
 int reap_init(struct event_base *base);
 void reap_fini(void);
 /* Reap every child that has exited and dispatch it. */
 void reap_all(void);
+/* p leaves the table: drop what reaping keeps of it. */
+void reap_forget(struct program *p);
 
 /* See platform_sweep. */
 void reap_sweep(double grace, void (*done)(void *), void *arg);

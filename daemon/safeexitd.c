@@ -592,7 +592,8 @@ main(int argc, char **argv)
 	if (d.socket_path == NULL)
 		fatalx("no control socket path");
 
-	if ((d.base = event_base_new()) == NULL)
+	if ((d.base = event_base_new()) == NULL ||
+	    event_base_priority_init(d.base, LOOP_PRIORITIES) == -1)
 		fatalx("cannot create the event loop");
 	if (platform_init(d.base) == -1)
 		fatalx("cannot set up process handling");

@@ -12,6 +12,13 @@
 
 struct json_object;
 
+/*
+ * The event loop's priorities: every event has the default (1) but a
+ * stopping child's pidfd, which comes first (see reap.c).
+ */
+#define LOOP_PRIORITIES		2
+#define LOOP_PRIORITY_FIRST	0
+
 /* The running config (daemon-level keys; programs live in the table). */
 const struct config *daemon_config(void);
 /* Seconds since the daemon started. */
