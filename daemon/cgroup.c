@@ -306,7 +306,7 @@ cgroup_read_pids(const char *name, pid_t **pids, size_t *n)
 }
 
 int
-cgroup_signal(const char *name, int sig, pid_t skip_pgid)
+cgroup_signal(const char *name, int sig, bool wake, pid_t skip_pgid)
 {
 	pid_t *seen = NULL;
 	size_t n_seen = 0;
@@ -354,11 +354,14 @@ cgroup_signal(const char *name, int sig, pid_t skip_pgid)
 			if ((seen = realloc(seen, (n_seen + 1) * sizeof *seen)) == NULL)
 				fatal("%s", __func__);
 			seen[n_seen++] = pids[i];
-			if (skip_pgid > 0 && getpgid(pids[i]) == skip_pgid)
+			if (skip_pgid > 0 && (pids[i] == skip_pgid ||
+			    getpgid(pids[i]) == skip_pgid))
 				continue;
 			fresh = true;
 			if (kill(pids[i], sig) == 0)
 				sent++;
+			if (wake)
+				kill(pids[i], SIGCONT);
 		}
 		free(pids);
 		if (!fresh)

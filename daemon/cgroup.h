@@ -39,11 +39,12 @@ int cgroup_populated(const char *name);
 
 /*
  * Send sig to every process of name's cgroup, except members of process
- * group skip_pgid (already signalled as a group, with no race against fork).
- * SIGKILL goes through cgroup.kill where the kernel has it.  Returns how
- * many processes were signalled, or -1 when the program has no cgroup.
+ * group skip_pgid (already signalled as a group, with no race against fork),
+ * each followed by SIGCONT when wake is set.  SIGKILL goes through
+ * cgroup.kill where the kernel has it.  Returns how many processes were
+ * signalled, or -1 when the program has no cgroup.
  */
-int cgroup_signal(const char *name, int sig, pid_t skip_pgid);
+int cgroup_signal(const char *name, int sig, bool wake, pid_t skip_pgid);
 
 /* Remove name's cgroup when it is empty (the program is gone). */
 void cgroup_remove(const char *name);

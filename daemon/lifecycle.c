@@ -218,14 +218,18 @@ lifecycle_send_stop(struct program *p)
 	lifecycle_send_stop_signal(p);
 }
 
-/* Send the stop signal; SIGCONT wakes stopped processes so they see it. */
+/* Send the stop signal, with SIGCONT so that stopped processes see it. */
 static void
 lifecycle_send_stop_signal(struct program *p)
 {
-	if (ops->kill(p, p->cfg->stop_signal) == -1 && errno != ESRCH)
+	int sig = p->cfg->stop_signal, r;
+
+	if (sig != SIGCONT && sig != SIGKILL)
+		r = ops->kill_and_wake(p, sig);
+	else
+		r = ops->kill(p, sig);
+	if (r == -1 && errno != ESRCH)
 		log_warn("%s: cannot send stop signal", p->cfg->name);
-	if (p->cfg->stop_signal != SIGCONT && p->cfg->stop_signal != SIGKILL)
-		ops->kill(p, SIGCONT);
 }
 
 /* Request: stop, then start again once stopped. */

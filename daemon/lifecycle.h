@@ -24,6 +24,8 @@ struct lifecycle_ops {
 	int (*spawn)(struct program *p);
 	/* Deliver sig to p's process group (stop_group) or main process. */
 	int (*kill)(struct program *p, int sig);
+	/* The same, each process also getting SIGCONT: a stopped one sees sig. */
+	int (*kill_and_wake)(struct program *p, int sig);
 	/* Whether any process of p's process group is still alive. */
 	bool (*group_alive)(struct program *p);
 	/* Start p's stop_command; 0 with p->stop_command_pid set, or -1. */

@@ -30,6 +30,8 @@ static struct event_base *platform_base;
 static double posix_now(void);
 static int posix_spawn(struct program *p);
 static int posix_kill(struct program *p, int sig);
+static int posix_kill_and_wake(struct program *p, int sig);
+static int posix_signal(struct program *p, int sig, bool wake);
 static bool posix_group_alive(struct program *p);
 static bool posix_group_has_live_member(pid_t pgid);
 static bool posix_pid_alive(pid_t pid);
@@ -47,6 +49,7 @@ const struct lifecycle_ops platform_lifecycle_ops = {
 	.now = posix_now,
 	.spawn = posix_spawn,
 	.kill = posix_kill,
+	.kill_and_wake = posix_kill_and_wake,
 	.group_alive = posix_group_alive,
 	.run_stop_command = posix_run_stop_command,
 	.arm = posix_arm,
@@ -220,14 +223,32 @@ platform_stop_command_settle(struct program *p)
 static int
 posix_kill(struct program *p, int sig)
 {
-	if (p->cfg->stop_group) {
-		int r = -1, e = ESRCH;
+	return posix_signal(p, sig, false);
+}
 
+static int
+posix_kill_and_wake(struct program *p, int sig)
+{
+	return posix_signal(p, sig, true);
+}
+
+/* Send sig, and SIGCONT after it when wake is set, in one look at the cgroup. */
+static int
+posix_signal(struct program *p, int sig, bool wake)
+{
+	int r;
+
+	if (p->cfg->stop_group) {
+		int e = ESRCH;
+
+		r = -1;
 		if (p->pgid > 0) {
 			r = kill(-p->pgid, sig);
 			e = errno;
+			if (wake)
+				kill(-p->pgid, SIGCONT);
 		}
-		if (cgroup_signal(p->cfg->name, sig, p->pgid) > 0)
+		if (cgroup_signal(p->cfg->name, sig, wake, p->pgid) > 0)
 			r = 0;
 		if (r == 0)
 			return 0;
@@ -240,7 +261,9 @@ posix_kill(struct program *p, int sig)
 		errno = ESRCH;
 		return -1;
 	}
-	return kill(p->pid, sig);
+	if ((r = kill(p->pid, sig)) == 0 && wake)
+		kill(p->pid, SIGCONT);
+	return r;
 }
 
 /* Whether a process is left in p's cgroup or process group. */

@@ -78,6 +78,7 @@ static struct {
 static double	win_now(void);
 static int	win_spawn(struct program *p);
 static int	win_kill(struct program *p, int sig);
+static int	win_kill_and_wake(struct program *p, int sig);
 static bool	win_group_alive(struct program *p);
 static int	win_run_stop_command(struct program *p);
 static void	win_arm(struct program *p, double at);
@@ -108,6 +109,7 @@ const struct lifecycle_ops platform_lifecycle_ops = {
 	.now = win_now,
 	.spawn = win_spawn,
 	.kill = win_kill,
+	.kill_and_wake = win_kill_and_wake,
 	.group_alive = win_group_alive,
 	.run_stop_command = win_run_stop_command,
 	.arm = win_arm,
@@ -773,6 +775,7 @@ win_stop_method(struct winproc *wp, enum stop_method m)
 	return -1;
 }
 
+
 /*
  * The lifecycle's signals on Windows: the stop signal is the stop_method,
  * KILL and the kill signal terminate, INT and BREAK are console events,
@@ -804,6 +807,13 @@ win_kill(struct program *p, int sig)
 	}
 	errno = EINVAL;
 	return -1;
+}
+
+/* Nothing on Windows is stopped the way SIGSTOP stops: a plain kill. */
+static int
+win_kill_and_wake(struct program *p, int sig)
+{
+	return win_kill(p, sig);
 }
 
 /* Whether a process of p's current run is left. */

@@ -44,6 +44,7 @@ static const struct lifecycle_ops fake_ops = {
 	.now = fake_clock,
 	.spawn = fake_spawn,
 	.kill = fake_kill,
+	.kill_and_wake = fake_kill,
 	.group_alive = fake_group_alive,
 	.run_stop_command = fake_stop_command,
 	.arm = fake_arm,
