@@ -18,6 +18,7 @@
 #include "output.h"
 #include "platform.h"
 #include "program.h"
+#include "reap.h"
 #include "statefile.h"
 
 #define ADOPT_ENV	"SAFEEXITD_REEXEC"
@@ -246,8 +247,10 @@ adopt_reexec(char **argv, struct event_base *base,
 	setenv(ADOPT_ENV, env, 1);
 	log_notice("re-executing %s", argv[0]);
 	control_flush();
+	reap_block_sigchld(false);
 	execv("/proc/self/exe", argv);
 	saved = errno;
+	reap_block_sigchld(true);
 
 	/* Still here: put everything back as it was. */
 	log_warnx("re-exec failed: %s", strerror(saved));

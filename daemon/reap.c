@@ -13,6 +13,9 @@
  * pidfd, whose events come first in the loop, and reaped by its pid, which
  * the kernel finds directly; the SIGCHLD path reaps one child a loop turn,
  * catching everything else (orphans, stop commands, crashes).
+ *
+ * SIGCHLD itself stays blocked and is read from a signalfd, as one event
+ * for however many children exited: no handler runs in the daemon for each.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,6 +42,8 @@
 #include "safeexitd.h"
 
 static struct event_base *reap_base;
+static sigset_t sigchld_set;
+static int sigchld_fd = -1;		/* signalfd for SIGCHLD */
 static struct event *sigchld_ev;
 /* Reaps one child a loop turn, however many SIGCHLDs came (reap_cb). */
 static struct event *reap_ev;
@@ -59,7 +65,7 @@ static struct {
 	int sent_all;		/* PID 1: the last signal sent to everyone */
 } sweep;
 
-static void reap_sigchld_cb(evutil_socket_t sig, short what, void *arg);
+static void reap_sigchld_cb(evutil_socket_t fd, short what, void *arg);
 static void reap_cb(evutil_socket_t fd, short what, void *arg);
 static void reap_changed(struct program *p, enum program_state old, void *arg);
 static void reap_note(struct program *p);
@@ -90,13 +96,34 @@ reap_init(struct event_base *base)
 		observing = true;
 	}
 	reap_base = base;
+	/* Inherited as SIG_IGN, SIGCHLD would let the kernel reap for us. */
+	signal(SIGCHLD, SIG_DFL);
+	reap_block_sigchld(true);
+	if ((sigchld_fd = signalfd(-1, &sigchld_set, SFD_NONBLOCK |
+	    SFD_CLOEXEC)) == -1)
+		return -1;
 	reap_ev = event_new(base, -1, 0, reap_cb, NULL);
-	sigchld_ev = evsignal_new(base, SIGCHLD, reap_sigchld_cb, NULL);
+	sigchld_ev = event_new(base, sigchld_fd, EV_READ | EV_PERSIST,
+	    reap_sigchld_cb, NULL);
 	if (reap_ev == NULL || sigchld_ev == NULL ||
 	    event_add(sigchld_ev, NULL) == -1)
 		return -1;
+	/* A child may have exited before SIGCHLD was ours to read (a re-exec). */
+	event_active(reap_ev, EV_TIMEOUT, 0);
 	sweep.timer = evtimer_new(base, reap_sweep_timer_cb, NULL);
 	return sweep.timer == NULL ? -1 : 0;
+}
+
+/*
+ * Block SIGCHLD for the signalfd, or unblock it for a re-exec: the image
+ * that follows, even an older one with a handler for it, expects it so.
+ */
+void
+reap_block_sigchld(bool block)
+{
+	sigemptyset(&sigchld_set);
+	sigaddset(&sigchld_set, SIGCHLD);
+	sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &sigchld_set, NULL);
 }
 
 /* Stop watching SIGCHLD. */
@@ -105,6 +132,9 @@ reap_fini(void)
 {
 	if (sigchld_ev != NULL)
 		event_free(sigchld_ev);
+	if (sigchld_fd != -1)
+		close(sigchld_fd);
+	sigchld_fd = -1;
 	if (reap_ev != NULL)
 		event_free(reap_ev);
 	if (sweep.timer != NULL)
@@ -121,16 +151,17 @@ reap_fini(void)
 }
 
 /*
- * SIGCHLD: reap everything that is ready, once.  libevent runs a signal's
- * callback once for every delivery it counted since the last turn, and
- * children that exit together send hundreds; each call after the first
- * would find nothing, yet a waitpid that finds nothing walks every child
- * the daemon has.  Activating an event that is already active does
- * nothing, so reap_cb runs once, later in the same turn.
+ * SIGCHLD: empty the signalfd, then reap.  Children that exit together
+ * send hundreds; one read takes them all, and one reap_cb follows (a
+ * waitpid that finds nothing still walks every child the daemon has).
  */
 static void
-reap_sigchld_cb(evutil_socket_t sig, short what, void *arg)
+reap_sigchld_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct signalfd_siginfo info[32];
+
+	while (read(fd, info, sizeof info) > 0)
+		continue;
 	event_active(reap_ev, EV_TIMEOUT, 0);
 }
 

@@ -8,6 +8,8 @@
 #ifndef SAFEEXITD_REAP_H
 #define SAFEEXITD_REAP_H
 
+#include <stdbool.h>
+
 struct event_base;
 struct program;
 
@@ -17,6 +19,8 @@ void reap_fini(void);
 void reap_all(void);
 /* p leaves the table: drop what reaping keeps of it. */
 void reap_forget(struct program *p);
+/* SIGCHLD blocked (read from a signalfd), or back to normal for a re-exec. */
+void reap_block_sigchld(bool block);
 
 /* See platform_sweep. */
 void reap_sweep(double grace, void (*done)(void *), void *arg);

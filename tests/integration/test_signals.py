@@ -151,3 +151,22 @@ def test_policy_ignore_changes_nothing(daemon_factory, conf, events, sig,
     assert events.all("a", "signal") == []
     assert pid_running(a["pid"])
     assert d.returncode is None
+
+
+def test_inherited_ignored_sigchld_still_reports_exits(daemon_factory, conf,
+                                                      events):
+    # Started with SIGCHLD ignored, the kernel would reap the programs
+    # itself and their exit codes would be lost.
+    ignore = ["/usr/bin/python3", "-c",
+              "import os, signal, sys; "
+              "signal.signal(signal.SIGCHLD, signal.SIG_IGN); "
+              "os.execv(sys.argv[1], sys.argv[1:])"]
+    d = daemon_factory(conf.program("a", "--exit", "3", "--after", "0",
+                                    start_secs=0, autorestart="false"),
+                       prefix=ignore)
+    events.wait("a", "exit", code=3)
+    d.wait_state("a", "EXITED", WAIT)
+    st = d.status("a")["a"]
+    assert st["exit_code"] == 3, st
+    d.signal("TERM")
+    assert d.wait_exit(WAIT) == 0
