@@ -126,8 +126,8 @@ static int
 posix_spawn(struct program *p)
 {
 	struct spawn_request req;
+	struct spawn_status st;
 	pid_t pid;
-	int fd;
 
 	if (p->output == NULL &&
 	    (p->output = output_open(p->cfg, p->error, sizeof p->error)) == NULL)
@@ -136,29 +136,22 @@ posix_spawn(struct program *p)
 	if (cgroup_enabled() && (req.cgroup_fd = cgroup_open(p->cfg->name,
 	    p->error, sizeof p->error)) == -1)
 		return -1;
-	pid = spawn_process(&req, &fd, p->error, sizeof p->error);
+	pid = spawn_process(&req, &st, p->error, sizeof p->error);
 	if (req.cgroup_fd != -1)
 		close(req.cgroup_fd);
 	if (pid == -1)
 		return -1;
 	p->pid = pid;
 	program_index_pids(p);
-	/*
-	 * A vfork-style launch returns once the child has executed or failed:
-	 * its report is there already, and the pipe goes at once.  Thousands
-	 * of launches in one loop turn would otherwise each leave a descriptor
-	 * open until the loop reads them, and every launch copies the table.
-	 */
-	switch (spawn_read_status(fd, &req, p->error, sizeof p->error)) {
-	case 1:
+	/* A failed child exits: lifecycle_exited says the start failed. */
+	if (st.failed) {
+		snprintf(p->error, sizeof p->error, "%s", st.error);
 		log_warnx("%s: cannot start: %s", p->cfg->name, p->error);
-		/* FALLTHROUGH */
-	case 0:
-		close(fd);
-		return 0;
 	}
-	p->spawn_status_fd = fd;
-	p->spawn_status_ev = event_new(platform_base, fd, EV_READ | EV_PERSIST,
+	if (st.fd == -1)
+		return 0;
+	p->spawn_status_fd = st.fd;
+	p->spawn_status_ev = event_new(platform_base, st.fd, EV_READ | EV_PERSIST,
 	    posix_spawn_status_cb, p);
 	if (p->spawn_status_ev == NULL || event_add(p->spawn_status_ev, NULL) == -1)
 		fatalx("%s: cannot watch the exec report", __func__);
@@ -325,20 +318,23 @@ static int
 posix_run_stop_command(struct program *p)
 {
 	struct spawn_request req;
+	struct spawn_status st;
 	pid_t pid;
-	int fd;
 
 	if (p->output == NULL)
 		return -1;
 	posix_request(p, &req, p->cfg->stop_argv);
-	if ((pid = spawn_process(&req, &fd, p->error, sizeof p->error)) == -1)
+	if ((pid = spawn_process(&req, &st, p->error, sizeof p->error)) == -1)
 		return -1;
+	/* Its exit (127) tells the lifecycle; the reason is only logged. */
+	if (st.failed)
+		log_warnx("%s: stop_command: %s", p->cfg->name, st.error);
 	/* An earlier stop_command still running is reaped as any orphan. */
 	if (p->stop_status_fd != -1)
 		close(p->stop_status_fd);
 	p->stop_command_pid = pid;
 	program_index_pids(p);
-	p->stop_status_fd = fd;
+	p->stop_status_fd = st.fd;
 	return 0;
 }
 

@@ -174,9 +174,28 @@ static const char *const step_names[] = {
 };
 
 struct spawn_report {
-	int step;
+	int step;		/* 0: none */
 	int err;
 };
+
+/*
+ * Where the child says which step failed.  A child that shares our memory
+ * (CLONE_VM) writes the report into it: we resume only once it has
+ * executed or exited, so it is there when the launch returns, at no cost.
+ * Any other child writes into a pipe, made for it alone.  So does the
+ * first child cloned with CLONE_VM, which also marks our memory, to prove
+ * it shares it: valgrind runs such a clone as a fork.
+ */
+struct spawn_channel {
+	struct spawn_report shared;
+	bool vm;		/* cloned with CLONE_VM */
+	bool touched;		/* the child marked this: it shares our memory */
+	int pipe[2];		/* { -1, -1 } when no pipe is needed */
+	bool pipe_failed;
+};
+
+/* Whether children cloned with CLONE_VM do share our memory. */
+static enum { VM_UNPROVEN, VM_SHARED, VM_COPIED } clone_vm_memory;
 
 /* What the child needs, prepared by the parent. */
 struct spawn_plan {
@@ -199,15 +218,19 @@ static void spawn_plan_free(struct spawn_plan *plan);
 static char **spawn_environment(const struct spawn_request *req,
     const struct passwd *pw);
 static char **spawn_candidates(const char *file, char **envp);
-static void spawn_child(const struct spawn_plan *plan, int report_fd)
+static void spawn_child(const struct spawn_plan *plan,
+    struct spawn_channel *ch) __attribute__((noreturn));
+static void spawn_fail(struct spawn_channel *ch, int step)
     __attribute__((noreturn));
-static void spawn_fail(int report_fd, int step) __attribute__((noreturn));
+static int spawn_channel_pipe(struct spawn_channel *ch);
+static void spawn_describe(const struct spawn_request *req,
+    const struct spawn_report *r, char *err, size_t errlen);
 static char *spawn_strdup(const char *s);
 static int spawn_cloexec_from(int lowfd);
-static pid_t spawn_launch(struct spawn_plan *plan, int report[2]);
+static pid_t spawn_launch(struct spawn_plan *plan, struct spawn_channel *ch);
 static void spawn_await_report(int fd);
 static pid_t spawn_launch_into_cgroup(const struct spawn_plan *plan,
-    int report[2]);
+    struct spawn_channel *ch);
 #ifndef SPAWN_FORK_ONLY
 static int spawn_clone_entry(void *arg);
 static void *spawn_stack(void);
@@ -215,7 +238,7 @@ static void *spawn_stack(void);
 /* What the cloned child is handed: it runs on a stack of its own. */
 struct spawn_clone_args {
 	const struct spawn_plan *plan;
-	int report[2];
+	struct spawn_channel *ch;
 };
 #endif
 
@@ -416,19 +439,38 @@ spawn_plan_free(struct spawn_plan *plan)
 
 /* Tell the parent which step failed, and exit. */
 static void
-spawn_fail(int report_fd, int step)
+spawn_fail(struct spawn_channel *ch, int step)
 {
 	struct spawn_report r = { step, errno };
 	ssize_t unused;
 
-	unused = write(report_fd, &r, sizeof r);
-	(void)unused;
+	if (ch->pipe[1] == -1)
+		ch->shared = r;
+	else {
+		unused = write(ch->pipe[1], &r, sizeof r);
+		(void)unused;
+	}
 	_exit(127);
+}
+
+/* The pipe for a child with a copy of our memory, made once. */
+static int
+spawn_channel_pipe(struct spawn_channel *ch)
+{
+	if (ch->vm && clone_vm_memory == VM_SHARED)
+		return 0;
+	if (ch->pipe[0] != -1)
+		return 0;
+	if (pipe2(ch->pipe, O_CLOEXEC) == -1) {
+		ch->pipe_failed = true;
+		return -1;
+	}
+	return 0;
 }
 
 /* Runs in the child between fork and exec: async-signal-safe calls only. */
 static void
-spawn_child(const struct spawn_plan *plan, int report_fd)
+spawn_child(const struct spawn_plan *plan, struct spawn_channel *ch)
 {
 	const struct spawn_request *req = plan->req;
 	struct sigaction sa;
@@ -442,36 +484,36 @@ spawn_child(const struct spawn_plan *plan, int report_fd)
 			sigaction(sig, &sa, NULL);
 	/* "0" is the writer itself; done while still privileged, before any fork. */
 	if (plan->cgroup_procs_fd != -1 && write(plan->cgroup_procs_fd, "0", 1) != 1)
-		spawn_fail(report_fd, STEP_CGROUP);
+		spawn_fail(ch, STEP_CGROUP);
 	if (setsid() == -1)
-		spawn_fail(report_fd, STEP_SETSID);
+		spawn_fail(ch, STEP_SETSID);
 	if (dup2(plan->devnull, 0) == -1)
-		spawn_fail(report_fd, STEP_STDIN);
+		spawn_fail(ch, STEP_STDIN);
 	if (dup2(req->stdout_fd, 1) == -1)
-		spawn_fail(report_fd, STEP_STDOUT);
+		spawn_fail(ch, STEP_STDOUT);
 	if (dup2(req->stderr_fd, 2) == -1)
-		spawn_fail(report_fd, STEP_STDERR);
+		spawn_fail(ch, STEP_STDERR);
 	/* Belt and braces: every descriptor of ours is O_CLOEXEC already. */
 	if (spawn_cloexec_from(3) == -1) {
 		long max = sysconf(_SC_OPEN_MAX);
 
 		for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
-			if (fd != report_fd)
+			if (fd != ch->pipe[1])
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
 	if (plan->drop) {
 		if (syscall(SYS_SPAWN_SETGROUPS, (size_t)plan->ngroups, plan->groups) == -1)
-			spawn_fail(report_fd, STEP_SETGROUPS);
+			spawn_fail(ch, STEP_SETGROUPS);
 		if (syscall(SYS_SPAWN_SETGID, plan->gid) == -1)
-			spawn_fail(report_fd, STEP_SETGID);
+			spawn_fail(ch, STEP_SETGID);
 		if (syscall(SYS_SPAWN_SETUID, plan->uid) == -1)
-			spawn_fail(report_fd, STEP_SETUID);
+			spawn_fail(ch, STEP_SETUID);
 	}
 	if (child_nofile_set && setrlimit(RLIMIT_NOFILE, &child_nofile) == -1)
-		spawn_fail(report_fd, STEP_RLIMIT);
+		spawn_fail(ch, STEP_RLIMIT);
 	umask((mode_t)req->umask);
 	if (chdir(req->directory != NULL ? req->directory : "/") == -1)
-		spawn_fail(report_fd, STEP_CHDIR);
+		spawn_fail(ch, STEP_CHDIR);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (char **path = plan->paths; *path != NULL; path++) {
@@ -481,7 +523,7 @@ spawn_child(const struct spawn_plan *plan, int report_fd)
 			exec_errno = errno;
 	}
 	errno = exec_errno;
-	spawn_fail(report_fd, STEP_EXEC);
+	spawn_fail(ch, STEP_EXEC);
 }
 
 #ifndef SPAWN_FORK_ONLY
@@ -504,8 +546,8 @@ spawn_clone_entry(void *arg)
 {
 	const struct spawn_clone_args *a = arg;
 
-	close(a->report[0]);
-	spawn_child(a->plan, a->report[1]);
+	a->ch->touched = true;
+	spawn_child(a->plan, a->ch);
 }
 #endif
 
@@ -519,7 +561,7 @@ spawn_clone_entry(void *arg)
  * container runtimes do), clone3_unusable is set and -1 returned.
  */
 static pid_t
-spawn_launch_into_cgroup(const struct spawn_plan *plan, int report[2])
+spawn_launch_into_cgroup(const struct spawn_plan *plan, struct spawn_channel *ch)
 {
 #ifdef SPAWN_CLONE3
 	struct spawn_clone3_args a;
@@ -532,9 +574,12 @@ spawn_launch_into_cgroup(const struct spawn_plan *plan, int report[2])
 		a.cgroup = (uint64_t)plan->req->cgroup_fd;
 #ifdef SPAWN_CLONE3_VM
 		if (spawn_stack() != NULL) {
-			struct spawn_clone_args ca = { plan, { report[0], report[1] } };
+			struct spawn_clone_args ca = { plan, ch };
 			long r;
 
+			ch->vm = true;
+			if (spawn_channel_pipe(ch) == -1)
+				return -1;
 			a.flags |= CLONE_VM;
 			a.stack = (uint64_t)(uintptr_t)clone_stack;
 			a.stack_size = SPAWN_STACK_SIZE;
@@ -544,9 +589,11 @@ spawn_launch_into_cgroup(const struct spawn_plan *plan, int report[2])
 			pid = r < 0 ? -1 : (pid_t)r;
 		} else
 #endif
-		if ((pid = (pid_t)syscall(SYS_clone3, &a, sizeof a)) == 0) {
-			close(report[0]);
-			spawn_child(plan, report[1]);
+		if ((ch->vm = false, spawn_channel_pipe(ch)) == -1)
+			return -1;
+		else if ((pid = (pid_t)syscall(SYS_clone3, &a, sizeof a)) == 0) {
+			close(ch->pipe[0]);
+			spawn_child(plan, ch);
 		}
 		if (pid != -1 || (errno != ENOSYS && errno != E2BIG &&
 		    errno != EINVAL && errno != EPERM))
@@ -563,15 +610,15 @@ spawn_launch_into_cgroup(const struct spawn_plan *plan, int report[2])
 /*
  * Create the child, which runs spawn_child; with signals blocked.  With
  * CLONE_VFORK the call returns once the child has executed or failed, so
- * its report is already in the pipe.
+ * its report is already written (into ch).
  */
 static pid_t
-spawn_launch(struct spawn_plan *plan, int report[2])
+spawn_launch(struct spawn_plan *plan, struct spawn_channel *ch)
 {
 	pid_t pid;
 
 	if (plan->req->cgroup_fd != -1 && plan->cgroup_procs_fd == -1) {
-		if ((pid = spawn_launch_into_cgroup(plan, report)) != -1 ||
+		if ((pid = spawn_launch_into_cgroup(plan, ch)) != -1 ||
 		    !clone3_unusable)
 			return pid;
 		/* Not supported here: the child joins its cgroup itself. */
@@ -582,8 +629,11 @@ spawn_launch(struct spawn_plan *plan, int report[2])
 	}
 #ifndef SPAWN_FORK_ONLY
 	if (spawn_stack() != NULL) {
-		struct spawn_clone_args a = { plan, { report[0], report[1] } };
+		struct spawn_clone_args a = { plan, ch };
 
+		ch->vm = true;
+		if (spawn_channel_pipe(ch) == -1)
+			return -1;
 		pid = clone(spawn_clone_entry, (char *)clone_stack + SPAWN_STACK_SIZE,
 		    CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
 		if (pid != -1 || (errno != ENOSYS && errno != EINVAL))
@@ -594,10 +644,12 @@ spawn_launch(struct spawn_plan *plan, int report[2])
 	}
 #endif
 	plan->forked = true;
-	pid = fork();
-	if (pid == 0) {
-		close(report[0]);
-		spawn_child(plan, report[1]);
+	ch->vm = false;
+	if (spawn_channel_pipe(ch) == -1)
+		return -1;
+	if ((pid = fork()) == 0) {
+		close(ch->pipe[0]);
+		spawn_child(plan, ch);
 	}
 	return pid;
 }
@@ -628,44 +680,67 @@ spawn_set_nofile(const struct rlimit *rl)
 }
 
 pid_t
-spawn_process(const struct spawn_request *req, int *status_fd, char *err,
-    size_t errlen)
+spawn_process(const struct spawn_request *req, struct spawn_status *st,
+    char *err, size_t errlen)
 {
+	struct spawn_channel ch = { .pipe = { -1, -1 } };
 	struct spawn_plan plan;
 	sigset_t all, old;
-	int report[2];
 	pid_t pid;
 	bool forked;
 
-	*status_fd = -1;
+	st->fd = -1;
+	st->failed = false;
+	st->error[0] = '\0';
 	if (spawn_prepare(req, &plan, err, errlen) == -1) {
-		spawn_plan_free(&plan);
-		return -1;
-	}
-	if (pipe2(report, O_CLOEXEC) == -1) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		spawn_plan_free(&plan);
 		return -1;
 	}
 	/* No handler of the daemon may run in the child before it resets them. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = spawn_launch(&plan, report);
+	pid = spawn_launch(&plan, &ch);
 	if (pid == -1)
-		snprintf(err, errlen, "fork: %s", strerror(errno));
+		snprintf(err, errlen, "%s: %s", ch.pipe_failed ? "pipe" : "fork",
+		    strerror(errno));
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	/* The child has its copy (or has executed): ours goes at once. */
-	close(report[1]);
+	if (ch.pipe[1] != -1)
+		close(ch.pipe[1]);
 	forked = plan.forked;
 	spawn_plan_free(&plan);
 	if (pid == -1) {
-		close(report[0]);
+		if (ch.pipe[0] != -1)
+			close(ch.pipe[0]);
 		return -1;
 	}
+	if (ch.vm && clone_vm_memory == VM_UNPROVEN) {
+		clone_vm_memory = ch.touched ? VM_SHARED : VM_COPIED;
+		if (!ch.touched)
+			log_info("children cloned with CLONE_VM get a copy of the "
+			    "daemon's memory here (as under valgrind): exec "
+			    "reports come through pipes");
+	}
+	if (ch.pipe[0] == -1) {
+		/* It shared our memory, and has executed or failed by now. */
+		if (ch.shared.step != 0) {
+			st->failed = true;
+			spawn_describe(req, &ch.shared, st->error, sizeof st->error);
+		}
+		return pid;
+	}
 	if (!forked)
-		spawn_await_report(report[0]);
-	fcntl(report[0], F_SETFL, O_NONBLOCK);
-	*status_fd = report[0];
+		spawn_await_report(ch.pipe[0]);
+	fcntl(ch.pipe[0], F_SETFL, O_NONBLOCK);
+	switch (spawn_read_status(ch.pipe[0], req, st->error, sizeof st->error)) {
+	case -1:
+		st->fd = ch.pipe[0];	/* forked: the report comes later */
+		return pid;
+	case 1:
+		st->failed = true;
+		break;
+	}
+	close(ch.pipe[0]);
 	return pid;
 }
 
@@ -683,18 +758,26 @@ spawn_read_status(int status_fd, const struct spawn_request *req, char *err,
 		return errno == EAGAIN ? -1 : 0;
 	if (n != (ssize_t)sizeof r)
 		return 0;
-	if (r.step < 1 || r.step > STEP_EXEC)
-		r.step = STEP_EXEC;
-	if (r.step == STEP_EXEC)
-		snprintf(err, errlen, "exec %s: %s", req->argv[0], strerror(r.err));
-	else if (r.step == STEP_CHDIR)
-		snprintf(err, errlen, "chdir %s: %s",
-		    req->directory ? req->directory : "/", strerror(r.err));
-	else if (r.step == STEP_SETUID || r.step == STEP_SETGID ||
-	    r.step == STEP_SETGROUPS)
-		snprintf(err, errlen, "%s for %s: %s", step_names[r.step],
-		    req->user ? req->user : req->group, strerror(r.err));
-	else
-		snprintf(err, errlen, "%s: %s", step_names[r.step], strerror(r.err));
+	spawn_describe(req, &r, err, errlen);
 	return 1;
+}
+
+/* Say which step of the child failed, and why. */
+static void
+spawn_describe(const struct spawn_request *req, const struct spawn_report *r,
+    char *err, size_t errlen)
+{
+	int step = r->step < 1 || r->step > STEP_EXEC ? STEP_EXEC : r->step;
+
+	if (step == STEP_EXEC)
+		snprintf(err, errlen, "exec %s: %s", req->argv[0], strerror(r->err));
+	else if (step == STEP_CHDIR)
+		snprintf(err, errlen, "chdir %s: %s",
+		    req->directory ? req->directory : "/", strerror(r->err));
+	else if (step == STEP_SETUID || step == STEP_SETGID ||
+	    step == STEP_SETGROUPS)
+		snprintf(err, errlen, "%s for %s: %s", step_names[step],
+		    req->user ? req->user : req->group, strerror(r->err));
+	else
+		snprintf(err, errlen, "%s: %s", step_names[step], strerror(r->err));
 }

@@ -7,6 +7,7 @@
 #ifndef SAFEEXITD_SPAWN_H
 #define SAFEEXITD_SPAWN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -29,15 +30,23 @@ struct spawn_request {
 	int cgroup_fd;
 };
 
+/* How the child's exec went, as far as known when spawn_process returns. */
+struct spawn_status {
+	int fd;			/* -1: known; else the report to read later */
+	bool failed;		/* known: a step of the child failed */
+	char error[256];	/* which one, and why */
+};
+
 /*
- * Fork and exec req.  Returns the pid, with *status_fd the read end of a
- * close-on-exec pipe: EOF on it means exec succeeded; a message on it says
- * which step failed in the child (read it with spawn_read_status); unless
- * the launch had to fork, it is there to read when this returns.  Returns
- * -1 with err filled when the launch fails before fork (unknown user, ...).
+ * Fork and exec req.  Returns the pid, or -1 with err filled when the
+ * launch fails before there is a child (unknown user, ...).  Unless the
+ * launch had to fork, the child has executed or failed by then, and st
+ * says which; after a fork, st->fd is the read end of a close-on-exec
+ * pipe: EOF on it means exec succeeded, a message says which step failed
+ * (read it with spawn_read_status).
  */
-pid_t spawn_process(const struct spawn_request *req, int *status_fd, char *err,
-    size_t errlen);
+pid_t spawn_process(const struct spawn_request *req, struct spawn_status *st,
+    char *err, size_t errlen);
 
 /*
  * Give children this descriptor limit: the daemon raises its own to serve
