@@ -589,11 +589,15 @@ spawn_launch_into_cgroup(const struct spawn_plan *plan, struct spawn_channel *ch
 			pid = r < 0 ? -1 : (pid_t)r;
 		} else
 #endif
-		if ((ch->vm = false, spawn_channel_pipe(ch)) == -1)
-			return -1;
-		else if ((pid = (pid_t)syscall(SYS_clone3, &a, sizeof a)) == 0) {
-			close(ch->pipe[0]);
-			spawn_child(plan, ch);
+		{
+			ch->vm = false;
+			if (spawn_channel_pipe(ch) == -1)
+				return -1;
+			pid = (pid_t)syscall(SYS_clone3, &a, sizeof a);
+			if (pid == 0) {
+				close(ch->pipe[0]);
+				spawn_child(plan, ch);
+			}
 		}
 		if (pid != -1 || (errno != ENOSYS && errno != E2BIG &&
 		    errno != EINVAL && errno != EPERM))
