@@ -117,6 +117,7 @@ reap_init(struct event_base *base)
 /*
  * Block SIGCHLD for the signalfd, or unblock it for a re-exec: the image
  * that follows, even an older one with a handler for it, expects it so.
+ * Blocked again after a failed re-exec, it reaps what exited meanwhile.
  */
 void
 reap_block_sigchld(bool block)
@@ -124,6 +125,9 @@ reap_block_sigchld(bool block)
 	sigemptyset(&sigchld_set);
 	sigaddset(&sigchld_set, SIGCHLD);
 	sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &sigchld_set, NULL);
+	/* Unblocked at SIG_DFL, a SIGCHLD was discarded: look for exits anyway. */
+	if (block && reap_ev != NULL)
+		event_active(reap_ev, EV_TIMEOUT, 0);
 }
 
 /* Stop watching SIGCHLD. */
