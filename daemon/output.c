@@ -17,6 +17,7 @@
 #include "keeper.h"
 #include "log.h"
 #include "output.h"
+#include "safeopen.h"
 
 /*
  * A longer line is logged in pieces.  A piece with "NAME stderr: " before it
@@ -63,8 +64,7 @@ static int output_devnull = -1;
 static int output_sink_open(struct output *o, struct sink *s,
     const struct output_config *oc, const char *stream, char *err, size_t errlen);
 static void output_sink_close(struct sink *s);
-static int output_file_open(struct sink *s);
-static int output_own_fd(const char *path);
+static int output_file_open(struct sink *s, char *err, size_t errlen);
 static void output_read_cb(evutil_socket_t fd, short what, void *arg);
 static void output_consume(struct sink *s, const char *buf, size_t len);
 static void output_file_write(struct sink *s, const char *buf, size_t len);
@@ -121,6 +121,7 @@ static int
 output_sink_open(struct output *o, struct sink *s, const struct output_config *oc,
     const char *stream, char *err, size_t errlen)
 {
+	char why[512];
 	int fds[2], own;
 
 	s->owner = o;
@@ -141,7 +142,7 @@ output_sink_open(struct output *o, struct sink *s, const struct output_config *o
 		return 0;
 	case OUTPUT_FILE:
 		/* /dev/stdout and /dev/stderr: the daemon's own, as with inherit. */
-		if ((own = output_own_fd(oc->path)) != -1) {
+		if ((own = safeopen_own_fd(oc->path)) != -1) {
 			s->kind = OUTPUT_INHERIT;
 			if (s == &o->out)
 				o->inherit_out = own;
@@ -151,8 +152,8 @@ output_sink_open(struct output *o, struct sink *s, const struct output_config *o
 		}
 		if ((s->path = strdup(oc->path)) == NULL)
 			fatal("%s", __func__);
-		if (output_file_open(s) == -1) {
-			snprintf(err, errlen, "%s %s: %s", stream, s->path, strerror(errno));
+		if (output_file_open(s, why, sizeof why) == -1) {
+			snprintf(err, errlen, "%s %s", stream, why);
 			return -1;
 		}
 		break;
@@ -180,37 +181,29 @@ output_sink_open(struct output *o, struct sink *s, const struct output_config *o
 	return 0;
 }
 
-/* The daemon descriptor a path names ("/dev/stdout": 1), or -1. */
-static int
-output_own_fd(const char *path)
-{
-	if (strcmp(path, "/dev/stdout") == 0 || strcmp(path, "/dev/fd/1") == 0)
-		return STDOUT_FILENO;
-	if (strcmp(path, "/dev/stderr") == 0 || strcmp(path, "/dev/fd/2") == 0)
-		return STDERR_FILENO;
-	return -1;
-}
-
 /*
- * Open the log file for appending.  O_NOFOLLOW: a link planted where the log
- * goes must not redirect the daemon's writes.  O_NONBLOCK: a FIFO with no
- * reader fails at once instead of hanging the daemon in open(), and a slow
- * reader costs dropped output, never a stalled loop.
+ * Open the log file for appending, the way docs/SECURITY.md says for a
+ * folder others may write: never through a link (O_NOFOLLOW), never blocking
+ * (a FIFO without a reader fails at once; a FIFO or a device stays
+ * non-blocking, so a slow reader costs dropped output, never a stalled
+ * loop), and a file that was regular must be regular again when reopened
+ * after a rotation or SIGUSR2: what was put in its place is refused.
  */
 static int
-output_file_open(struct sink *s)
+output_file_open(struct sink *s, char *err, size_t errlen)
 {
+	unsigned kinds = SAFEOPEN_REG;
 	struct stat st;
 	int fd;
 
-	fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-	    O_NOCTTY | O_NONBLOCK, 0644);
+	if (s->file_fd == -1 && !s->regular)
+		kinds |= SAFEOPEN_FIFO | SAFEOPEN_CHR;
+	else if (!s->regular)
+		kinds = SAFEOPEN_FIFO | SAFEOPEN_CHR;
+	fd = safeopen(s->path, O_WRONLY | O_APPEND | O_CREAT, 0644, kinds, &st,
+	    err, errlen);
 	if (fd == -1)
 		return -1;
-	if (fstat(fd, &st) == -1) {
-		close(fd);
-		return -1;
-	}
 	if (s->file_fd != -1)
 		close(s->file_fd);
 	s->file_fd = fd;
@@ -289,9 +282,13 @@ output_reopen_all(void)
 	for (struct output *o = outputs; o != NULL; o = o->next) {
 		struct sink *v[2] = { &o->out, &o->err };
 
-		for (int i = 0; i < 2; i++)
-			if (v[i]->kind == OUTPUT_FILE && output_file_open(v[i]) == -1)
-				log_warn("%s: cannot reopen %s", o->name, v[i]->path);
+		for (int i = 0; i < 2; i++) {
+			char err[512];
+
+			if (v[i]->kind == OUTPUT_FILE &&
+			    output_file_open(v[i], err, sizeof err) == -1)
+				log_warnx("%s: cannot reopen %s", o->name, err);
+		}
 	}
 }
 
@@ -372,10 +369,11 @@ output_file_write(struct sink *s, const char *buf, size_t len)
 {
 	while (len > 0) {
 		size_t chunk = len;
+		char err[512];
 		ssize_t n;
 
 		/* No file since a rotation or reopen failed: try again. */
-		if (s->file_fd == -1 && output_file_open(s) == -1) {
+		if (s->file_fd == -1 && output_file_open(s, err, sizeof err) == -1) {
 			output_drop(s);
 			return;
 		}
@@ -425,7 +423,7 @@ output_drop(struct sink *s)
 static void
 output_rotate(struct sink *s)
 {
-	char from[4096], to[4096];
+	char from[4096], to[4096], err[512];
 	int r;
 
 	for (int i = s->backups - 1; i >= 1; i--) {
@@ -447,8 +445,8 @@ output_rotate(struct sink *s)
 	}
 	close(s->file_fd);
 	s->file_fd = -1;
-	if (output_file_open(s) == -1) {
-		log_warn("%s: cannot open %s after rotation", s->owner->name, s->path);
+	if (output_file_open(s, err, sizeof err) == -1) {
+		log_warnx("%s: cannot open %s after rotation", s->owner->name, err);
 		return;
 	}
 	/* Made again by someone else meanwhile, and already full. */

@@ -29,6 +29,7 @@
 #include "program.h"
 #include "protocol.h"
 #include "reload.h"
+#include "safeopen.h"
 #include "safeexitd.h"
 #include "shutdown.h"
 #include "signals.h"
@@ -169,22 +170,27 @@ daemon_apply_log(const struct config *cfg, int cli_level, bool foreground)
 		}
 	}
 	else if (log_set_target(LOG_TARGET_FILE, target) == -1)
-		log_warn("cannot open log file %s; logging to stderr", target);
+		log_warnx("cannot open log file %s; logging to stderr",
+		    log_target_error());
 }
 
-/* Write the pidfile; not following links, since /run may be shared. */
+/*
+ * Write the pidfile.  /run may be shared: never through a link, a hard link
+ * or another user's file, never blocking on a FIFO; anything but our own
+ * regular file there is left alone, with the daemon running without one.
+ */
 static void
 daemon_write_pidfile(void)
 {
-	char buf[32];
+	char buf[32], err[512];
 	int fd, len;
 
 	if (d.cfg->pidfile == NULL)
 		return;
-	fd = open(d.cfg->pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0644);
+	fd = safeopen(d.cfg->pidfile, O_WRONLY | O_CREAT | O_TRUNC, 0644,
+	    SAFEOPEN_REG | SAFEOPEN_OWNED, NULL, err, sizeof err);
 	if (fd == -1) {
-		log_warn("cannot write pidfile %s", d.cfg->pidfile);
+		log_warnx("cannot write pidfile %s", err);
 		return;
 	}
 	len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
