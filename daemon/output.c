@@ -43,6 +43,24 @@ struct sink {
 	struct event *ev;
 	char *line;			/* OUTPUT_LINE_MAX bytes, allocated on first use */
 	size_t line_len;
+	struct drain *drains;		/* older pipes still read, to their end */
+};
+
+/*
+ * The read end of a pipe from before a crash or re-exec, collected from the
+ * pipe keeper: the program's processes of then may still write to it, but
+ * the daemon has no write end of it (none can be made from a read end
+ * without reopening it by path), so new processes get a new pipe and this
+ * one is read until its last writer is gone, then closed.
+ */
+struct drain {
+	struct sink *sink;
+	char *name;			/* the program */
+	int stream;			/* 0 stdout, 2 stderr */
+	int fd;
+	struct event *ev;
+	char key[32];			/* the keeper's: "stdout old-FD" */
+	struct drain *next;
 };
 
 struct output {
@@ -60,6 +78,10 @@ static const int *import_fds;
 static struct output *outputs;
 /* One /dev/null for every program that discards output: one descriptor, not N. */
 static int output_devnull = -1;
+/* Old pipes not yet given to a program's output (output_reclaim). */
+static struct drain *pending;
+
+#define OUTPUT_DRAINS_ENV	"SAFEEXITD_OUTPUT_DRAINS"
 
 static int output_sink_open(struct output *o, struct sink *s,
     const struct output_config *oc, const char *stream, char *err, size_t errlen);
@@ -71,12 +93,148 @@ static void output_file_write(struct sink *s, const char *buf, size_t len);
 static void output_rotate(struct sink *s);
 static void output_drop(struct sink *s);
 static void output_line(struct sink *s, const char *line, size_t len);
+static void output_attach_drains(struct output *o);
+static void output_drain_cb(evutil_socket_t fd, short what, void *arg);
+static void output_drain_free(struct drain *dr);
+static bool output_drain_read(struct drain *dr);
+static void output_export_drains(void);
 
 /* Remember the loop that reads the pipes. */
 void
 output_init(struct event_base *base)
 {
+	const char *env = getenv(OUTPUT_DRAINS_ENV);
+	char name[128];
+	int stream, fd, used;
+
 	output_base = base;
+	/* A re-exec: old pipes handed over as "NAME STREAM FD;" each. */
+	while (env != NULL && sscanf(env, "%127s %d %d;%n", name, &stream, &fd,
+	    &used) == 3) {
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		output_reclaim(name, stream, fd);
+		env += used;
+	}
+	unsetenv(OUTPUT_DRAINS_ENV);
+}
+
+void
+output_reclaim(const char *name, int stream, int fd)
+{
+	struct drain *dr;
+
+	if ((dr = calloc(1, sizeof *dr)) == NULL ||
+	    (dr->name = strdup(name)) == NULL)
+		fatal("%s", __func__);
+	dr->stream = stream;
+	dr->fd = fd;
+	dr->next = pending;
+	pending = dr;
+}
+
+void
+output_reclaim_done(void)
+{
+	while (pending != NULL) {
+		struct drain *dr = pending;
+
+		pending = dr->next;
+		log_info("%s: %s pipe from before is not needed; closed", dr->name,
+		    dr->stream == 2 ? "stderr" : "stdout");
+		output_drain_free(dr);
+	}
+}
+
+/* Give o the old pipes of its program, each read on until its end. */
+static void
+output_attach_drains(struct output *o)
+{
+	struct drain **pp = &pending;
+
+	while (*pp != NULL) {
+		struct drain *dr = *pp;
+		struct sink *s;
+		int fl;
+
+		if (strcmp(dr->name, o->name) != 0) {
+			pp = &dr->next;
+			continue;
+		}
+		*pp = dr->next;
+		s = dr->stream == 2 && o->err.kind != OUTPUT_STDOUT ? &o->err : &o->out;
+		dr->sink = s;
+		if ((fl = fcntl(dr->fd, F_GETFL)) != -1)
+			fcntl(dr->fd, F_SETFL, fl | O_NONBLOCK);
+		snprintf(dr->key, sizeof dr->key, "%s old-%d",
+		    dr->stream == 2 ? "stderr" : "stdout", dr->fd);
+		dr->ev = event_new(output_base, dr->fd, EV_READ | EV_PERSIST,
+		    output_drain_cb, dr);
+		if (dr->ev == NULL || event_add(dr->ev, NULL) == -1)
+			fatalx("%s: cannot watch output pipe", __func__);
+		/* Should the daemon die again, its writers still have a reader. */
+		keeper_add(o->name, dr->key, dr->fd);
+		dr->next = s->drains;
+		s->drains = dr;
+	}
+}
+
+/* Close an old pipe and forget it. */
+static void
+output_drain_free(struct drain *dr)
+{
+	if (dr->ev != NULL)
+		event_free(dr->ev);
+	if (dr->sink != NULL)
+		keeper_del(dr->name, dr->key);
+	close(dr->fd);
+	free(dr->name);
+	free(dr);
+}
+
+/* Pass on what an old pipe holds now; true at its end (or an error). */
+static bool
+output_drain_read(struct drain *dr)
+{
+	struct sink *s = dr->sink;
+	char buf[65536];
+
+	for (int i = 0; i < OUTPUT_READS; i++) {
+		ssize_t n = read(dr->fd, buf, sizeof buf);
+
+		if (n > 0) {
+			/* Output configured away from a pipe now: dropped. */
+			if (s->kind == OUTPUT_FILE || s->kind == OUTPUT_LOG ||
+			    s->kind == OUTPUT_SYSLOG)
+				output_consume(s, buf, (size_t)n);
+			if ((size_t)n < sizeof buf)
+				return false;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		return n == 0 || errno != EAGAIN;
+	}
+	return false;
+}
+
+/* An old pipe is readable: pass it on; at its end every old writer is gone. */
+static void
+output_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct drain *dr = arg;
+	struct drain **pp;
+
+	if (!output_drain_read(dr))
+		return;
+	for (pp = &dr->sink->drains; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == dr) {
+			*pp = dr->next;
+			break;
+		}
+	log_debug("%s: %s pipe from before closed by its last writer",
+	    dr->name, dr->stream == 2 ? "stderr" : "stdout");
+	/* Freed here, the event with it: nothing is left to wake the loop. */
+	output_drain_free(dr);
 }
 
 struct output *
@@ -107,6 +265,7 @@ output_open(const struct program_config *pc, char *err, size_t errlen)
 		outputs->prevp = &o->next;
 	outputs = o;
 	o->prevp = &outputs;
+	output_attach_drains(o);
 	return o;
 fail:
 	output_sink_close(&o->out);
@@ -222,6 +381,13 @@ output_sink_close(struct sink *s)
 		event_free(s->ev);
 		s->ev = NULL;
 	}
+	while (s->drains != NULL) {
+		struct drain *dr = s->drains;
+
+		s->drains = dr->next;
+		output_drain_read(dr);
+		output_drain_free(dr);
+	}
 	if (s->line_len > 0)
 		output_line(s, s->line, s->line_len);
 	free(s->line);
@@ -310,7 +476,13 @@ output_read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		if (n == -1 && errno == EINTR)
 			continue;
-		return;		/* EAGAIN; EOF cannot happen: we hold the write end */
+		/*
+		 * EOF cannot happen while the daemon holds the write end; should
+		 * it all the same, stop watching rather than wake up forever.
+		 */
+		if (n == 0 && s->ev != NULL)
+			event_del(s->ev);
+		return;
 	}
 }
 
@@ -473,4 +645,34 @@ output_export(const struct output *o, int fds[4])
 	fds[1] = o->out.write_fd;
 	fds[2] = o->err.kind == OUTPUT_STDOUT ? -1 : o->err.read_fd;
 	fds[3] = o->err.kind == OUTPUT_STDOUT ? -1 : o->err.write_fd;
+	output_export_drains();
+}
+
+/*
+ * The old pipes still read, for the program after a re-exec: every one of
+ * them, kept open across the exec and named in the environment.  Done
+ * again for each program exported, so the list is whole whichever is last.
+ */
+static void
+output_export_drains(void)
+{
+	char *env = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if ((f = open_memstream(&env, &len)) == NULL)
+		fatal("%s", __func__);
+	for (struct output *o = outputs; o != NULL; o = o->next) {
+		struct sink *v[2] = { &o->out, &o->err };
+
+		for (int i = 0; i < 2; i++)
+			for (struct drain *dr = v[i]->drains; dr != NULL; dr = dr->next) {
+				fprintf(f, "%s %d %d;", dr->name, dr->stream, dr->fd);
+				fcntl(dr->fd, F_SETFD, 0);
+			}
+	}
+	fclose(f);
+	if (len > 0)
+		setenv(OUTPUT_DRAINS_ENV, env, 1);
+	free(env);
 }

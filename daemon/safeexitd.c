@@ -25,6 +25,7 @@
 #include "log.h"
 #include "logind.h"
 #include "notify.h"
+#include "output.h"
 #include "platform.h"
 #include "program.h"
 #include "protocol.h"
@@ -508,6 +509,18 @@ daemon_logoff(void)
 	daemon_shutdown("logoff");
 }
 
+/*
+ * A pipe collected from the pipe keeper: read on by the program's output,
+ * which adoption opens for it (no write end comes with it: the program's
+ * next process gets a new pipe).
+ */
+static void
+daemon_reclaimed(const char *name, int stream, int read_fd)
+{
+	output_reclaim(name, stream, read_fd);
+	adopt_handover(name, stream, -1, -1);
+}
+
 /* Start up, run the loop until the shutdown is over, clean up. */
 int
 main(int argc, char **argv)
@@ -631,7 +644,7 @@ main(int argc, char **argv)
 	statefile_init(d.base, d.state_path);
 	/* After a crash, the pipes of programs still running wait in the keeper. */
 	if (adopt_control_fd() < 0)
-		keeper_reclaim(d.keeper_path, adopt_handover);
+		keeper_reclaim(d.keeper_path, daemon_reclaimed);
 	keeper_start(d.keeper_path);
 
 	/* Only now that it is sure to run: it creates the daemon's cgroup. */
@@ -646,6 +659,7 @@ main(int argc, char **argv)
 	}
 	/* Programs still running from before a crash or re-exec are not started again. */
 	adopt_programs(d.state_path);
+	output_reclaim_done();
 	startplan_start(autostart.v, autostart.n);
 	proglist_free(&autostart);
 

@@ -10,14 +10,19 @@ as docs/SECURITY.md says.  The rules themselves are in docs/SECURITY.md
 
 import os
 import re
+import shutil
+import signal
 import stat
-import threading
+import subprocess
+import tempfile
+import time
 
 import pytest
 
-from conftest import wait_for
+from conftest import wait_for, wait_gone
 
 WAIT = 30
+SETPRIV = shutil.which("setpriv")
 PRECIOUS = "precious\n"
 
 
@@ -163,3 +168,136 @@ def test_fifo_swapped_in_before_a_reopen_is_refused(daemon_factory, conf,
         assert os.read(reader, 100) == b""
     finally:
         os.close(reader)
+
+
+# The pipe keeper's socket.
+
+IMPOSTOR = r"""
+import array, socket, sys
+path, fd = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(path)
+s.listen(1)
+print("listening", flush=True)
+c, _ = s.accept()
+c.sendmsg([b"a stdout\0"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                              array.array("i", [fd]))])
+c.sendmsg([b".\0"])
+print("handed", flush=True)
+sys.stdin.read()
+"""
+
+
+def cpu_seconds(pid):
+    """User and system time pid has used, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.parametrize("who", ["same-user", "other-user"])
+def test_impostor_keeper_is_refused(daemon_factory, conf, events, who):
+    if who == "other-user" and (os.geteuid() != 0 or SETPRIV is None):
+        pytest.skip("needs root and setpriv to run the impostor as nobody")
+    sockdir = tempfile.mkdtemp(prefix="sx", dir="/tmp")
+    # A folder others may write, as /tmp is.
+    os.chmod(sockdir, 0o1777)
+    sock = os.path.join(sockdir, "ctl.sock")
+    victim = os.path.join(sockdir, "victim")
+    with open(victim, "w") as f:
+        f.write(PRECIOUS)
+    os.chmod(victim, 0o644)
+    impostor = None
+    try:
+        text = conf.program("a", "--stdout", "hello", start_secs=0)
+        d1 = daemon_factory(text, extra_args=("-s", sock))
+        d1.socket = sock
+        d1.wait_ready(timeout=WAIT)
+        first = events.wait("a", "ready")
+        keeper = int(d1.wait_log(r"pipe keeper is pid (\d+)").group(1))
+        # Recorded, so the next daemon adopts it and asks for its pipes.
+        wait_for(lambda: os.path.exists(sock + ".state") and
+                 str(first["pid"]) in open(sock + ".state").read(), WAIT,
+                 "a in the state file")
+        # Daemon and keeper both gone: nobody holds SOCKET.keeper.
+        os.kill(keeper, signal.SIGKILL)
+        wait_gone([keeper], WAIT)
+        d1.signal(signal.SIGKILL)
+        assert d1.wait_exit(WAIT) == -signal.SIGKILL
+        # Someone else answers there, handing over a file of the test's.
+        fd = os.open(victim, os.O_RDONLY)
+        prefix = [] if who == "same-user" else [
+            SETPRIV, "--reuid=65534", "--regid=65534", "--clear-groups"]
+        impostor = subprocess.Popen(
+            [*prefix, "/usr/bin/python3", "-c", IMPOSTOR, sock + ".keeper",
+             str(fd)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            pass_fds=[fd], text=True)
+        os.close(fd)
+        assert impostor.stdout.readline() == "listening\n"
+        d2 = daemon_factory(text, extra_args=("-s", sock))
+        d2.socket = sock
+        d2.wait_ready(timeout=WAIT)
+        if who == "same-user":
+            d2.wait_log(r"pipe keeper at .* handed over a regular file for "
+                        r"a, not the read end of a pipe; refused")
+        else:
+            d2.wait_log(rf"pipe keeper: {re.escape(sock)}\.keeper belongs to "
+                        r"uid 65534, not to the daemon's user; not used")
+        d2.wait_log(rf"a: adopted running pid {first['pid']}\b")
+        assert not any("precious" in line for line in d2.lines)
+        # The program's next process writes where its config says, not to
+        # whatever was handed over.
+        mark = d2.mark()
+        assert d2.ctl("restart", "a").returncode == 0
+        d2.wait_log(r"\ba stdout: hello$", WAIT, mark)
+        with open(victim) as f:
+            assert f.read() == PRECIOUS
+        # And nothing spins: an honest look at the daemon's CPU time.
+        before = cpu_seconds(d2.pid)
+        time.sleep(2)
+        used = cpu_seconds(d2.pid) - before
+        assert used < 0.5, f"the daemon used {used:.2f} s of CPU in 2 s"
+        assert d2.status("a")["a"]["state"] == "RUNNING"
+    finally:
+        if impostor is not None:
+            impostor.stdin.close()
+            impostor.kill()
+            impostor.wait()
+        for name in os.listdir(sockdir):
+            os.unlink(os.path.join(sockdir, name))
+        os.rmdir(sockdir)
+
+
+def test_old_pipe_survives_a_second_crash(daemon_factory, conf, workdir):
+    # Collected pipes have no write end in the new daemon: they are read to
+    # their end, and kept by the new keeper should the daemon die again.
+    text = (conf.daemon()
+            + conf.section("program:talker", start_secs=0.2, command=(
+                "/bin/sh -c 'trap \"exit 0\" TERM; i=0; while :; do "
+                "echo line-$i; i=$((i+1)); sleep 0.05; done'")))
+    d = daemon_factory(text)
+    d.wait_ready(timeout=WAIT)
+    d.wait_state("talker", "RUNNING")
+    pid = d.status()["talker"]["pid"]
+    for round in range(2):
+        d.wait_log(r"talker stdout: line-\d+")
+        wait_for(lambda: str(pid) in open(d.socket + ".state").read(), WAIT,
+                 "talker in the state file")
+        d.signal(signal.SIGKILL)
+        assert d.wait_exit(WAIT) == -signal.SIGKILL
+        last = max(int(x) for x in re.findall(r"talker stdout: line-(\d+)",
+                                              "\n".join(d.lines)))
+        old = d
+        d = daemon_factory(text, extra_args=("-s", old.socket))
+        d.socket = old.socket
+        d.wait_ready(timeout=WAIT)
+        d.wait_log(r"collected \d+ program pipes? from the pipe keeper")
+        d.wait_log(rf"talker: adopted running pid {pid}\b")
+        m = d.wait_log(r"talker stdout: line-(\d+)")
+        assert int(m.group(1)) == last + 1, (m.group(0), last)
+    # Its end: the old writer stopped, the pipe is closed, nothing spins.
+    assert d.ctl("stop", "talker").returncode == 0
+    d.wait_log(r"talker: stdout pipe from before closed by its last writer")
+    before = cpu_seconds(d.pid)
+    time.sleep(1)
+    assert cpu_seconds(d.pid) - before < 0.3
