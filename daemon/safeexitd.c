@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "adopt.h"
@@ -84,6 +87,7 @@ static struct {
 static void usage(FILE *f);
 static void daemon_apply_log(const struct config *cfg, int cli_level, bool foreground);
 static void daemon_write_pidfile(void);
+static void daemon_check_syslog(void);
 static void daemon_remember_setup(void);
 static void daemon_trim_memory(void);
 static char *daemon_absolute(const char *path);
@@ -173,6 +177,34 @@ daemon_apply_log(const struct config *cfg, int cli_level, bool foreground)
 	else if (log_set_target(LOG_TARGET_FILE, target) == -1)
 		log_warnx("cannot open log file %s; logging to stderr",
 		    log_target_error());
+}
+
+/*
+ * In the background with log = syslog, nobody sees messages that syslog
+ * cannot take: say so on the terminal while there is one.  syslog(3) keeps
+ * trying to connect, so messages flow once a syslog daemon listens.
+ */
+static void
+daemon_check_syslog(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int s, ok = 0, err = ENOENT, types[] = { SOCK_DGRAM, SOCK_STREAM };
+
+	if (log_get_target() != LOG_TARGET_SYSLOG)
+		return;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", _PATH_LOG);
+	for (size_t i = 0; i < 2 && !ok; i++) {
+		if ((s = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0)) == -1)
+			continue;
+		if (!(ok = connect(s, (struct sockaddr *)&sun, sizeof sun) == 0))
+			err = errno;
+		close(s);
+	}
+	if (!ok)
+		fprintf(stderr, "safeexitd: warning: syslog is not reachable "
+		    "(%s: %s): the daemon's messages are lost until a syslog "
+		    "daemon listens there; set log = PATH in the config to keep "
+		    "them in a file\n", _PATH_LOG, strerror(err));
 }
 
 /*
@@ -599,6 +631,8 @@ main(int argc, char **argv)
 	daemon_remember_setup();
 	if (detach && (d.config_path = daemon_absolute(d.config_path)) == NULL)
 		fatal("cannot find the config file's full path");
+	if (detach)
+		daemon_check_syslog();
 	if (detach && platform_detach() == -1)
 		fatalx("cannot run in the background");
 	d.started_at = platform_now();

@@ -23,6 +23,8 @@ static log_sink_fn log_sink;
 static FILE *log_file;
 static char *log_file_path;
 static char log_file_error[512];
+/* The terminal a detaching daemon came from, until its start-up is over. */
+static int log_echo_fd = -1;
 
 static const char *const log_level_names[] = {
 	[LOG_LEVEL_DEBUG] = "debug",
@@ -77,6 +79,13 @@ void
 log_set_level(enum log_level level)
 {
 	log_level = level;
+}
+
+/* Where messages go now. */
+enum log_target
+log_get_target(void)
+{
+	return log_target;
 }
 
 /* The level in force. */
@@ -172,10 +181,20 @@ log_reopen(void)
 	return r;
 }
 
+void
+log_set_echo(int fd)
+{
+	log_echo_fd = fd;
+}
+
 /* Deliver one formatted message to the current target. */
 static void
 log_write(enum log_level level, const char *msg)
 {
+	/* Start-up trouble of a daemon going to the background: say it there. */
+	if (log_echo_fd != -1 && level >= LOG_LEVEL_WARNING)
+		dprintf(log_echo_fd, "%s: %s: %s\n", log_ident,
+		    log_level_names[level], msg);
 	switch (log_target) {
 	case LOG_TARGET_SYSLOG:
 		syslog(log_syslog_prio[level], "%s", msg);

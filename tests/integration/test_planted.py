@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from conftest import wait_for, wait_gone
+from conftest import SAFEEXITCTL, SAFEEXITD, daemon_env, wait_for, wait_gone
 
 WAIT = 30
 SETPRIV = shutil.which("setpriv")
@@ -301,3 +301,69 @@ def test_old_pipe_survives_a_second_crash(daemon_factory, conf, workdir):
     before = cpu_seconds(d.pid)
     time.sleep(1)
     assert cpu_seconds(d.pid) - before < 0.3
+
+
+# safeexitd -d: what goes wrong before detaching is said on the terminal.
+
+def run_detached(argv, sock, **kwargs):
+    """Run safeexitd -d; return (CompletedProcess, pid of the daemon or None)."""
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=WAIT,
+                            stdin=subprocess.DEVNULL, env=daemon_env(),
+                            **kwargs)
+    pid = None
+    if result.returncode == 0:
+        r = subprocess.run([str(SAFEEXITCTL), "-s", sock, "pid"],
+                           capture_output=True, text=True, timeout=WAIT)
+        pid = int(r.stdout.strip())
+    return result, pid
+
+
+def stop_detached(pid):
+    """SIGTERM a daemon the test started with -d, and wait for it to go."""
+    if pid is not None:
+        os.kill(pid, signal.SIGTERM)
+        wait_gone([pid], WAIT)
+
+
+def test_detach_on_a_socket_in_use_says_who_has_it(daemon_factory, conf,
+                                                   workdir):
+    first = daemon_factory(conf.daemon())
+    first.wait_ready(timeout=WAIT)
+    config = workdir / "second.ini"
+    config.write_text(f"[safeexitd]\nsocket = {first.socket}\nlog = syslog\n")
+    result, pid = run_detached([str(SAFEEXITD), "-d", "-c", str(config)],
+                               first.socket)
+    stop_detached(pid)
+    assert result.returncode == 1
+    assert re.search(rf"already running, pid {first.pid}\b", result.stderr), \
+        result.stderr
+    assert first.returncode is None
+
+
+def test_detach_without_syslog_says_so(workdir):
+    sockdir = tempfile.mkdtemp(prefix="sx", dir="/tmp")
+    sock = os.path.join(sockdir, "ctl.sock")
+    config = workdir / "d.ini"
+    config.write_text(f"[safeexitd]\nsocket = {sock}\nlog = syslog\n")
+    argv = [str(SAFEEXITD), "-d", "-c", str(config)]
+    if os.path.exists("/dev/log"):
+        unshare = shutil.which("unshare")
+        if os.geteuid() != 0 or unshare is None:
+            pytest.skip("/dev/log exists and hiding it needs root and unshare")
+        # A mount namespace of its own where /dev/log is a plain file.
+        empty = workdir / "not-a-socket"
+        empty.write_text("")
+        argv = [unshare, "-m", "--propagation", "private", "sh", "-c",
+                'mount --bind "$0" /dev/log && exec "$@"', str(empty), *argv]
+    try:
+        result, pid = run_detached(argv, sock)
+        stop_detached(pid)
+    finally:
+        for name in os.listdir(sockdir):
+            os.unlink(os.path.join(sockdir, name))
+        os.rmdir(sockdir)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"warning: syslog is not reachable \(/dev/log: .*\): the "
+                     r"daemon's messages are lost until a syslog daemon "
+                     r"listens there; set log = PATH", result.stderr), \
+        result.stderr
