@@ -80,6 +80,8 @@ static struct {
 		char *socket_group;
 		char *pidfile;
 		bool pidfile_written;	/* removed at exit, then */
+		dev_t pidfile_dev;	/* what was written: only that is removed */
+		ino_t pidfile_ino;
 		bool cgroups;
 	} setup;
 } d;
@@ -88,6 +90,7 @@ static void usage(FILE *f);
 static void daemon_apply_log(const struct config *cfg, int cli_level, bool foreground);
 static void daemon_write_pidfile(void);
 static void daemon_check_syslog(void);
+static void daemon_remove_pidfile(void);
 static void daemon_remember_setup(void);
 static void daemon_trim_memory(void);
 static char *daemon_absolute(const char *path);
@@ -216,12 +219,13 @@ static void
 daemon_write_pidfile(void)
 {
 	char buf[32], err[512];
+	struct stat st;
 	int fd, len;
 
 	if (d.cfg->pidfile == NULL)
 		return;
 	fd = safeopen(d.cfg->pidfile, O_WRONLY | O_CREAT | O_TRUNC, 0644,
-	    SAFEOPEN_REG | SAFEOPEN_OWNED, NULL, err, sizeof err);
+	    SAFEOPEN_REG | SAFEOPEN_OWNED, &st, err, sizeof err);
 	if (fd == -1) {
 		log_warnx("cannot write pidfile %s", err);
 		return;
@@ -231,6 +235,23 @@ daemon_write_pidfile(void)
 		log_warn("cannot write pidfile %s", d.cfg->pidfile);
 	close(fd);
 	d.setup.pidfile_written = true;
+	d.setup.pidfile_dev = st.st_dev;
+	d.setup.pidfile_ino = st.st_ino;
+}
+
+/* Remove the pidfile at exit, unless something else took its place. */
+static void
+daemon_remove_pidfile(void)
+{
+	struct stat st;
+
+	if (!d.setup.pidfile_written || lstat(d.setup.pidfile, &st) == -1)
+		return;
+	if (st.st_dev != d.setup.pidfile_dev || st.st_ino != d.setup.pidfile_ino) {
+		log_warnx("pidfile %s was replaced; left alone", d.setup.pidfile);
+		return;
+	}
+	unlink(d.setup.pidfile);
 }
 
 /*
@@ -714,8 +735,7 @@ main(int argc, char **argv)
 	logind_fini();
 	notify_fini();
 	control_shutdown();
-	if (d.setup.pidfile_written)
-		unlink(d.setup.pidfile);
+	daemon_remove_pidfile();
 	while (programs.n > 0)
 		program_remove(programs.v[programs.n - 1]);
 	signals_fini();

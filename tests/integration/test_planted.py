@@ -367,3 +367,19 @@ def test_detach_without_syslog_says_so(workdir):
                      r"daemon's messages are lost until a syslog daemon "
                      r"listens there; set log = PATH", result.stderr), \
         result.stderr
+
+
+def test_pidfile_replaced_meanwhile_is_not_removed(daemon_factory, conf,
+                                                   workdir):
+    pidfile = workdir / "safeexitd.pid"
+    d = daemon_factory(conf.daemon(pidfile=str(pidfile)))
+    d.wait_ready(timeout=WAIT)
+    assert pidfile.read_text() == f"{d.pid}\n"
+    # Someone else's file in its place by the time the daemon exits.
+    other = workdir / "other"
+    other.write_text(PRECIOUS)
+    os.rename(other, pidfile)
+    d.signal("TERM")
+    assert d.wait_exit(WAIT) == 0
+    d.wait_log(rf"pidfile {re.escape(str(pidfile))} was replaced; left alone")
+    assert pidfile.read_text() == PRECIOUS
