@@ -11,6 +11,8 @@
 #include "platform.h"
 
 static int	detach_ready_fd = -1;
+/* The terminal's stderr, for start-up warnings and errors until the end. */
+static int	detach_stderr = -1;
 
 /* Fork; the parent waits for the child's word and exits with it. */
 int
@@ -32,6 +34,12 @@ platform_detach(void)
 	}
 	close(fds[0]);
 	detach_ready_fd = fds[1];
+	/*
+	 * Until start-up is over, what goes wrong is said where the user ran
+	 * safeexitd -d, as in the foreground: the log may not be read for hours.
+	 */
+	if ((detach_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)) != -1)
+		log_set_echo(detach_stderr);
 	if (setsid() == -1)
 		fatal("setsid");
 	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
@@ -51,6 +59,11 @@ platform_detach_done(int status)
 {
 	char c = (char)status;
 
+	if (detach_stderr != -1) {
+		log_set_echo(-1);
+		close(detach_stderr);
+		detach_stderr = -1;
+	}
 	if (detach_ready_fd == -1)
 		return;
 	if (write(detach_ready_fd, &c, 1) != 1)

@@ -4,7 +4,9 @@
  * "-NAME STREAM" drops one, "." ends the keeper.  End-of-file without "."
  * means the daemon died: the keeper then listens on SOCKET.keeper and gives
  * every pipe, as "NAME STREAM" with the descriptor, to the first connection
- * from its own user, then "." and exits.
+ * from its own user, then "." and exits.  The daemon that collects them
+ * trusts none of it until checked: the socket's owner, the peer's user, and
+ * that each descriptor is the read end of a pipe.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +27,8 @@
 
 #define KEEPER_MSG	256
 #define KEEPER_ENV	"SAFEEXITD_KEEPER_FD"
+/* How long the keeper may take to answer and to send a message. */
+#define KEEPER_WAIT_MS	5000
 
 struct kept {
 	char key[KEEPER_MSG];	/* "NAME STREAM" */
@@ -41,6 +45,9 @@ static void keeper_hand_over(struct kept *v, size_t n, const char *path)
     __attribute__((noreturn));
 static bool keeper_all_hung_up(struct kept *v, size_t n, int sock, int listen_fd);
 static void keeper_close_from(int low, int keep);
+static bool keeper_socket_ours(const char *path);
+static int keeper_connect(const char *path);
+static bool keeper_is_pipe(int fd, const char *key, const char *path);
 
 /* Close every descriptor from low up, except keep. */
 static void
@@ -320,42 +327,133 @@ keeper_pid(void)
 	return keeper_child;
 }
 
-void
-keeper_reclaim(const char *path,
-    void (*got)(const char *name, int stream, int read_fd, int write_fd))
+/* Whether the socket at path may be the keeper's: a socket of our user. */
+static bool
+keeper_socket_ours(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1)
+		return false;	/* none: no keeper is waiting */
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("pipe keeper: %s is not a socket; not used", path);
+		return false;
+	}
+	if (st.st_uid != geteuid()) {
+		log_warnx("pipe keeper: %s belongs to uid %ld, not to the daemon's "
+		    "user; not used", path, (long)st.st_uid);
+		return false;
+	}
+	return true;
+}
+
+/* Connect to path without ever waiting long: whoever answers may be anyone. */
+static int
+keeper_connect(const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char msg[KEEPER_MSG];
-	size_t collected = 0;
-	int s, fd;
+	struct pollfd pfd;
+	struct ucred cred;
+	socklen_t clen = sizeof cred;
+	int s, err = 0;
+	socklen_t elen = sizeof err;
 
 	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
-	if ((s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
-		return;
+	if ((s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
+		return -1;
 	if (connect(s, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		if (errno == ECONNREFUSED)
-			unlink(path);	/* a keeper that is gone */
-		close(s);
-		return;
+		if (errno != EAGAIN && errno != EINPROGRESS) {
+			if (errno == ECONNREFUSED)
+				unlink(path);	/* a keeper that is gone */
+			close(s);
+			return -1;
+		}
+		/* A full backlog: someone listens but does not accept. */
+		pfd = (struct pollfd){ .fd = s, .events = POLLOUT };
+		if (poll(&pfd, 1, KEEPER_WAIT_MS) != 1 ||
+		    getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &elen) == -1 ||
+		    err != 0) {
+			log_warnx("pipe keeper: %s does not answer; not used", path);
+			close(s);
+			return -1;
+		}
 	}
-	while (keeper_recv(s, msg, sizeof msg, &fd) > 0 && msg[0] != '.') {
-		char *sp = strchr(msg, ' ');
-		char wpath[64];
-		int wfd;
+	/* The keeper is a process of the daemon's user; nobody else's pipes. */
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1 ||
+	    cred.uid != geteuid()) {
+		log_warnx("pipe keeper: %s is answered by pid %ld of uid %ld, not "
+		    "by the daemon's user; refused", path, (long)cred.pid,
+		    (long)cred.uid);
+		close(s);
+		return -1;
+	}
+	return s;
+}
 
-		if (sp == NULL || fd < 0) {
+/* Whether fd is the read end of a pipe: the only thing a keeper holds. */
+static bool
+keeper_is_pipe(int fd, const char *key, const char *path)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode) ||
+	    (fl = fcntl(fd, F_GETFL)) == -1 || (fl & O_ACCMODE) != O_RDONLY) {
+		log_warnx("pipe keeper at %s handed over %s for %s, not the read "
+		    "end of a pipe; refused", path, fstat(fd, &st) == -1 ?
+		    "a bad descriptor" : S_ISREG(st.st_mode) ? "a regular file" :
+		    S_ISFIFO(st.st_mode) ? "a write end" : "a descriptor", key);
+		return false;
+	}
+	return true;
+}
+
+void
+keeper_reclaim(const char *path,
+    void (*got)(const char *name, int stream, int read_fd))
+{
+	char msg[KEEPER_MSG];
+	size_t collected = 0;
+	int s, fd, r;
+
+	if (!keeper_socket_ours(path) || (s = keeper_connect(path)) == -1)
+		return;
+	for (;;) {
+		struct pollfd pfd = { .fd = s, .events = POLLIN };
+		char *name, *stream;
+
+		/* The keeper sends everything at once; anyone slower is not it. */
+		if (poll(&pfd, 1, KEEPER_WAIT_MS) != 1) {
+			log_warnx("pipe keeper at %s went silent; stopped "
+			    "collecting", path);
+			break;
+		}
+		if ((r = keeper_recv(s, msg, sizeof msg, &fd)) == -1 &&
+		    (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (r <= 0 || msg[0] == '.') {
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		/* "NAME STREAM", possibly with more words after the stream. */
+		name = msg;
+		if ((stream = strchr(msg, ' ')) != NULL) {
+			*stream++ = '\0';
+			stream[strcspn(stream, " ")] = '\0';
+		}
+		if (fd < 0 || stream == NULL || (strcmp(stream, "stdout") != 0 &&
+		    strcmp(stream, "stderr") != 0)) {
 			if (fd >= 0)
 				close(fd);
 			continue;
 		}
-		*sp++ = '\0';
-		/* A write end of the same pipe, for the program's next process. */
-		snprintf(wpath, sizeof wpath, "/proc/self/fd/%d", fd);
-		if ((wfd = open(wpath, O_WRONLY | O_CLOEXEC)) == -1) {
+		if (!keeper_is_pipe(fd, name, path)) {
 			close(fd);
 			continue;
 		}
-		got(msg, strcmp(sp, "stderr") == 0 ? 2 : 0, fd, wfd);
+		got(name, strcmp(stream, "stderr") == 0 ? 2 : 0, fd);
 		collected++;
 	}
 	close(s);

@@ -14,10 +14,12 @@
 
 /*
  * Collect the pipes an earlier daemon's keeper holds: got(name, stream,
- * read end, write end) for each, stream 0 for stdout and 2 for stderr.
+ * read end) for each, stream 0 for stdout and 2 for stderr.  Only a keeper
+ * of the daemon's own user is heard, only read ends of pipes are taken, and
+ * a keeper that does not answer in a few seconds is given up on.
  */
 void keeper_reclaim(const char *path,
-    void (*got)(const char *name, int stream, int read_fd, int write_fd));
+    void (*got)(const char *name, int stream, int read_fd));
 /* Start this daemon's keeper (or take over the one a re-exec handed over). */
 void keeper_start(const char *path);
 /* The keeper's descriptor, to hand over across a re-exec; -1 when none. */

@@ -17,6 +17,7 @@
 #include "keeper.h"
 #include "log.h"
 #include "output.h"
+#include "safeopen.h"
 
 /*
  * A longer line is logged in pieces.  A piece with "NAME stderr: " before it
@@ -42,6 +43,24 @@ struct sink {
 	struct event *ev;
 	char *line;			/* OUTPUT_LINE_MAX bytes, allocated on first use */
 	size_t line_len;
+	struct drain *drains;		/* older pipes still read, to their end */
+};
+
+/*
+ * The read end of a pipe from before a crash or re-exec, collected from the
+ * pipe keeper: the program's processes of then may still write to it, but
+ * the daemon has no write end of it (none can be made from a read end
+ * without reopening it by path), so new processes get a new pipe and this
+ * one is read until its last writer is gone, then closed.
+ */
+struct drain {
+	struct sink *sink;
+	char *name;			/* the program */
+	int stream;			/* 0 stdout, 2 stderr */
+	int fd;
+	struct event *ev;
+	char key[32];			/* the keeper's: "stdout old-FD" */
+	struct drain *next;
 };
 
 struct output {
@@ -59,24 +78,163 @@ static const int *import_fds;
 static struct output *outputs;
 /* One /dev/null for every program that discards output: one descriptor, not N. */
 static int output_devnull = -1;
+/* Old pipes not yet given to a program's output (output_reclaim). */
+static struct drain *pending;
+
+#define OUTPUT_DRAINS_ENV	"SAFEEXITD_OUTPUT_DRAINS"
 
 static int output_sink_open(struct output *o, struct sink *s,
     const struct output_config *oc, const char *stream, char *err, size_t errlen);
 static void output_sink_close(struct sink *s);
-static int output_file_open(struct sink *s);
-static int output_own_fd(const char *path);
+static int output_file_open(struct sink *s, char *err, size_t errlen);
 static void output_read_cb(evutil_socket_t fd, short what, void *arg);
 static void output_consume(struct sink *s, const char *buf, size_t len);
 static void output_file_write(struct sink *s, const char *buf, size_t len);
 static void output_rotate(struct sink *s);
 static void output_drop(struct sink *s);
 static void output_line(struct sink *s, const char *line, size_t len);
+static void output_attach_drains(struct output *o);
+static void output_drain_cb(evutil_socket_t fd, short what, void *arg);
+static void output_drain_free(struct drain *dr);
+static bool output_drain_read(struct drain *dr);
+static void output_export_drains(void);
 
 /* Remember the loop that reads the pipes. */
 void
 output_init(struct event_base *base)
 {
+	const char *env = getenv(OUTPUT_DRAINS_ENV);
+	char name[128];
+	int stream, fd, used;
+
 	output_base = base;
+	/* A re-exec: old pipes handed over as "NAME STREAM FD;" each. */
+	while (env != NULL && sscanf(env, "%127s %d %d;%n", name, &stream, &fd,
+	    &used) == 3) {
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		output_reclaim(name, stream, fd);
+		env += used;
+	}
+	unsetenv(OUTPUT_DRAINS_ENV);
+}
+
+void
+output_reclaim(const char *name, int stream, int fd)
+{
+	struct drain *dr;
+
+	if ((dr = calloc(1, sizeof *dr)) == NULL ||
+	    (dr->name = strdup(name)) == NULL)
+		fatal("%s", __func__);
+	dr->stream = stream;
+	dr->fd = fd;
+	dr->next = pending;
+	pending = dr;
+}
+
+void
+output_reclaim_done(void)
+{
+	while (pending != NULL) {
+		struct drain *dr = pending;
+
+		pending = dr->next;
+		log_info("%s: %s pipe from before is not needed; closed", dr->name,
+		    dr->stream == 2 ? "stderr" : "stdout");
+		output_drain_free(dr);
+	}
+}
+
+/* Give o the old pipes of its program, each read on until its end. */
+static void
+output_attach_drains(struct output *o)
+{
+	struct drain **pp = &pending;
+
+	while (*pp != NULL) {
+		struct drain *dr = *pp;
+		struct sink *s;
+		int fl;
+
+		if (strcmp(dr->name, o->name) != 0) {
+			pp = &dr->next;
+			continue;
+		}
+		*pp = dr->next;
+		s = dr->stream == 2 && o->err.kind != OUTPUT_STDOUT ? &o->err : &o->out;
+		dr->sink = s;
+		if ((fl = fcntl(dr->fd, F_GETFL)) != -1)
+			fcntl(dr->fd, F_SETFL, fl | O_NONBLOCK);
+		snprintf(dr->key, sizeof dr->key, "%s old-%d",
+		    dr->stream == 2 ? "stderr" : "stdout", dr->fd);
+		dr->ev = event_new(output_base, dr->fd, EV_READ | EV_PERSIST,
+		    output_drain_cb, dr);
+		if (dr->ev == NULL || event_add(dr->ev, NULL) == -1)
+			fatalx("%s: cannot watch output pipe", __func__);
+		/* Should the daemon die again, its writers still have a reader. */
+		keeper_add(o->name, dr->key, dr->fd);
+		dr->next = s->drains;
+		s->drains = dr;
+	}
+}
+
+/* Close an old pipe and forget it. */
+static void
+output_drain_free(struct drain *dr)
+{
+	if (dr->ev != NULL)
+		event_free(dr->ev);
+	if (dr->sink != NULL)
+		keeper_del(dr->name, dr->key);
+	close(dr->fd);
+	free(dr->name);
+	free(dr);
+}
+
+/* Pass on what an old pipe holds now; true at its end (or an error). */
+static bool
+output_drain_read(struct drain *dr)
+{
+	struct sink *s = dr->sink;
+	char buf[65536];
+
+	for (int i = 0; i < OUTPUT_READS; i++) {
+		ssize_t n = read(dr->fd, buf, sizeof buf);
+
+		if (n > 0) {
+			/* Output configured away from a pipe now: dropped. */
+			if (s->kind == OUTPUT_FILE || s->kind == OUTPUT_LOG ||
+			    s->kind == OUTPUT_SYSLOG)
+				output_consume(s, buf, (size_t)n);
+			if ((size_t)n < sizeof buf)
+				return false;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		return n == 0 || errno != EAGAIN;
+	}
+	return false;
+}
+
+/* An old pipe is readable: pass it on; at its end every old writer is gone. */
+static void
+output_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct drain *dr = arg;
+	struct drain **pp;
+
+	if (!output_drain_read(dr))
+		return;
+	for (pp = &dr->sink->drains; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == dr) {
+			*pp = dr->next;
+			break;
+		}
+	log_debug("%s: %s pipe from before closed by its last writer",
+	    dr->name, dr->stream == 2 ? "stderr" : "stdout");
+	/* Freed here, the event with it: nothing is left to wake the loop. */
+	output_drain_free(dr);
 }
 
 struct output *
@@ -107,6 +265,7 @@ output_open(const struct program_config *pc, char *err, size_t errlen)
 		outputs->prevp = &o->next;
 	outputs = o;
 	o->prevp = &outputs;
+	output_attach_drains(o);
 	return o;
 fail:
 	output_sink_close(&o->out);
@@ -121,6 +280,7 @@ static int
 output_sink_open(struct output *o, struct sink *s, const struct output_config *oc,
     const char *stream, char *err, size_t errlen)
 {
+	char why[512];
 	int fds[2], own;
 
 	s->owner = o;
@@ -141,7 +301,7 @@ output_sink_open(struct output *o, struct sink *s, const struct output_config *o
 		return 0;
 	case OUTPUT_FILE:
 		/* /dev/stdout and /dev/stderr: the daemon's own, as with inherit. */
-		if ((own = output_own_fd(oc->path)) != -1) {
+		if ((own = safeopen_own_fd(oc->path)) != -1) {
 			s->kind = OUTPUT_INHERIT;
 			if (s == &o->out)
 				o->inherit_out = own;
@@ -151,8 +311,8 @@ output_sink_open(struct output *o, struct sink *s, const struct output_config *o
 		}
 		if ((s->path = strdup(oc->path)) == NULL)
 			fatal("%s", __func__);
-		if (output_file_open(s) == -1) {
-			snprintf(err, errlen, "%s %s: %s", stream, s->path, strerror(errno));
+		if (output_file_open(s, why, sizeof why) == -1) {
+			snprintf(err, errlen, "%s %s", stream, why);
 			return -1;
 		}
 		break;
@@ -180,37 +340,29 @@ output_sink_open(struct output *o, struct sink *s, const struct output_config *o
 	return 0;
 }
 
-/* The daemon descriptor a path names ("/dev/stdout": 1), or -1. */
-static int
-output_own_fd(const char *path)
-{
-	if (strcmp(path, "/dev/stdout") == 0 || strcmp(path, "/dev/fd/1") == 0)
-		return STDOUT_FILENO;
-	if (strcmp(path, "/dev/stderr") == 0 || strcmp(path, "/dev/fd/2") == 0)
-		return STDERR_FILENO;
-	return -1;
-}
-
 /*
- * Open the log file for appending.  O_NOFOLLOW: a link planted where the log
- * goes must not redirect the daemon's writes.  O_NONBLOCK: a FIFO with no
- * reader fails at once instead of hanging the daemon in open(), and a slow
- * reader costs dropped output, never a stalled loop.
+ * Open the log file for appending, the way docs/SECURITY.md says for a
+ * folder others may write: never through a link (O_NOFOLLOW), never blocking
+ * (a FIFO without a reader fails at once; a FIFO or a device stays
+ * non-blocking, so a slow reader costs dropped output, never a stalled
+ * loop), and a file that was regular must be regular again when reopened
+ * after a rotation or SIGUSR2: what was put in its place is refused.
  */
 static int
-output_file_open(struct sink *s)
+output_file_open(struct sink *s, char *err, size_t errlen)
 {
+	unsigned kinds = SAFEOPEN_REG;
 	struct stat st;
 	int fd;
 
-	fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-	    O_NOCTTY | O_NONBLOCK, 0644);
+	if (s->file_fd == -1 && !s->regular)
+		kinds |= SAFEOPEN_FIFO | SAFEOPEN_CHR;
+	else if (!s->regular)
+		kinds = SAFEOPEN_FIFO | SAFEOPEN_CHR;
+	fd = safeopen(s->path, O_WRONLY | O_APPEND | O_CREAT, 0644, kinds, &st,
+	    err, errlen);
 	if (fd == -1)
 		return -1;
-	if (fstat(fd, &st) == -1) {
-		close(fd);
-		return -1;
-	}
 	if (s->file_fd != -1)
 		close(s->file_fd);
 	s->file_fd = fd;
@@ -228,6 +380,13 @@ output_sink_close(struct sink *s)
 		output_read_cb(s->read_fd, EV_READ, s);
 		event_free(s->ev);
 		s->ev = NULL;
+	}
+	while (s->drains != NULL) {
+		struct drain *dr = s->drains;
+
+		s->drains = dr->next;
+		output_drain_read(dr);
+		output_drain_free(dr);
 	}
 	if (s->line_len > 0)
 		output_line(s, s->line, s->line_len);
@@ -289,9 +448,13 @@ output_reopen_all(void)
 	for (struct output *o = outputs; o != NULL; o = o->next) {
 		struct sink *v[2] = { &o->out, &o->err };
 
-		for (int i = 0; i < 2; i++)
-			if (v[i]->kind == OUTPUT_FILE && output_file_open(v[i]) == -1)
-				log_warn("%s: cannot reopen %s", o->name, v[i]->path);
+		for (int i = 0; i < 2; i++) {
+			char err[512];
+
+			if (v[i]->kind == OUTPUT_FILE &&
+			    output_file_open(v[i], err, sizeof err) == -1)
+				log_warnx("%s: cannot reopen %s", o->name, err);
+		}
 	}
 }
 
@@ -313,7 +476,13 @@ output_read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		if (n == -1 && errno == EINTR)
 			continue;
-		return;		/* EAGAIN; EOF cannot happen: we hold the write end */
+		/*
+		 * EOF cannot happen while the daemon holds the write end; should
+		 * it all the same, stop watching rather than wake up forever.
+		 */
+		if (n == 0 && s->ev != NULL)
+			event_del(s->ev);
+		return;
 	}
 }
 
@@ -372,10 +541,11 @@ output_file_write(struct sink *s, const char *buf, size_t len)
 {
 	while (len > 0) {
 		size_t chunk = len;
+		char err[512];
 		ssize_t n;
 
 		/* No file since a rotation or reopen failed: try again. */
-		if (s->file_fd == -1 && output_file_open(s) == -1) {
+		if (s->file_fd == -1 && output_file_open(s, err, sizeof err) == -1) {
 			output_drop(s);
 			return;
 		}
@@ -425,7 +595,7 @@ output_drop(struct sink *s)
 static void
 output_rotate(struct sink *s)
 {
-	char from[4096], to[4096];
+	char from[4096], to[4096], err[512];
 	int r;
 
 	for (int i = s->backups - 1; i >= 1; i--) {
@@ -447,8 +617,8 @@ output_rotate(struct sink *s)
 	}
 	close(s->file_fd);
 	s->file_fd = -1;
-	if (output_file_open(s) == -1) {
-		log_warn("%s: cannot open %s after rotation", s->owner->name, s->path);
+	if (output_file_open(s, err, sizeof err) == -1) {
+		log_warnx("%s: cannot open %s after rotation", s->owner->name, err);
 		return;
 	}
 	/* Made again by someone else meanwhile, and already full. */
@@ -475,4 +645,34 @@ output_export(const struct output *o, int fds[4])
 	fds[1] = o->out.write_fd;
 	fds[2] = o->err.kind == OUTPUT_STDOUT ? -1 : o->err.read_fd;
 	fds[3] = o->err.kind == OUTPUT_STDOUT ? -1 : o->err.write_fd;
+	output_export_drains();
+}
+
+/*
+ * The old pipes still read, for the program after a re-exec: every one of
+ * them, kept open across the exec and named in the environment.  Done
+ * again for each program exported, so the list is whole whichever is last.
+ */
+static void
+output_export_drains(void)
+{
+	char *env = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if ((f = open_memstream(&env, &len)) == NULL)
+		fatal("%s", __func__);
+	for (struct output *o = outputs; o != NULL; o = o->next) {
+		struct sink *v[2] = { &o->out, &o->err };
+
+		for (int i = 0; i < 2; i++)
+			for (struct drain *dr = v[i]->drains; dr != NULL; dr = dr->next) {
+				fprintf(f, "%s %d %d;", dr->name, dr->stream, dr->fd);
+				fcntl(dr->fd, F_SETFD, 0);
+			}
+	}
+	fclose(f);
+	if (len > 0)
+		setenv(OUTPUT_DRAINS_ENV, env, 1);
+	free(env);
 }

@@ -19,6 +19,15 @@ struct output;
 
 void output_init(struct event_base *base);
 
+/*
+ * A pipe of program name's stream (0 or 2) from before a crash, collected
+ * from the pipe keeper, or from before a re-exec: the program's output
+ * opened next reads it on until its last writer is gone.  Once adoption is
+ * over, output_reclaim_done closes those no program took.
+ */
+void output_reclaim(const char *name, int stream, int fd);
+void output_reclaim_done(void);
+
 /* Set up pc's plumbing; NULL with err when a file cannot be opened. */
 struct output *output_open(const struct program_config *pc, char *err,
     size_t errlen);

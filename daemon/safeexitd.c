@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "adopt.h"
@@ -25,10 +28,12 @@
 #include "log.h"
 #include "logind.h"
 #include "notify.h"
+#include "output.h"
 #include "platform.h"
 #include "program.h"
 #include "protocol.h"
 #include "reload.h"
+#include "safeopen.h"
 #include "safeexitd.h"
 #include "shutdown.h"
 #include "signals.h"
@@ -75,6 +80,8 @@ static struct {
 		char *socket_group;
 		char *pidfile;
 		bool pidfile_written;	/* removed at exit, then */
+		dev_t pidfile_dev;	/* what was written: only that is removed */
+		ino_t pidfile_ino;
 		bool cgroups;
 	} setup;
 } d;
@@ -82,6 +89,8 @@ static struct {
 static void usage(FILE *f);
 static void daemon_apply_log(const struct config *cfg, int cli_level, bool foreground);
 static void daemon_write_pidfile(void);
+static void daemon_check_syslog(void);
+static void daemon_remove_pidfile(void);
 static void daemon_remember_setup(void);
 static void daemon_trim_memory(void);
 static char *daemon_absolute(const char *path);
@@ -169,22 +178,56 @@ daemon_apply_log(const struct config *cfg, int cli_level, bool foreground)
 		}
 	}
 	else if (log_set_target(LOG_TARGET_FILE, target) == -1)
-		log_warn("cannot open log file %s; logging to stderr", target);
+		log_warnx("cannot open log file %s; logging to stderr",
+		    log_target_error());
 }
 
-/* Write the pidfile; not following links, since /run may be shared. */
+/*
+ * In the background with log = syslog, nobody sees messages that syslog
+ * cannot take: say so on the terminal while there is one.  syslog(3) keeps
+ * trying to connect, so messages flow once a syslog daemon listens.
+ */
+static void
+daemon_check_syslog(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int s, ok = 0, err = ENOENT, types[] = { SOCK_DGRAM, SOCK_STREAM };
+
+	if (log_get_target() != LOG_TARGET_SYSLOG)
+		return;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", _PATH_LOG);
+	for (size_t i = 0; i < 2 && !ok; i++) {
+		if ((s = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0)) == -1)
+			continue;
+		if (!(ok = connect(s, (struct sockaddr *)&sun, sizeof sun) == 0))
+			err = errno;
+		close(s);
+	}
+	if (!ok)
+		fprintf(stderr, "safeexitd: warning: syslog is not reachable "
+		    "(%s: %s): the daemon's messages are lost until a syslog "
+		    "daemon listens there; set log = PATH in the config to keep "
+		    "them in a file\n", _PATH_LOG, strerror(err));
+}
+
+/*
+ * Write the pidfile.  /run may be shared: never through a link, a hard link
+ * or another user's file, never blocking on a FIFO; anything but our own
+ * regular file there is left alone, with the daemon running without one.
+ */
 static void
 daemon_write_pidfile(void)
 {
-	char buf[32];
+	char buf[32], err[512];
+	struct stat st;
 	int fd, len;
 
 	if (d.cfg->pidfile == NULL)
 		return;
-	fd = open(d.cfg->pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0644);
+	fd = safeopen(d.cfg->pidfile, O_WRONLY | O_CREAT | O_TRUNC, 0644,
+	    SAFEOPEN_REG | SAFEOPEN_OWNED, &st, err, sizeof err);
 	if (fd == -1) {
-		log_warn("cannot write pidfile %s", d.cfg->pidfile);
+		log_warnx("cannot write pidfile %s", err);
 		return;
 	}
 	len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
@@ -192,6 +235,23 @@ daemon_write_pidfile(void)
 		log_warn("cannot write pidfile %s", d.cfg->pidfile);
 	close(fd);
 	d.setup.pidfile_written = true;
+	d.setup.pidfile_dev = st.st_dev;
+	d.setup.pidfile_ino = st.st_ino;
+}
+
+/* Remove the pidfile at exit, unless something else took its place. */
+static void
+daemon_remove_pidfile(void)
+{
+	struct stat st;
+
+	if (!d.setup.pidfile_written || lstat(d.setup.pidfile, &st) == -1)
+		return;
+	if (st.st_dev != d.setup.pidfile_dev || st.st_ino != d.setup.pidfile_ino) {
+		log_warnx("pidfile %s was replaced; left alone", d.setup.pidfile);
+		return;
+	}
+	unlink(d.setup.pidfile);
 }
 
 /*
@@ -502,6 +562,18 @@ daemon_logoff(void)
 	daemon_shutdown("logoff");
 }
 
+/*
+ * A pipe collected from the pipe keeper: read on by the program's output,
+ * which adoption opens for it (no write end comes with it: the program's
+ * next process gets a new pipe).
+ */
+static void
+daemon_reclaimed(const char *name, int stream, int read_fd)
+{
+	output_reclaim(name, stream, read_fd);
+	adopt_handover(name, stream, -1, -1);
+}
+
 /* Start up, run the loop until the shutdown is over, clean up. */
 int
 main(int argc, char **argv)
@@ -580,6 +652,8 @@ main(int argc, char **argv)
 	daemon_remember_setup();
 	if (detach && (d.config_path = daemon_absolute(d.config_path)) == NULL)
 		fatal("cannot find the config file's full path");
+	if (detach)
+		daemon_check_syslog();
 	if (detach && platform_detach() == -1)
 		fatalx("cannot run in the background");
 	d.started_at = platform_now();
@@ -625,7 +699,7 @@ main(int argc, char **argv)
 	statefile_init(d.base, d.state_path);
 	/* After a crash, the pipes of programs still running wait in the keeper. */
 	if (adopt_control_fd() < 0)
-		keeper_reclaim(d.keeper_path, adopt_handover);
+		keeper_reclaim(d.keeper_path, daemon_reclaimed);
 	keeper_start(d.keeper_path);
 
 	/* Only now that it is sure to run: it creates the daemon's cgroup. */
@@ -640,6 +714,7 @@ main(int argc, char **argv)
 	}
 	/* Programs still running from before a crash or re-exec are not started again. */
 	adopt_programs(d.state_path);
+	output_reclaim_done();
 	startplan_start(autostart.v, autostart.n);
 	proglist_free(&autostart);
 
@@ -660,8 +735,7 @@ main(int argc, char **argv)
 	logind_fini();
 	notify_fini();
 	control_shutdown();
-	if (d.setup.pidfile_written)
-		unlink(d.setup.pidfile);
+	daemon_remove_pidfile();
 	while (programs.n > 0)
 		program_remove(programs.v[programs.n - 1]);
 	signals_fini();

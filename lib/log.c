@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "safeopen.h"
 
 static const char *log_ident = "safeexitd";
 static enum log_level log_level = LOG_LEVEL_INFO;
@@ -21,6 +22,9 @@ static enum log_target log_target = LOG_TARGET_STDERR;
 static log_sink_fn log_sink;
 static FILE *log_file;
 static char *log_file_path;
+static char log_file_error[512];
+/* The terminal a detaching daemon came from, until its start-up is over. */
+static int log_echo_fd = -1;
 
 static const char *const log_level_names[] = {
 	[LOG_LEVEL_DEBUG] = "debug",
@@ -77,6 +81,13 @@ log_set_level(enum log_level level)
 	log_level = level;
 }
 
+/* Where messages go now. */
+enum log_target
+log_get_target(void)
+{
+	return log_target;
+}
+
 /* The level in force. */
 enum log_level
 log_get_level(void)
@@ -86,8 +97,10 @@ log_get_level(void)
 
 /*
  * Route messages to target; a file target that cannot be opened keeps the
- * old.  O_NOFOLLOW: a link planted where the log goes must not redirect a
- * root daemon's writes.
+ * old.  The log's folder may be shared: the file is opened without following
+ * a link or blocking on a FIFO, and must be a regular file of one link or a
+ * character device (a console); /dev/stderr and its kin name the daemon's
+ * own descriptors.
  */
 int
 log_set_target(enum log_target target, const char *path)
@@ -96,12 +109,26 @@ log_set_target(enum log_target target, const char *path)
 	char *copy = NULL;
 
 	if (target == LOG_TARGET_FILE) {
-		int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-		    O_NOCTTY | O_NOFOLLOW, 0640);
+		int own = safeopen_own_fd(path), fd, fl;
 
-		if (fd == -1)
+		if (own != -1)
+			fd = fcntl(own, F_DUPFD_CLOEXEC, 3);
+		else
+			fd = safeopen(path, O_WRONLY | O_APPEND | O_CREAT, 0640,
+			    SAFEOPEN_REG | SAFEOPEN_CHR, NULL, log_file_error,
+			    sizeof log_file_error);
+		if (fd == -1) {
+			if (own != -1)
+				snprintf(log_file_error, sizeof log_file_error,
+				    "%s: %s", path, strerror(errno));
 			return -1;
+		}
+		/* A console blocks like stderr does; the daemon's lines are short. */
+		if ((fl = fcntl(fd, F_GETFL)) != -1)
+			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 		if ((f = fdopen(fd, "a")) == NULL) {
+			snprintf(log_file_error, sizeof log_file_error, "%s: %s",
+			    path, strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -122,6 +149,13 @@ log_set_target(enum log_target target, const char *path)
 		closelog();
 	log_target = target;
 	return 0;
+}
+
+/* Why the last log file could not be opened: "PATH: cause". */
+const char *
+log_target_error(void)
+{
+	return log_file_error;
 }
 
 /* Install the backend used by LOG_TARGET_SINK. */
@@ -147,10 +181,20 @@ log_reopen(void)
 	return r;
 }
 
+void
+log_set_echo(int fd)
+{
+	log_echo_fd = fd;
+}
+
 /* Deliver one formatted message to the current target. */
 static void
 log_write(enum log_level level, const char *msg)
 {
+	/* Start-up trouble of a daemon going to the background: say it there. */
+	if (log_echo_fd != -1 && level >= LOG_LEVEL_WARNING)
+		dprintf(log_echo_fd, "%s: %s: %s\n", log_ident,
+		    log_level_names[level], msg);
 	switch (log_target) {
 	case LOG_TARGET_SYSLOG:
 		syslog(log_syslog_prio[level], "%s", msg);

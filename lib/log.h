@@ -37,7 +37,15 @@ enum log_level log_get_level(void);
 /* Switch target; for LOG_TARGET_FILE, path is opened for appending.
  * Returns 0, or -1 with errno set (the old target stays). */
 int log_set_target(enum log_target target, const char *path);
+/* Why the last LOG_TARGET_FILE could not be opened, as "PATH: cause". */
+const char *log_target_error(void);
 void log_set_sink(log_sink_fn sink);
+enum log_target log_get_target(void);
+/*
+ * Also write warnings and errors to fd (-1: stop): the terminal of a daemon
+ * detaching, whose stderr is /dev/null already, until its start-up is over.
+ */
+void log_set_echo(int fd);
 /* Reopen a file target (after rotation by logrotate, on SIGUSR2). */
 int log_reopen(void);
 

@@ -308,7 +308,7 @@ def test_fifo_without_reader_does_not_block(daemon_factory, conf, events,
     d.wait_state("a", "FATAL")
     result = d.ctl("status", "a")
     assert re.match(rf"a\s+FATAL\s+stdout {re.escape(str(fifo))}: "
-                    r"No such device or address$", result.stdout)
+                    r"a FIFO without a reader$", result.stdout)
 
 
 def test_dev_stdout_and_stderr(daemon_factory, conf, events):
