@@ -1,41 +1,20 @@
 /*
- * Building the config: the entries collected by the reader are validated
- * key by key into a struct config and its program configs, and the
- * dependencies between programs are checked.
+ * Building the config: the entries config-read.c collected are set key by
+ * key into a struct config and its program configs, each by its row's type
+ * (config-keys.c).  What cannot be a row lives here: the keys whose values
+ * need code of their own (the daemon's log, include, cgroups, exitcodes,
+ * outputs, supervisord's stopasgroup/killasgroup, redirect_stderr,
+ * process_name and numprocs), the checks across keys, and the check of
+ * depends_on.
  */
-#include <sys/types.h>
-#include <sys/stat.h>
-
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "config-load.h"
-
-static bool		 value_check(struct load *, int, const struct entry *);
-static int		 value_policy(struct load *, int, const struct entry *,
-			    bool, enum policy_action *);
-static int		 value_output(struct load *, int, const struct entry *,
-			    const char *, bool, struct output_config *);
-static int		 value_int(const char *, int *);
-static void		 config_build_main(struct load *, struct config *);
-static struct program_config *config_build_program(struct load *,
-			    struct section *);
-static void		 config_check_depends(struct load *, struct config *,
-			    struct section **);
-static void		 config_walk_depends(struct load *, struct config *,
-			    struct section **, size_t, int *, size_t *, size_t *);
-static ssize_t		 config_index(const struct config *, const char *);
+#include "depgraph.h"
 
 static const char *const restart_policy_names[] = {
 	[RESTART_NEVER] = "never",
@@ -52,598 +31,511 @@ static const char *const output_kind_names[] = {
 	[OUTPUT_STDOUT] = "stdout",
 };
 
-static const struct {
-	const char		*name;
-	enum stop_method	 method;
-} stop_methods[] = {
-	{ "auto", STOP_METHOD_AUTO },
-	{ "ctrl_c", STOP_METHOD_CTRL_C },
-	{ "ctrl_break", STOP_METHOD_CTRL_BREAK },
-	{ "wm_close", STOP_METHOD_WM_CLOSE },
-	{ "terminate", STOP_METHOD_TERMINATE },
+/* The words of stdout and stderr; a file path is anything else. */
+static const struct config_word output_words[] = {
+	{ "null", OUTPUT_NULL, false },
+	{ "syslog", OUTPUT_SYSLOG, false },
+	{ "inherit", OUTPUT_INHERIT, false },
+	{ "stdout", OUTPUT_STDOUT, false },
+	{ NULL, 0, false },
+};
+
+/* supervisord's words for stdout_logfile and stderr_logfile. */
+static const struct config_word logfile_words[] = {
+	{ "NONE", OUTPUT_NULL, false },
+	{ "OFF", OUTPUT_NULL, false },
+	{ "AUTO", OUTPUT_LOG, false },
+	{ "syslog", OUTPUT_SYSLOG, false },
+	{ NULL, 0, false },
+};
+
+static ssize_t		 config_index(const struct config *, const char *);
+
+/* Free a string field (the daemon's log). */
+static void
+build_string_release(const struct config_key *k, void *obj)
+{
+	free(*CONFIG_FIELD(k, obj, char *));
+}
+
+/* log: stderr, syslog, journal, or a file taken from the file's folder. */
+static int
+build_log_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	static const char *const words[] = { "stderr", "syslog", "journal" };
+	char	**f = CONFIG_FIELD(k, b->obj, char *);
+	size_t	  i;
+
+	free(*f);
+	for (i = 0; i < sizeof words / sizeof words[0]; i++) {
+		if (strcasecmp(e->value, words[i]) == 0) {
+			*f = xstrdup(words[i]);
+			return 0;
+		}
+	}
+	*f = path_resolve(b->dir, e->value);
+	return 0;
+}
+
+/* include: globs of more files, read once the main file is built. */
+static int
+build_include_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	struct load	*ld = b->ld;
+	strv_t		 globs;
+	const char	*err;
+	size_t		 j;
+
+	(void)k;
+	if (parse_list(e->value, &globs, &err) != 0) {
+		config_key_error(b, e, "%s", err);
+		return -1;
+	}
+	for (j = 0; globs[j] != NULL; j++) {
+		ld->includes = xreallocarray(ld->includes, ld->n_includes + 1,
+		    sizeof *ld->includes);
+		ld->includes[ld->n_includes].pattern = xstrdup(globs[j]);
+		ld->includes[ld->n_includes].line = e->line;
+		ld->n_includes++;
+	}
+	strv_free(globs);
+	return 0;
+}
+
+/* cgroups: "auto" (where a cgroup v2 subtree is delegated, cgroup.c) or off. */
+static int
+build_cgroups_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	bool	*f = CONFIG_FIELD(k, b->obj, bool);
+
+	if (strcasecmp(e->value, "auto") == 0) {
+		*f = true;
+		return 0;
+	}
+	if (parse_bool(e->value, f, NULL) != 0 || *f) {
+		config_key_error(b, e, "'auto' or 'off' expected, not '%s'",
+		    e->value);
+		return -1;
+	}
+	return 0;
+}
+
+/* exitcodes: a list of numbers 0-255 into exitcodes and n_exitcodes. */
+static int
+build_exitcodes_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	struct program_config	*pc = b->obj;
+	strv_t			 list;
+	const char		*err;
+	size_t			 j;
+	int			 n, rc = 0;
+
+	(void)k;
+	if (parse_list(e->value, &list, &err) != 0)
+		return config_value_error(b, e, err);
+	pc->n_exitcodes = 0;
+	for (j = 0; list[j] != NULL; j++) {
+		if (parse_uint(list[j], &n, NULL) != 0 || n > 255) {
+			config_key_error(b, e, "'%s' is not an exit code (0-255)",
+			    list[j]);
+			rc = -1;
+			continue;
+		}
+		pc->exitcodes = xreallocarray(pc->exitcodes, pc->n_exitcodes + 1,
+		    sizeof *pc->exitcodes);
+		pc->exitcodes[pc->n_exitcodes++] = n;
+	}
+	if (list[0] == NULL)
+		rc = config_value_error(b, e, "no exit code given");
+	strv_free(list);
+	return rc;
+}
+
+/* Copy the exit codes (after a struct copy of the template). */
+static void
+build_exitcodes_dup(const struct config_key *k, void *obj)
+{
+	struct program_config	*pc = obj;
+	int			*codes;
+
+	(void)k;
+	codes = xcalloc(pc->n_exitcodes, sizeof *codes);
+	if (pc->n_exitcodes > 0)
+		memcpy(codes, pc->exitcodes, pc->n_exitcodes * sizeof *codes);
+	pc->exitcodes = codes;
+}
+
+/* Free the exit codes. */
+static void
+build_exitcodes_release(const struct config_key *k, void *obj)
+{
+	(void)k;
+	free(((struct program_config *)obj)->exitcodes);
+}
+
+/*
+ * stop_group, or supervisord's stopasgroup and killasgroup: safeexitd has
+ * one setting where supervisord has two, so both may be given if they agree.
+ */
+static int
+build_stop_group_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	bool		*f = CONFIG_FIELD(k, b->obj, bool), v;
+	const char	*err;
+
+	if (parse_bool(e->value, &v, &err) != 0)
+		return config_value_error(b, e, err);
+	if (b->stop_group != NULL && v != *f) {
+		config_key_error(b, e, "%s and %s differ: safeexitd has one "
+		    "setting for both (stop_group)", b->stop_group->spelling,
+		    e->spelling);
+		return -1;
+	}
+	*f = v;
+	b->stop_group = e;
+	return 0;
+}
+
+/*
+ * stdout or stderr: a word, or a file taken from the folder of the file the
+ * section is in (as include globs are).  supervisord's spellings
+ * (stdout_logfile, stderr_logfile) take supervisord's words.
+ */
+static int
+build_output_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	struct output_config		*out;
+	const struct config_word	*w;
+	bool				 is_stderr;
+
+	out = CONFIG_FIELD(k, b->obj, struct output_config);
+	is_stderr = k->offset == offsetof(struct program_config, err);
+	if (is_stderr)
+		b->stderr_key = e;
+	else
+		b->have_out = true;
+	free(out->path);
+	out->path = NULL;
+	w = e->spelling == k->name ? output_words : logfile_words;
+	for (; w->word != NULL; w++) {
+		if (strcasecmp(w->word, e->value) != 0)
+			continue;
+		if (w->value == OUTPUT_STDOUT && !is_stderr) {
+			config_key_error(b, e, "'stdout' is a destination for "
+			    "stderr only");
+			return -1;
+		}
+		out->kind = (enum output_kind)w->value;
+		return 0;
+	}
+	out->kind = OUTPUT_FILE;
+	out->path = path_resolve(b->dir, e->value);
+	return 0;
+}
+
+/* Copy an output's path. */
+static void
+build_output_dup(const struct config_key *k, void *obj)
+{
+	struct output_config	*out = CONFIG_FIELD(k, obj, struct output_config);
+
+	if (out->path != NULL)
+		out->path = xstrdup(out->path);
+}
+
+/* Free an output's path. */
+static void
+build_output_release(const struct config_key *k, void *obj)
+{
+	free(CONFIG_FIELD(k, obj, struct output_config)->path);
+}
+
+/* redirect_stderr: noted here, applied once every key is set. */
+static int
+build_redirect_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	const char	*err;
+
+	(void)k;
+	if (parse_bool(e->value, &b->redirect_on, &err) != 0)
+		return config_value_error(b, e, err);
+	b->redirect = e;
+	return 0;
+}
+
+/* process_name: only supervisord's default, one process per program. */
+static int
+build_process_name_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	(void)k;
+	if (strcmp(e->value, "%(program_name)s") == 0)
+		return 0;
+	config_key_error(b, e, "supervisord key '%s' is not supported",
+	    e->spelling);
+	return -1;
+}
+
+/* numprocs: only 1. */
+static int
+build_numprocs_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	int	n;
+
+	(void)k;
+	if (parse_uint(e->value, &n, NULL) == 0 && n == 1)
+		return 0;
+	config_key_error(b, e, "supervisord key '%s' is not supported",
+	    e->spelling);
+	return -1;
+}
+
+const struct config_type config_type_log = {
+	build_log_set, NULL, build_string_release
+};
+const struct config_type config_type_include = { build_include_set, NULL, NULL };
+const struct config_type config_type_cgroups = { build_cgroups_set, NULL, NULL };
+const struct config_type config_type_exitcodes = {
+	build_exitcodes_set, build_exitcodes_dup, build_exitcodes_release
+};
+const struct config_type config_type_stop_group = {
+	build_stop_group_set, NULL, NULL
+};
+const struct config_type config_type_output = {
+	build_output_set, build_output_dup, build_output_release
+};
+const struct config_type config_type_redirect = {
+	build_redirect_set, NULL, NULL
+};
+const struct config_type config_type_process_name = {
+	build_process_name_set, NULL, NULL
+};
+const struct config_type config_type_numprocs = {
+	build_numprocs_set, NULL, NULL
 };
 
 /* Checks every value gets: not empty, no supervisord expansion. */
 static bool
-value_check(struct load *ld, int file, const struct entry *e)
+build_value_check(struct config_build *b, const struct entry *e)
 {
 	if (*e->value == '\0') {
-		load_error(ld, file, e->line, "%s: empty value", e->def->name);
+		config_key_error(b, e, "empty value");
 		return false;
 	}
-	if (strstr(e->value, "%(") != NULL && !(e->def->id == KEY_PROCESS_NAME &&
+	if (strstr(e->value, "%(") != NULL &&
+	    !(e->key->type == &config_type_process_name &&
 	    strcmp(e->value, "%(program_name)s") == 0)) {
-		load_error(ld, file, e->line,
-		    "%s: supervisord %%(name)s expansion is not supported",
-		    e->def->name);
+		config_key_error(b, e,
+		    "supervisord %%(name)s expansion is not supported");
 		return false;
 	}
 	return true;
 }
 
-/* Parse shutdown | ignore, and reload where allowed (on_sighup). */
-static int
-value_policy(struct load *ld, int file, const struct entry *e,
-    bool allow_reload, enum policy_action *out)
+/* Set every entry of sec into b->obj, each by its key's type. */
+static void
+build_entries(struct config_build *b, const struct section *sec)
 {
-	if (strcasecmp(e->value, "shutdown") == 0)
-		*out = POLICY_SHUTDOWN;
-	else if (strcasecmp(e->value, "ignore") == 0)
-		*out = POLICY_IGNORE;
-	else if (allow_reload && strcasecmp(e->value, "reload") == 0)
-		*out = POLICY_RELOAD;
-	else {
-		load_error(ld, file, e->line, "%s: invalid value '%s' (%s)",
-		    e->def->name, e->value, allow_reload ?
-		    "reload, shutdown or ignore" : "shutdown or ignore");
-		return -1;
+	const struct entry	*e;
+	size_t			 i;
+
+	for (i = 0; i < sec->n_entries; i++) {
+		e = &sec->entries[i];
+		if (!build_value_check(b, e))
+			continue;
+		if (e->key->type->set(b, e->key, e) == 0 && e->key->line != 0)
+			*(int *)(void *)((char *)b->obj + e->key->line) = e->line;
 	}
-	return 0;
 }
 
-/*
- * Parse an output destination.  A relative file is taken from dir, the
- * folder of the config file the section is in, as include globs are: the
- * config and its logs then move together, and the daemon's working
- * directory does not matter.
- */
-static int
-value_output(struct load *ld, int file, const struct entry *e,
-    const char *dir, bool is_stderr, struct output_config *out)
+/* Whether sec sets the key called name. */
+static bool
+build_has(const struct section *sec, const char *name)
 {
-	const char	*v = e->value;
+	size_t	i;
 
-	free(out->path);
-	out->path = NULL;
-	if (e->def->logfile) {
-		/* supervisord's stdout_logfile / stderr_logfile words. */
-		if (strcasecmp(v, "NONE") == 0 || strcasecmp(v, "OFF") == 0) {
-			out->kind = OUTPUT_NULL;
-			return 0;
-		}
-		if (strcasecmp(v, "AUTO") == 0) {
-			out->kind = OUTPUT_LOG;
-			return 0;
-		}
-		if (strcasecmp(v, "syslog") == 0) {
-			out->kind = OUTPUT_SYSLOG;
-			return 0;
-		}
-	} else {
-		if (strcasecmp(v, "null") == 0) {
-			out->kind = OUTPUT_NULL;
-			return 0;
-		}
-		if (strcasecmp(v, "syslog") == 0) {
-			out->kind = OUTPUT_SYSLOG;
-			return 0;
-		}
-		if (strcasecmp(v, "inherit") == 0) {
-			out->kind = OUTPUT_INHERIT;
-			return 0;
-		}
-		if (strcasecmp(v, "stdout") == 0) {
-			if (!is_stderr) {
-				load_error(ld, file, e->line, "%s: 'stdout' is a "
-				    "destination for stderr only", e->def->name);
-				return -1;
-			}
-			out->kind = OUTPUT_STDOUT;
-			return 0;
-		}
+	for (i = 0; i < sec->n_entries; i++) {
+		if (strcmp(sec->entries[i].key->name, name) == 0)
+			return true;
 	}
-	out->kind = OUTPUT_FILE;
-	out->path = path_resolve(dir, v);
-	return 0;
-}
-
-/* Parse a decimal int that may be negative (priority). */
-static int
-value_int(const char *s, int *out)
-{
-	char	*end;
-	long	 v;
-
-	if (*s == '\0' || is_blank(*s))
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*end != '\0' || errno == ERANGE || v < INT_MIN || v > INT_MAX)
-		return -1;
-	*out = (int)v;
-	return 0;
+	return false;
 }
 
 /* Validate the [safeexitd] section into cfg and collect the include globs. */
 static void
-config_build_main(struct load *ld, struct config *cfg)
+build_main(struct load *ld, struct config *cfg)
 {
-	struct section	*sec = ld->main;
-	struct entry	*e;
-	const char	*err;
-	strv_t		 globs;
-	size_t		 i, j;
-	int		 level, file;
+	struct config_build	b = { .ld = ld, .obj = cfg };
 
-	cfg->socket_mode = 0600;
-	cfg->log_level = LOG_LEVEL_INFO;
-	cfg->shutdown_timeout = 90;
-	cfg->on_sighup = POLICY_RELOAD;
-	cfg->on_sigquit = POLICY_SHUTDOWN;
-	cfg->on_host_shutdown = POLICY_SHUTDOWN;
-	cfg->on_logoff = POLICY_SHUTDOWN;
-	cfg->on_close = POLICY_SHUTDOWN;
-	cfg->exit_on_fatal = false;
-	cfg->cgroups = true;
-	if (sec == NULL)
+	config_keys_defaults(cfg, CK_MAIN);
+	if (ld->main == NULL)
 		return;
-	file = sec->file;
-
-	for (i = 0; i < sec->n_entries; i++) {
-		e = &sec->entries[i];
-		if (!value_check(ld, file, e))
-			continue;
-		switch (e->def->id) {
-		case KEY_SOCKET:
-			/* As written: the client reads it the same way. */
-			cfg->socket = xstrdup(e->value);
-			cfg->socket_line = e->line;
-			break;
-		case KEY_SOCKET_MODE:
-			if (parse_mode(e->value, &cfg->socket_mode, &err) != 0) {
-				load_error(ld, file, e->line, "%s: %s '%s'",
-				    e->def->name, err, e->value);
-				break;
-			}
-			cfg->socket_mode_set = true;
-			break;
-		case KEY_SOCKET_GROUP:
-			cfg->socket_group = xstrdup(e->value);
-			break;
-		case KEY_PIDFILE:
-			cfg->pidfile = path_resolve(ld->dirs[file], e->value);
-			break;
-		case KEY_LOG_LEVEL:
-			if ((level = log_level_parse(e->value)) < 0) {
-				load_error(ld, file, e->line, "%s: unknown level "
-				    "'%s' (debug, info, notice, warning or "
-				    "error)", e->def->name, e->value);
-				break;
-			}
-			cfg->log_level = level;
-			break;
-		case KEY_LOG:
-			if (strcasecmp(e->value, "stderr") == 0)
-				cfg->log = xstrdup("stderr");
-			else if (strcasecmp(e->value, "syslog") == 0)
-				cfg->log = xstrdup("syslog");
-			else if (strcasecmp(e->value, "journal") == 0)
-				cfg->log = xstrdup("journal");
-			else
-				cfg->log = path_resolve(ld->dirs[file], e->value);
-			break;
-		case KEY_SHUTDOWN_TIMEOUT:
-			if (parse_duration(e->value, &cfg->shutdown_timeout,
-			    &err) != 0)
-				load_error(ld, file, e->line, "%s: %s '%s'",
-				    e->def->name, err, e->value);
-			break;
-		case KEY_ON_SIGHUP:
-			value_policy(ld, file, e, true, &cfg->on_sighup);
-			break;
-		case KEY_ON_SIGQUIT:
-			value_policy(ld, file, e, false, &cfg->on_sigquit);
-			break;
-		case KEY_ON_HOST_SHUTDOWN:
-			value_policy(ld, file, e, false, &cfg->on_host_shutdown);
-			break;
-		case KEY_ON_LOGOFF:
-			value_policy(ld, file, e, false, &cfg->on_logoff);
-			break;
-		case KEY_ON_CLOSE:
-			value_policy(ld, file, e, false, &cfg->on_close);
-			break;
-		case KEY_INCLUDE:
-			if (parse_list(e->value, &globs, &err) != 0) {
-				load_error(ld, file, e->line, "%s: %s",
-				    e->def->name, err);
-				break;
-			}
-			for (j = 0; globs[j] != NULL; j++) {
-				ld->includes = xreallocarray(ld->includes,
-				    ld->n_includes + 1, sizeof *ld->includes);
-				ld->includes[ld->n_includes].pattern =
-				    xstrdup(globs[j]);
-				ld->includes[ld->n_includes].line = e->line;
-				ld->n_includes++;
-			}
-			strv_free(globs);
-			break;
-		case KEY_EXIT_ON_FATAL:
-			if (parse_bool(e->value, &cfg->exit_on_fatal, &err) != 0)
-				load_error(ld, file, e->line, "%s: %s '%s'",
-				    e->def->name, err, e->value);
-			break;
-		case KEY_CGROUPS:
-			/* "auto": where a cgroup v2 subtree is delegated (cgroup.c). */
-			if (strcasecmp(e->value, "auto") == 0)
-				cfg->cgroups = true;
-			else if (parse_bool(e->value, &cfg->cgroups, &err) != 0 ||
-			    cfg->cgroups)
-				load_error(ld, file, e->line, "%s: 'auto' or 'off' "
-				    "expected, not '%s'", e->def->name, e->value);
-			break;
-		default:
-			fatalx("%s: key %s in the wrong section", __func__,
-			    e->def->name);
-		}
-	}
+	b.file = ld->main->file;
+	b.dir = ld->dirs[b.file];
+	build_entries(&b, ld->main);
+	cfg->socket_mode_set = build_has(ld->main, "socket_mode");
 	if (cfg->socket_group != NULL && !cfg->socket_mode_set)
 		cfg->socket_mode = 0660;
 }
 
-/* Validate one [program:NAME] section into a program config. */
-static struct program_config *
-config_build_program(struct load *ld, struct section *sec)
+/*
+ * With redirect_stderr, stderr goes where stdout goes: supervisord ignores
+ * stderr_logfile then, and a pasted section expects the same; safeexitd's
+ * own stderr key says otherwise and conflicts.
+ */
+static void
+build_redirect(struct config_build *b, struct program_config *pc)
 {
+	if (b->redirect == NULL || !b->redirect_on)
+		return;
+	if (b->stderr_key != NULL &&
+	    b->stderr_key->spelling == b->stderr_key->key->name) {
+		config_key_error(b, b->redirect, "conflicts with '%s' at line %d",
+		    b->stderr_key->spelling, b->stderr_key->line);
+		return;
+	}
+	free(pc->err.path);
+	pc->err.path = NULL;
+	pc->err.kind = OUTPUT_STDOUT;
+}
+
+/* Report the required keys sec lacks (a wrong value was reported already). */
+static void
+build_required(struct config_build *b, const struct section *sec)
+{
+	size_t	i;
+
+	for (i = 0; i < config_n_keys; i++) {
+		if ((config_keys[i].flags & (CK_PROGRAM | CK_REQUIRED)) ==
+		    (CK_PROGRAM | CK_REQUIRED) &&
+		    !build_has(sec, config_keys[i].name))
+			load_error(b->ld, sec->file, sec->line,
+			    "program %s: %s is required", sec->name,
+			    config_keys[i].name);
+	}
+}
+
+/* Validate one [program:NAME] section, starting from the defaults in tmpl. */
+static struct program_config *
+build_program(struct load *ld, const struct section *sec,
+    const struct program_config *tmpl)
+{
+	struct config_build	 b = { .ld = ld };
 	struct program_config	*pc;
-	struct entry		*e, *stop_group = NULL, *stderr_key = NULL;
-	struct entry		*redirect = NULL;
-	struct output_config	*out;
-	const char		*err, *dir = ld->dirs[sec->file];
-	strv_t			 list;
-	size_t			 i, j;
-	int			 file = sec->file, n;
-	bool			 b, redirect_on = false;
 
 	pc = xcalloc(1, sizeof *pc);
+	*pc = *tmpl;
+	config_keys_dup(pc, CK_PROGRAM);
 	pc->name = xstrdup(sec->name);
-	pc->file = xstrdup(ld->files[file]);
+	pc->file = xstrdup(ld->files[sec->file]);
 	pc->line = sec->line;
-	pc->directory = xstrdup("/");
-	pc->environment = xcalloc(1, sizeof *pc->environment);
-	pc->umask = 022;
-	pc->autostart = true;
-	pc->autorestart = RESTART_ON_FAILURE;
-	pc->exitcodes = xcalloc(1, sizeof *pc->exitcodes);
-	pc->exitcodes[0] = 0;
-	pc->n_exitcodes = 1;
-	pc->start_secs = 1;
-	pc->start_retries = 3;
-	pc->priority = 999;
-	pc->depends_on = xcalloc(1, sizeof *pc->depends_on);
-	pc->stop_signal = SIGTERM;
-	pc->stop_timeout = 10;
-	pc->kill_signal = SIGKILL;
-	pc->stop_group = true;
-	pc->stop_method = STOP_METHOD_AUTO;
-	pc->out.kind = OUTPUT_LOG;
-	pc->out.backups = 5;
-	pc->err.kind = OUTPUT_STDOUT;
-	pc->err.backups = 5;
 
-	for (i = 0; i < sec->n_entries; i++) {
-		e = &sec->entries[i];
-		if (!value_check(ld, file, e))
-			continue;
-		err = NULL;
-		switch (e->def->id) {
-		case KEY_COMMAND:
-			pc->command = xstrdup(e->value);
-			if (parse_argv(e->value, &pc->argv, &err) != 0)
-				pc->argv = NULL;
-			else if (pc->argv[0] == NULL || pc->argv[0][0] == '\0')
-				err = "empty program name in";
-			break;
-		case KEY_DIRECTORY:
-			free(pc->directory);
-			pc->directory = path_resolve(dir, e->value);
-			break;
-		case KEY_USER:
-			pc->user = xstrdup(e->value);
-			break;
-		case KEY_GROUP:
-			pc->group = xstrdup(e->value);
-			break;
-		case KEY_ENVIRONMENT:
-			strv_free(pc->environment);
-			if (parse_env(e->value, &pc->environment, &err) != 0)
-				pc->environment = xcalloc(1,
-				    sizeof *pc->environment);
-			break;
-		case KEY_UMASK:
-			parse_mode(e->value, &pc->umask, &err);
-			break;
-		case KEY_AUTOSTART:
-			parse_bool(e->value, &pc->autostart, &err);
-			break;
-		case KEY_AUTORESTART:
-			if (strcasecmp(e->value, "never") == 0 ||
-			    strcasecmp(e->value, "false") == 0)
-				pc->autorestart = RESTART_NEVER;
-			else if (strcasecmp(e->value, "on-failure") == 0 ||
-			    strcasecmp(e->value, "unexpected") == 0)
-				pc->autorestart = RESTART_ON_FAILURE;
-			else if (strcasecmp(e->value, "always") == 0 ||
-			    strcasecmp(e->value, "true") == 0)
-				pc->autorestart = RESTART_ALWAYS;
-			else
-				load_error(ld, file, e->line, "%s: invalid value "
-				    "'%s' (never, on-failure or always)",
-				    e->def->name, e->value);
-			break;
-		case KEY_EXITCODES:
-			if (parse_list(e->value, &list, &err) != 0)
-				break;
-			if (list[0] == NULL)
-				err = "no exit code given";
-			pc->n_exitcodes = 0;
-			for (j = 0; list[j] != NULL; j++) {
-				if (parse_uint(list[j], &n, &err) != 0 ||
-				    n > 255) {
-					load_error(ld, file, e->line, "%s: '%s' "
-					    "is not an exit code (0-255)",
-					    e->def->name, list[j]);
-					err = NULL;
-					continue;
-				}
-				pc->exitcodes = xreallocarray(pc->exitcodes,
-				    pc->n_exitcodes + 1, sizeof *pc->exitcodes);
-				pc->exitcodes[pc->n_exitcodes++] = n;
-			}
-			strv_free(list);
-			break;
-		case KEY_START_SECS:
-			parse_duration(e->value, &pc->start_secs, &err);
-			break;
-		case KEY_START_RETRIES:
-			parse_uint(e->value, &pc->start_retries, &err);
-			break;
-		case KEY_PRIORITY:
-			if (value_int(e->value, &pc->priority) != 0)
-				err = "invalid number";
-			break;
-		case KEY_DEPENDS_ON:
-			if (parse_list(e->value, &list, &err) != 0)
-				break;
-			/* Keep each name once; the order stays as written. */
-			for (j = 0; list[j] != NULL; j++) {
-				if (strv_contains(pc->depends_on, list[j]))
-					continue;
-				n = (int)strv_length(pc->depends_on);
-				pc->depends_on = xreallocarray(pc->depends_on,
-				    (size_t)n + 2, sizeof *pc->depends_on);
-				pc->depends_on[n] = xstrdup(list[j]);
-				pc->depends_on[n + 1] = NULL;
-			}
-			pc->depends_line = e->line;
-			strv_free(list);
-			break;
-		case KEY_STOP_SIGNAL:
-			parse_signal(e->value, &pc->stop_signal, &err);
-			break;
-		case KEY_STOP_TIMEOUT:
-			parse_duration(e->value, &pc->stop_timeout, &err);
-			break;
-		case KEY_KILL_SIGNAL:
-			parse_signal(e->value, &pc->kill_signal, &err);
-			break;
-		case KEY_STOP_GROUP:
-			if (parse_bool(e->value, &b, &err) != 0)
-				break;
-			if (stop_group != NULL && b != pc->stop_group) {
-				load_error(ld, file, e->line, "%s and %s "
-				    "differ: safeexitd has one setting for "
-				    "both (stop_group)", stop_group->def->name,
-				    e->def->name);
-				break;
-			}
-			pc->stop_group = b;
-			stop_group = e;
-			break;
-		case KEY_STOP_COMMAND:
-			pc->stop_command = xstrdup(e->value);
-			if (parse_argv(e->value, &pc->stop_argv, &err) != 0)
-				pc->stop_argv = NULL;
-			else if (pc->stop_argv[0] == NULL ||
-			    pc->stop_argv[0][0] == '\0')
-				err = "empty program name in";
-			break;
-		case KEY_STDOUT:
-		case KEY_STDERR:
-			if (e->def->id == KEY_STDERR)
-				stderr_key = e;
-			out = e->def->id == KEY_STDOUT ? &pc->out : &pc->err;
-			value_output(ld, file, e, dir, e->def->id == KEY_STDERR,
-			    out);
-			break;
-		case KEY_STDOUT_MAX_BYTES:
-			parse_size(e->value, &pc->out.max_bytes, &err);
-			break;
-		case KEY_STDERR_MAX_BYTES:
-			parse_size(e->value, &pc->err.max_bytes, &err);
-			break;
-		case KEY_STDOUT_BACKUPS:
-			parse_uint(e->value, &pc->out.backups, &err);
-			break;
-		case KEY_STDERR_BACKUPS:
-			parse_uint(e->value, &pc->err.backups, &err);
-			break;
-		case KEY_STOP_METHOD:
-			/* Windows only, but checked everywhere so a config
-			 * moves between systems without surprises. */
-			for (j = 0; j < sizeof stop_methods /
-			    sizeof stop_methods[0]; j++) {
-				if (strcasecmp(e->value,
-				    stop_methods[j].name) == 0)
-					break;
-			}
-			if (j < sizeof stop_methods / sizeof stop_methods[0])
-				pc->stop_method = stop_methods[j].method;
-			else
-				load_error(ld, file, e->line, "%s: invalid value "
-				    "'%s' (auto, ctrl_c, ctrl_break, wm_close or "
-				    "terminate)", e->def->name, e->value);
-			break;
-		case KEY_REDIRECT_STDERR:
-			if (parse_bool(e->value, &redirect_on, &err) == 0)
-				redirect = e;
-			break;
-		case KEY_PROCESS_NAME:
-			if (strcmp(e->value, "%(program_name)s") != 0)
-				load_error(ld, file, e->line, "supervisord key "
-				    "'%s' is not supported", e->def->name);
-			break;
-		case KEY_NUMPROCS:
-			if (parse_uint(e->value, &n, NULL) != 0 || n != 1)
-				load_error(ld, file, e->line, "supervisord key "
-				    "'%s' is not supported", e->def->name);
-			break;
-		default:
-			fatalx("%s: key %s in the wrong section", __func__,
-			    e->def->name);
-		}
-		if (err != NULL)
-			load_error(ld, file, e->line, "%s: %s '%s'",
-			    e->def->name, err, e->value);
-	}
-
-	if (redirect != NULL && redirect_on) {
-		if (stderr_key != NULL && !stderr_key->def->logfile) {
-			load_error(ld, file, redirect->line, "%s: conflicts with "
-			    "'%s' at line %d", redirect->def->name,
-			    stderr_key->def->name, stderr_key->line);
-		} else {
-			/* supervisord ignores stderr_logfile when stderr is
-			 * redirected; a pasted section expects the same. */
-			free(pc->err.path);
-			pc->err.path = NULL;
-			pc->err.kind = OUTPUT_STDOUT;
-		}
-	}
-	/* A command that is there but wrong has been reported already. */
-	for (i = 0; i < sec->n_entries; i++) {
-		if (sec->entries[i].def->id == KEY_COMMAND)
-			break;
-	}
-	if (i == sec->n_entries)
-		load_error(ld, file, sec->line, "program %s: command is required",
-		    sec->name);
-	pc->fingerprint = config_fingerprint(sec, pc, redirect_on);
+	b.file = sec->file;
+	b.dir = ld->dirs[sec->file];
+	b.obj = pc;
+	build_entries(&b, sec);
+	build_redirect(&b, pc);
+	build_required(&b, sec);
+	pc->fingerprint = config_fingerprint(sec, pc, b.have_out,
+	    b.stderr_key != NULL || (b.redirect != NULL && b.redirect_on));
 	return pc;
+}
+
+/* What a cycle report needs to name the programs and the line. */
+struct build_cycles {
+	struct load		 *ld;
+	struct config		 *cfg;
+	struct section		**secs;
+};
+
+/* Report a dependency cycle as "a -> b -> a" at the depends_on line of the
+ * program it starts from. */
+static void
+build_cycle_found(void *arg, const size_t *path, size_t len)
+{
+	struct build_cycles	*bc = arg;
+	struct program_config	*first = bc->cfg->programs[path[0]];
+	char			*msg, *w;
+	size_t			 s, size = strlen(first->name) + 1;
+
+	for (s = 0; s < len; s++)
+		size += strlen(bc->cfg->programs[path[s]]->name) + 4;
+	msg = w = xcalloc(1, size);
+	for (s = 0; s < len; s++)
+		w += sprintf(w, "%s -> ", bc->cfg->programs[path[s]]->name);
+	sprintf(w, "%s", first->name);
+	load_error(bc->ld, bc->secs[path[0]]->file, first->depends_line,
+	    "depends_on: dependency cycle %s", msg);
+	free(msg);
 }
 
 /* Check that every depends_on name exists and that no cycle exists. */
 static void
-config_check_depends(struct load *ld, struct config *cfg,
+build_check_depends(struct load *ld, struct config *cfg,
     struct section **secs)
 {
+	struct build_cycles	 bc = { ld, cfg, secs };
 	struct program_config	*pc;
-	size_t			 i, j, *stack, depth = 0;
-	int			*color;
+	struct section		*dep;
+	size_t			 i, j, n_to = 0, *first, *to;
 
+	for (i = 0; i < cfg->n_programs; i++)
+		n_to += strv_length(cfg->programs[i]->depends_on);
+	first = xcalloc(cfg->n_programs + 1, sizeof *first);
+	to = xcalloc(n_to, sizeof *to);
+	n_to = 0;
 	for (i = 0; i < cfg->n_programs; i++) {
 		pc = cfg->programs[i];
+		first[i] = n_to;
 		for (j = 0; pc->depends_on[j] != NULL; j++) {
-			if (config_index(cfg, pc->depends_on[j]) < 0) {
+			if ((dep = section_find_program(ld,
+			    pc->depends_on[j])) != NULL)
+				to[n_to++] = dep->program;
+			else
 				load_error(ld, secs[i]->file, pc->depends_line,
 				    "depends_on: unknown program '%s'",
 				    pc->depends_on[j]);
-			}
 		}
 	}
-
-	/* 0: not visited, 1: on the current path, 2: done. */
-	color = xcalloc(cfg->n_programs, sizeof *color);
-	stack = xcalloc(cfg->n_programs, sizeof *stack);
-	for (i = 0; i < cfg->n_programs; i++) {
-		if (color[i] == 0)
-			config_walk_depends(ld, cfg, secs, i, color, stack,
-			    &depth);
-	}
-	free(stack);
-	free(color);
+	first[cfg->n_programs] = n_to;
+	depgraph_find_cycles(cfg->n_programs, first, to, build_cycle_found, &bc);
+	free(to);
+	free(first);
 }
 
-/*
- * Depth-first walk from program i.  Meeting a program that is on the path
- * closes a cycle, reported at the depends_on line of the program it starts
- * from, as "a -> b -> a".
- */
+/* Build every program section, in file order, and check depends_on. */
 static void
-config_walk_depends(struct load *ld, struct config *cfg,
-    struct section **secs, size_t i, int *color, size_t *stack,
-    size_t *depth)
+build_programs(struct load *ld, struct config *cfg)
 {
-	struct program_config	*pc = cfg->programs[i], *first;
-	ssize_t			 k;
-	size_t			 j, s, start, len;
-	char			*msg, *w;
+	struct program_config	  tmpl;
+	struct section		**secs;
+	size_t			  i, n = 0;
 
-	color[i] = 1;
-	stack[(*depth)++] = i;
-	for (j = 0; pc->depends_on[j] != NULL; j++) {
-		if ((k = config_index(cfg, pc->depends_on[j])) < 0)
-			continue;
-		if (color[k] == 0) {
-			config_walk_depends(ld, cfg, secs, (size_t)k, color,
-			    stack, depth);
-			continue;
+	secs = xcalloc(ld->n_sections, sizeof *secs);
+	for (i = 0; i < ld->n_sections; i++) {
+		if (ld->sections[i]->kind == SECTION_PROGRAM) {
+			ld->sections[i]->program = n;
+			secs[n++] = ld->sections[i];
 		}
-		if (color[k] != 1)
-			continue;
-
-		for (start = 0; stack[start] != (size_t)k; start++)
-			;
-		len = strlen(cfg->programs[k]->name) + 1;
-		for (s = start; s < *depth; s++)
-			len += strlen(cfg->programs[stack[s]]->name) + 4;
-		msg = w = xcalloc(1, len);
-		for (s = start; s < *depth; s++) {
-			w += sprintf(w, "%s -> ", cfg->programs[stack[s]]->name);
-		}
-		sprintf(w, "%s", cfg->programs[k]->name);
-		first = cfg->programs[k];
-		load_error(ld, secs[k]->file, first->depends_line,
-		    "depends_on: dependency cycle %s", msg);
-		free(msg);
 	}
-	(*depth)--;
-	color[i] = 2;
-}
-
-/* The index of the program called name in cfg, or -1. */
-static ssize_t
-config_index(const struct config *cfg, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < cfg->n_programs; i++) {
-		if (cfg->programs[i] != NULL &&
-		    strcmp(cfg->programs[i]->name, name) == 0)
-			return (ssize_t)i;
-	}
-	return -1;
+	/* The defaults are parsed once, then copied into each program. */
+	memset(&tmpl, 0, sizeof tmpl);
+	config_keys_defaults(&tmpl, CK_PROGRAM);
+	cfg->programs = xcalloc(n, sizeof *cfg->programs);
+	for (i = 0; i < n; i++)
+		cfg->programs[cfg->n_programs++] = build_program(ld, secs[i],
+		    &tmpl);
+	config_keys_release(&tmpl, CK_PROGRAM);
+	build_check_depends(ld, cfg, secs);
+	free(secs);
 }
 
 /*
@@ -653,45 +545,18 @@ config_index(const struct config *cfg, const char *name)
 struct config *
 config_load(const char *path, struct config_errors *errs)
 {
-	struct load		  ld;
-	struct config		 *cfg;
-	struct section		**secs;
-	struct stat		  st;
-	FILE			 *fp;
-	size_t			  i, n;
-	int			  main_file;
+	struct load	 ld;
+	struct config	*cfg;
+	int		 main_file;
 
 	memset(&ld, 0, sizeof ld);
 	cfg = xcalloc(1, sizeof *cfg);
 	cfg->file = xstrdup(path);
 
-	main_file = load_add_file(&ld, path);
-	if ((fp = config_files_open_main(path)) == NULL)
-		load_error(&ld, main_file, 0, "cannot open: %s", strerror(errno));
-	else if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-		load_error(&ld, main_file, 0, "cannot open: %s", strerror(EISDIR));
-		fclose(fp);
-	} else {
-		load_seen(&ld, fp);
-		load_parse_file(&ld, main_file, fp, true);
-		fclose(fp);
-	}
-
-	config_build_main(&ld, cfg);
+	main_file = load_main(&ld, path);
+	build_main(&ld, cfg);
 	load_includes(&ld, main_file);
-
-	secs = xcalloc(ld.n_sections, sizeof *secs);
-	n = 0;
-	for (i = 0; i < ld.n_sections; i++) {
-		if (ld.sections[i]->kind == SECTION_PROGRAM)
-			secs[n++] = ld.sections[i];
-	}
-	cfg->programs = xcalloc(n, sizeof *cfg->programs);
-	for (i = 0; i < n; i++)
-		cfg->programs[cfg->n_programs++] = config_build_program(&ld,
-		    secs[i]);
-	config_check_depends(&ld, cfg, secs);
-	free(secs);
+	build_programs(&ld, cfg);
 
 	if (ld.n_problems != 0) {
 		config_free(cfg);
@@ -714,10 +579,7 @@ config_free(struct config *cfg)
 		program_config_free(cfg->programs[i]);
 	free(cfg->programs);
 	free(cfg->file);
-	free(cfg->socket);
-	free(cfg->socket_group);
-	free(cfg->pidfile);
-	free(cfg->log);
+	config_keys_release(cfg, CK_MAIN);
 	free(cfg);
 }
 
@@ -729,18 +591,7 @@ program_config_free(struct program_config *pc)
 		return;
 	free(pc->name);
 	free(pc->file);
-	free(pc->command);
-	strv_free(pc->argv);
-	free(pc->directory);
-	free(pc->user);
-	free(pc->group);
-	strv_free(pc->environment);
-	free(pc->exitcodes);
-	strv_free(pc->depends_on);
-	free(pc->stop_command);
-	strv_free(pc->stop_argv);
-	free(pc->out.path);
-	free(pc->err.path);
+	config_keys_release(pc, CK_PROGRAM);
 	free(pc->fingerprint);
 	free(pc);
 }
@@ -758,6 +609,20 @@ config_errors_free(struct config_errors *errs)
 	free(errs->msgs);
 	errs->msgs = NULL;
 	errs->n = 0;
+}
+
+/* The index of the program called name in cfg, or -1. */
+static ssize_t
+config_index(const struct config *cfg, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->n_programs; i++) {
+		if (cfg->programs[i] != NULL &&
+		    strcmp(cfg->programs[i]->name, name) == 0)
+			return (ssize_t)i;
+	}
+	return -1;
 }
 
 /* The program called name, or NULL. */

@@ -12,53 +12,27 @@
 static const char	*config_output_desc(const struct output_config *);
 static int		 string_cmp(const void *, const void *);
 
-/*
- * Every key = value of a program section under its canonical name, sorted
- * by key.  Output keys are written as what they resolved to, since their
- * supervisord spellings use other words and relative paths depend on where
- * the file is.
- */
-char *
-config_fingerprint(struct section *sec, const struct program_config *pc,
-    bool redirect_on)
+/* Whether an earlier entry of sec set the same key (by another spelling). */
+static bool
+config_fingerprint_seen(const struct section *sec, size_t i)
 {
-	struct entry	*e;
-	char		**lines, *fp, *w;
-	size_t		 i, n = 0, len = 0;
-	bool		 have_out = false, have_err = false, have_group = false;
+	size_t	j;
 
-	lines = xcalloc(sec->n_entries + 2, sizeof *lines);
-	for (i = 0; i < sec->n_entries; i++) {
-		e = &sec->entries[i];
-		switch (e->def->id) {
-		case KEY_PROCESS_NAME:
-		case KEY_NUMPROCS:
-			break;
-		case KEY_STDOUT:
-			have_out = true;
-			break;
-		case KEY_STDERR:
-			have_err = true;
-			break;
-		case KEY_REDIRECT_STDERR:
-			if (redirect_on)
-				have_err = true;
-			break;
-		case KEY_STOP_GROUP:
-			if (have_group)
-				break;
-			have_group = true;
-			/* FALLTHROUGH */
-		default:
-			lines[n++] = xasprintf("%s=%s",
-			    key_canonical[e->def->id], e->value);
-		}
+	if (!(sec->entries[i].key->flags & CK_ALIASES_BOTH))
+		return false;
+	for (j = 0; j < i; j++) {
+		if (sec->entries[j].key == sec->entries[i].key)
+			return true;
 	}
-	if (have_out)
-		lines[n++] = xasprintf("stdout=%s", config_output_desc(&pc->out));
-	if (have_err)
-		lines[n++] = xasprintf("stderr=%s", config_output_desc(&pc->err));
-	qsort(lines, n, sizeof *lines, string_cmp);
+	return false;
+}
+
+/* Join n lines with newlines into one string, freeing them. */
+static char *
+config_fingerprint_join(char **lines, size_t n)
+{
+	char	*fp, *w;
+	size_t	 i, len = 0;
 
 	for (i = 0; i < n; i++)
 		len += strlen(lines[i]) + 1;
@@ -71,6 +45,38 @@ config_fingerprint(struct section *sec, const struct program_config *pc,
 		free(lines[i]);
 	}
 	*w = '\0';
+	return fp;
+}
+
+/*
+ * Every key = value of a program section that restarts the program when it
+ * changes (CK_RESTART), under the key's own name, sorted.  Output keys
+ * (CK_RESOLVED) are written as what they resolved to, since their
+ * supervisord spellings use other words and relative paths depend on where
+ * the file is; have_out and have_err say whether the section set them.
+ */
+char *
+config_fingerprint(const struct section *sec, const struct program_config *pc,
+    bool have_out, bool have_err)
+{
+	const struct entry	*e;
+	char			**lines, *fp;
+	size_t			 i, n = 0;
+
+	lines = xcalloc(sec->n_entries + 2, sizeof *lines);
+	for (i = 0; i < sec->n_entries; i++) {
+		e = &sec->entries[i];
+		if ((e->key->flags & (CK_RESTART | CK_RESOLVED)) != CK_RESTART ||
+		    config_fingerprint_seen(sec, i))
+			continue;
+		lines[n++] = xasprintf("%s=%s", e->key->name, e->value);
+	}
+	if (have_out)
+		lines[n++] = xasprintf("stdout=%s", config_output_desc(&pc->out));
+	if (have_err)
+		lines[n++] = xasprintf("stderr=%s", config_output_desc(&pc->err));
+	qsort(lines, n, sizeof *lines, string_cmp);
+	fp = config_fingerprint_join(lines, n);
 	free(lines);
 	return fp;
 }

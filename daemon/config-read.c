@@ -79,17 +79,19 @@ struct reader {
 };
 
 static bool		 load_has_error_at(struct load *, int, int);
+static int		 load_add_file(struct load *, const char *);
+static bool		 load_seen(struct load *, FILE *);
+static void		 load_parse_file(struct load *, int, FILE *, bool);
 static FILE		*load_open_include(struct load *, int, int, const char *);
 static int		 problem_cmp(const void *, const void *);
 static char		*reader_getline(struct reader *, size_t *);
 static char		*reader_read(char *, int, void *);
 static char		*reader_emit(char *, int, const char *, const char *);
 static void		 reader_section(struct reader *, char *);
-static void		 reader_add_entry(struct reader *, const struct key_def *,
-			    const char *);
+static void		 reader_add_entry(struct reader *, const struct config_key *,
+			    const char *, const char *);
 static struct section	*section_new(struct load *, enum section_kind,
 			    const char *, int, int);
-static struct section	*section_find_program(struct load *, const char *);
 static size_t		 section_name_hash(const char *);
 static void		 section_index(struct load *, struct section *);
 static void		 section_free(struct section *);
@@ -231,7 +233,7 @@ load_has_error_at(struct load *ld, int file, int line)
 }
 
 /* Remember a file (main or included) with its absolute folder. */
-int
+static int
 load_add_file(struct load *ld, const char *path)
 {
 	ld->files = xreallocarray(ld->files, ld->n_files + 1, sizeof *ld->files);
@@ -242,7 +244,7 @@ load_add_file(struct load *ld, const char *path)
 }
 
 /* Whether the open file was read already (an include matching twice). */
-bool
+static bool
 load_seen(struct load *ld, FILE *fp)
 {
 	struct config_file_id	id;
@@ -260,7 +262,7 @@ load_seen(struct load *ld, FILE *fp)
 }
 
 /* Run inih over one open file, collecting its sections and problems. */
-void
+static void
 load_parse_file(struct load *ld, int file, FILE *fp, bool is_main)
 {
 	struct reader	rd;
@@ -286,6 +288,28 @@ load_parse_file(struct load *ld, int file, FILE *fp, bool is_main)
 	} else if (ret < 0 && ret != -1)
 		load_error(ld, file, 0, "out of memory while parsing");
 	free(rd.buf);
+}
+
+/* Read the main file; returns its index in ld->files. */
+int
+load_main(struct load *ld, const char *path)
+{
+	struct stat	 st;
+	FILE		*fp;
+	int		 main_file;
+
+	main_file = load_add_file(ld, path);
+	if ((fp = config_files_open_main(path)) == NULL)
+		load_error(ld, main_file, 0, "cannot open: %s", strerror(errno));
+	else if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		load_error(ld, main_file, 0, "cannot open: %s", strerror(EISDIR));
+		fclose(fp);
+	} else {
+		load_seen(ld, fp);
+		load_parse_file(ld, main_file, fp, true);
+		fclose(fp);
+	}
+	return main_file;
 }
 
 /*
@@ -678,7 +702,8 @@ reader_handler(void *user, const char *section, const char *name,
 {
 	struct reader		*rd = user;
 	struct entry		*e;
-	const struct key_def	*def;
+	const struct config_key	*key;
+	const char		*spelling;
 	char			*joined;
 	size_t			 i;
 
@@ -706,9 +731,9 @@ reader_handler(void *user, const char *section, const char *name,
 	if (rd->state != READER_SECTION)
 		return 1;
 
-	if ((def = key_lookup(name, rd->sec->kind)) == NULL) {
+	if ((key = config_key_find(name, rd->sec->kind, &spelling)) == NULL) {
 		if (rd->sec->kind == SECTION_PROGRAM &&
-		    key_supervisord_unsupported(name))
+		    config_key_supervisord_unsupported(name))
 			reader_error(rd, "supervisord key '%s' is not supported",
 			    name);
 		else
@@ -718,24 +743,25 @@ reader_handler(void *user, const char *section, const char *name,
 
 	for (i = 0; i < rd->sec->n_entries; i++) {
 		e = &rd->sec->entries[i];
-		if (e->def->id != def->id || key_pair_allowed(e->def, def))
+		if (e->key != key ||
+		    config_key_pair_allowed(key, e->spelling, spelling))
 			continue;
-		if (e->def == def)
+		if (e->spelling == spelling)
 			reader_error(rd, "duplicate key '%s' (first set at line "
-			    "%d)", def->name, e->line);
+			    "%d)", spelling, e->line);
 		else
 			reader_error(rd, "duplicate key '%s' (same setting as "
-			    "'%s' at line %d)", def->name, e->def->name, e->line);
+			    "'%s' at line %d)", spelling, e->spelling, e->line);
 		return 1;
 	}
-	reader_add_entry(rd, def, value);
+	reader_add_entry(rd, key, spelling, value);
 	return 1;
 }
 
 /* Append an entry to the current section and let continuations extend it. */
 static void
-reader_add_entry(struct reader *rd, const struct key_def *def,
-    const char *value)
+reader_add_entry(struct reader *rd, const struct config_key *key,
+    const char *spelling, const char *value)
 {
 	struct section	*sec = rd->sec;
 	struct entry	*e;
@@ -743,7 +769,8 @@ reader_add_entry(struct reader *rd, const struct key_def *def,
 	sec->entries = xreallocarray(sec->entries, sec->n_entries + 1,
 	    sizeof *sec->entries);
 	e = &sec->entries[sec->n_entries];
-	e->def = def;
+	e->key = key;
+	e->spelling = spelling;
 	e->value = xstrdup(value);
 	e->line = rd->lineno;
 	rd->entry = (ssize_t)sec->n_entries++;
@@ -809,7 +836,7 @@ section_index(struct load *ld, struct section *sec)
 }
 
 /* The program section called name, or NULL. */
-static struct section *
+struct section *
 section_find_program(struct load *ld, const char *name)
 {
 	size_t	i, mask;

@@ -1008,8 +1008,10 @@ test_supervisord_errors(void)
 	struct config_errors	 errs;
 	struct config		*cfg;
 	const char *const	 want[] = {
-		"svbad.ini:3: supervisord key 'numprocs' is not supported",
-		"svbad.ini:4: supervisord key 'process_name' is not supported",
+		"svbad.ini:3: numprocs: supervisord key 'numprocs' is not "
+		    "supported",
+		"svbad.ini:4: process_name: supervisord key 'process_name' is "
+		    "not supported",
 		"svbad.ini:5: duplicate key 'process_name' (first set at line 4)",
 		"svbad.ini:6: supervisord key 'stdout_capture_maxbytes' is not "
 		    "supported",
@@ -1020,8 +1022,8 @@ test_supervisord_errors(void)
 		"svbad.ini:10: environment: supervisord %(name)s expansion is "
 		    "not supported",
 		"svbad.ini:11: supervisord key 'numprocs_start' is not supported",
-		"svbad.ini:14: killasgroup and stopasgroup differ: safeexitd "
-		    "has one setting for both (stop_group)",
+		"svbad.ini:14: stopasgroup: killasgroup and stopasgroup differ: "
+		    "safeexitd has one setting for both (stop_group)",
 		"svbad.ini:15: duplicate key 'stop_group' (same setting as "
 		    "'killasgroup' at line 13)",
 		"svbad.ini:16: duplicate key 'stopasgroup' (first set at line 14)",
