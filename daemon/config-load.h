@@ -3,8 +3,9 @@
  * into sections of raw entries, config-keys.c holds one row per key,
  * config-types.c turns a value into its field by the row's type,
  * config-build.c builds and checks the config (and holds the keys that need
- * code of their own), config-fingerprint.c sums up a program's settings.
- * Nothing outside the loader includes this; the daemon sees config.h.
+ * code of their own), config-fingerprint.c sums up a program's settings,
+ * config-util.c allocates and shapes paths.  Nothing outside the loader
+ * includes this; the daemon sees config.h.
  */
 #ifndef SAFEEXITD_CONFIG_LOAD_H
 #define SAFEEXITD_CONFIG_LOAD_H
@@ -151,7 +152,8 @@ struct config_build {
 	bool			 have_out;	/* stdout was given */
 };
 
-/* Allocation: a config that cannot be held cannot be loaded. */
+/* config-util.c: allocation (a config that cannot be held cannot be
+ * loaded) and paths. */
 void		*xcalloc(size_t, size_t);
 void		*xreallocarray(void *, size_t, size_t);
 char		*xstrdup(const char *);
@@ -159,8 +161,10 @@ char		*xstrndup(const char *, size_t);
 char		*xvasprintf(const char *, va_list) LOG_PRINTF(1, 0);
 char		*xasprintf(const char *, ...) LOG_PRINTF(1, 2);
 bool		 is_blank(char);
+char		*path_dir_of(const char *);
+char		*path_resolve(const char *, const char *);
 
-/* config-read.c: files, includes, sections, problems, paths. */
+/* config-read.c: files, includes, sections, problems. */
 void		 load_verror(struct load *, int, int, const char *, va_list)
 		    LOG_PRINTF(4, 0);
 void		 load_error(struct load *, int, int, const char *, ...)
@@ -170,8 +174,6 @@ void		 load_includes(struct load *, int);
 void		 load_finish_errors(struct load *, struct config_errors *);
 void		 load_free(struct load *);
 struct section	*section_find_program(struct load *, const char *);
-char		*path_dir_of(const char *);
-char		*path_resolve(const char *, const char *);
 
 /* config-keys.c: the keys of each section. */
 const struct config_key *config_key_find(const char *, enum section_kind,
