@@ -192,6 +192,7 @@ static struct {
 	unsigned short	row;
 	unsigned char	spelling;
 } key_index[KEY_INDEX_SIZE];
+static bool	key_index_built;
 _Static_assert(sizeof config_keys / sizeof config_keys[0] * 3 <=
     KEY_INDEX_SIZE / 2, "key_index too small: make it bigger");
 
@@ -234,6 +235,7 @@ config_key_index(void)
 			key_index[h].spelling = (unsigned char)s;
 		}
 	}
+	key_index_built = true;
 }
 
 /*
@@ -250,7 +252,7 @@ config_key_find(const char *name, enum section_kind kind,
 	unsigned		 flag = config_key_section_flag(kind);
 	size_t			 h;
 
-	if (key_index[config_key_hash(config_keys[0].name)].row == 0)
+	if (!key_index_built)
 		config_key_index();
 	for (h = config_key_hash(name); key_index[h].row != 0;
 	    h = (h + 1) & (KEY_INDEX_SIZE - 1)) {
