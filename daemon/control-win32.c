@@ -888,13 +888,8 @@ conn_request(struct control_conn *c, const char *line, size_t len)
 	struct json_object	*req;
 	const char		*code, *msg;
 
-	if ((req = protocol_decode(line, len, &code, &msg)) == NULL) {
+	if ((req = protocol_decode_request(line, len, &code, &msg)) == NULL) {
 		conn_fail(c, code, msg);
-		return;
-	}
-	if (protocol_check_request(req, &code, &msg) == -1) {
-		conn_fail(c, code, msg);
-		json_object_put(req);
 		return;
 	}
 	c->busy = true;

@@ -41,10 +41,14 @@
  * Each client holds a descriptor and at most about 150 KiB of buffers (a
  * partial request, read-ahead, unread replies): 1024 bounds what clients can
  * take from the daemon, and one user (a runaway script) can take at most
- * half of it, so root can always get in.
+ * half of it.  The last CONTROL_PRIV_RESERVE connections, and as many
+ * descriptors, are kept for root and the daemon's own user: the members of
+ * socket_group share the rest, so however many of them crowd in, root can
+ * always get in.
  */
 #define CONTROL_MAX_CONNS	1024
 #define CONTROL_MAX_PER_UID	512
+#define CONTROL_PRIV_RESERVE	64
 
 /* A client gets this long to send a whole request, and to read a reply. */
 #define CONTROL_IDLE_SECS	30
@@ -87,6 +91,7 @@ struct control_conn {
 	uid_t			 uid;
 	gid_t			 gid;
 	pid_t			 pid;
+	bool			 privileged;	/* root or the daemon's user */
 	struct protocol_framer	 framer;
 	struct event		*idle;		/* no complete request in time */
 	struct event		*resume;	/* continue outside callers' frames */
@@ -103,6 +108,7 @@ static struct event_base	*control_base;
 static struct control_conns	 control_conns =
     TAILQ_HEAD_INITIALIZER(control_conns);
 static unsigned			 control_nconns;
+static unsigned			 control_nothers;	/* not privileged */
 static int			 control_listen_fd = -1;
 static struct event		*control_accept_ev;
 static struct event		*control_pause_ev;
@@ -117,10 +123,14 @@ static int	control_listen(int);
 static int	control_group(const char *);
 static int	control_private_dir(const char *);
 static int	control_probe(const char *, const struct sockaddr_un *);
+static int	control_bind(int, const struct sockaddr_un *, mode_t);
+static int	control_fix_group(const char *);
 static void	control_accept(evutil_socket_t, short, void *);
 static void	control_pause(void);
 static void	control_unpause(evutil_socket_t, short, void *);
-static bool	control_fds_low(int);
+static bool	control_fds_low(int, int);
+static bool	control_privileged(uid_t);
+static const char *control_full(int, uid_t);
 static bool	control_allowed(int, uid_t, gid_t);
 static bool	control_in_group(int, uid_t, gid_t);
 static void	control_refuse(int, const char *, const char *);
@@ -152,7 +162,7 @@ int
 control_init(struct event_base *base, const struct control_options *opts)
 {
 	struct sockaddr_un	 sun;
-	mode_t			 mask;
+	mode_t			 mode;
 	int			 fd = -1, bound = 0;
 
 	if (control_setup(base, opts) == -1)
@@ -177,15 +187,8 @@ control_init(struct event_base *base, const struct control_options *opts)
 		goto fail;
 	}
 
-	/*
-	 * Owner-only at bind, then the group, then the real mode; nobody can
-	 * connect before listen() anyway, so no moment is ever wider.
-	 */
-	mask = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == 0)
-		bound = 1;
-	umask(mask);
-	if (!bound) {
+	mode = opts->mode != 0 ? opts->mode : control_has_group ? 0660 : 0600;
+	if (control_bind(fd, &sun, mode) == -1) {
 		if (errno == EADDRINUSE)
 			log_warnx("%s: in use by another daemon starting now",
 			    opts->path);
@@ -193,16 +196,9 @@ control_init(struct event_base *base, const struct control_options *opts)
 			log_warn("bind %s", opts->path);
 		goto fail;
 	}
-	if (control_has_group && chown(opts->path, (uid_t)-1,
-	    control_gid) == -1) {
-		log_warn("chown %s", opts->path);
+	bound = 1;
+	if (control_has_group && control_fix_group(opts->path) == -1)
 		goto fail;
-	}
-	if (chmod(opts->path, opts->mode != 0 ? opts->mode :
-	    control_has_group ? 0660 : 0600) == -1) {
-		log_warn("chmod %s", opts->path);
-		goto fail;
-	}
 	if (listen(fd, SOMAXCONN) == -1) {
 		log_warn("listen %s", opts->path);
 		goto fail;
@@ -578,12 +574,73 @@ control_probe(const char *path, const struct sockaddr_un *sun)
 	return (ret);
 }
 
+/*
+ * Bind the socket born with its final mode (from the umask) and, where the
+ * daemon may take that group as its own for a moment, its final group: no
+ * chmod() or chown() by path has to follow, which in a folder others may
+ * write could be sent elsewhere by a link swapped in between.  Nothing is
+ * running but this thread at start-up, so the umask and the effective group
+ * change for nobody else.
+ */
+static int
+control_bind(int fd, const struct sockaddr_un *sun, mode_t mode)
+{
+	mode_t	mask;
+	gid_t	egid = getegid();
+	bool	switched = false;
+	int	ret, saved;
+
+	if (control_has_group && control_gid != egid)
+		switched = setegid(control_gid) == 0;
+	/*
+	 * Linux builds the file's mode from the socket's own inode, less the
+	 * umask; other systems may refuse fchmod() on a socket, and the umask
+	 * alone then does it.
+	 */
+	(void)fchmod(fd, mode);
+	mask = umask(~mode & 0777);
+	ret = bind(fd, (const struct sockaddr *)sun, sizeof *sun);
+	saved = errno;
+	umask(mask);
+	if (switched && setegid(egid) == -1)
+		fatal("%s: setegid back to %lu", __func__, (unsigned long)egid);
+	errno = saved;
+	return (ret);
+}
+
+/*
+ * Give the socket socket_group where bind() could not: a folder whose
+ * set-group-ID bit chose the group, or a daemon not running as root whose
+ * socket_group is one of its supplementary groups.  The call never follows
+ * a symbolic link; docs/SECURITY.md says what is left in a folder others
+ * may write.
+ */
+static int
+control_fix_group(const char *path)
+{
+	struct stat	st;
+
+	if (lstat(path, &st) == -1) {
+		log_warn("%s", path);
+		return (-1);
+	}
+	if (st.st_gid == control_gid)
+		return (0);
+	if (fchownat(AT_FDCWD, path, (uid_t)-1, control_gid,
+	    AT_SYMLINK_NOFOLLOW) == -1) {
+		log_warn("chown %s", path);
+		return (-1);
+	}
+	return (0);
+}
+
 /* Accept what is waiting, checking each peer before it costs anything. */
 static void
 control_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct ucred	cred;
 	socklen_t	len;
+	const char	*full;
 	int		fd, i;
 
 	for (i = 0; i < CONTROL_ACCEPT_BATCH; i++) {
@@ -609,7 +666,7 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 				return;
 			}
 		}
-		if (control_fds_low(fd)) {
+		if (control_fds_low(fd, CONTROL_FD_RESERVE)) {
 			control_refuse_now(fd, PROTOCOL_E_BUSY,
 			    "the daemon is out of descriptors");
 			control_pause();
@@ -634,11 +691,10 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 			    "permission denied");
 			continue;
 		}
-		if (control_nconns >= CONTROL_MAX_CONNS ||
-		    control_count_uid(cred.uid) >= CONTROL_MAX_PER_UID) {
+		if ((full = control_full(fd, cred.uid)) != NULL) {
 			log_info("refused client uid %lu pid %ld: too many "
-			    "connections", (unsigned long)cred.uid,
-			    (long)cred.pid);
+			    "connections (%s)", (unsigned long)cred.uid,
+			    (long)cred.pid, full);
 			control_refuse(fd, PROTOCOL_E_BUSY,
 			    "too many connections");
 			continue;
@@ -674,25 +730,53 @@ control_unpause(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Whether the descriptor just accepted ate into the reserve.  accept()
- * returns the lowest free descriptor, so every one below fd is taken: fd
- * this close to the limit leaves fewer than the reserve free.
+ * Whether the descriptor just accepted ate into a reserve of that many.
+ * accept() returns the lowest free descriptor, so every one below fd is
+ * taken: fd this close to the limit leaves fewer than the reserve free.
  */
 static bool
-control_fds_low(int fd)
+control_fds_low(int fd, int reserve)
 {
 	struct rlimit	rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
 		return (false);
-	return ((rlim_t)fd + CONTROL_FD_RESERVE >= rl.rlim_cur);
+	return ((rlim_t)fd + (rlim_t)reserve >= rl.rlim_cur);
+}
+
+/* Root and the daemon's own user, for whom connections are kept. */
+static bool
+control_privileged(uid_t uid)
+{
+	return (uid == 0 || uid == geteuid());
+}
+
+/*
+ * Why a client of uid, on descriptor fd, gets no connection now, or NULL
+ * when it may have one.  Everyone else stops CONTROL_PRIV_RESERVE short of
+ * each limit, connections and descriptors alike.
+ */
+static const char *
+control_full(int fd, uid_t uid)
+{
+	if (control_nconns >= CONTROL_MAX_CONNS)
+		return ("all connections taken");
+	if (control_count_uid(uid) >= CONTROL_MAX_PER_UID)
+		return ("the user's share taken");
+	if (control_privileged(uid))
+		return (NULL);
+	if (control_nothers >= CONTROL_MAX_CONNS - CONTROL_PRIV_RESERVE)
+		return ("the share of socket_group taken");
+	if (control_fds_low(fd, CONTROL_FD_RESERVE + CONTROL_PRIV_RESERVE))
+		return ("descriptors kept for root");
+	return (NULL);
 }
 
 /* Root, the daemon's own user, or a member of socket_group. */
 static bool
 control_allowed(int fd, uid_t uid, gid_t gid)
 {
-	if (uid == 0 || uid == geteuid())
+	if (control_privileged(uid))
 		return (true);
 	if (!control_has_group)
 		return (false);
@@ -853,6 +937,7 @@ conn_new(int fd, uid_t uid, gid_t gid, pid_t pid)
 	c->uid = uid;
 	c->gid = gid;
 	c->pid = pid;
+	c->privileged = control_privileged(uid);
 	protocol_framer_init(&c->framer, PROTOCOL_MAX_FRAME);
 
 	c->bev = bufferevent_socket_new(control_base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -879,6 +964,8 @@ conn_new(int fd, uid_t uid, gid_t gid, pid_t pid)
 
 	TAILQ_INSERT_TAIL(&control_conns, c, entry);
 	control_nconns++;
+	if (!c->privileged)
+		control_nothers++;
 	log_debug("client uid %lu pid %ld connected", (unsigned long)uid,
 	    (long)pid);
 	return (c);
@@ -890,6 +977,8 @@ conn_free(struct control_conn *c)
 {
 	TAILQ_REMOVE(&control_conns, c, entry);
 	control_nconns--;
+	if (!c->privileged)
+		control_nothers--;
 	log_debug("client uid %lu pid %ld gone", (unsigned long)c->uid,
 	    (long)c->pid);
 	event_free(c->idle);
@@ -969,13 +1058,8 @@ conn_request(struct control_conn *c, const char *line, size_t len)
 	struct json_object	*req;
 	const char		*code, *msg;
 
-	if ((req = protocol_decode(line, len, &code, &msg)) == NULL) {
+	if ((req = protocol_decode_request(line, len, &code, &msg)) == NULL) {
 		conn_fail(c, code, msg);
-		return;
-	}
-	if (protocol_check_request(req, &code, &msg) == -1) {
-		conn_fail(c, code, msg);
-		json_object_put(req);
 		return;
 	}
 	c->busy = true;
