@@ -51,9 +51,9 @@ static const char kill_usage_text[] =
     "                       (default: 4)\n"
     "  -h, --help           print this help\n"
     "\n"
-    "Exit status: 0 when every process is gone (a PID that does not exist\n"
-    "counts as gone), 1 when one could not be signalled or survived, 2 on a\n"
-    "usage error.\n";
+    "Exit status: 0 when every process is gone, 1 when a PID does not exist\n"
+    "or a process could not be signalled or survived, 2 on a usage error,\n"
+    "4 when a process may not be signalled by this user.\n";
 
 #define KILL_PREFIX		"safeexitctl: kill: "
 #define KILL_DEFAULT_GRACE	4.0
@@ -65,8 +65,10 @@ static const char kill_usage_text[] =
 
 enum kill_state {
 	KILL_WAITING,		/* signalled, still running */
-	KILL_GONE,		/* exited, or never existed */
+	KILL_GONE,		/* exited */
+	KILL_MISSING,		/* did not exist when asked for */
 	KILL_FAILED,		/* could not be signalled */
+	KILL_DENIED,		/* not ours to signal */
 };
 
 struct kill_target {
@@ -281,14 +283,17 @@ kill_signal_all(struct kill_target *t, size_t n, int sig)
 			continue;
 		if (errno == ESRCH) {
 			/* Only a PID never seen alive is worth a message. */
-			if (t[i].fd == -1 && sig != SIGKILL)
+			if (t[i].fd == -1 && sig != SIGKILL) {
 				kill_warnx("no such process: %ld",
 				    (long)t[i].pid);
-			t[i].state = KILL_GONE;
+				t[i].state = KILL_MISSING;
+			} else
+				t[i].state = KILL_GONE;
 		} else {
 			kill_warnx("cannot signal %ld: %s", (long)t[i].pid,
 			    strerror(errno));
-			t[i].state = KILL_FAILED;
+			t[i].state = errno == EPERM ? KILL_DENIED :
+			    KILL_FAILED;
 		}
 	}
 }
@@ -465,7 +470,7 @@ kill_main(int argc, char **argv)
 			continue;
 		if (errno == ESRCH) {
 			kill_warnx("no such process: %ld", (long)t[i].pid);
-			t[i].state = KILL_GONE;
+			t[i].state = KILL_MISSING;
 		}
 	}
 
@@ -486,12 +491,15 @@ kill_main(int argc, char **argv)
 		kill_signal_all(t, n, SIGKILL);
 		kill_wait(t, pfd, n, KILL_FINAL_WAIT);
 	}
+	/* A refusal says more than any other failure: it wins. */
 	for (i = 0; i < n; i++) {
 		if (t[i].state == KILL_WAITING) {
 			kill_warnx("%ld still running after SIGKILL",
 			    (long)t[i].pid);
 		}
-		if (t[i].state != KILL_GONE)
+		if (t[i].state == KILL_DENIED)
+			status = 4;
+		else if (t[i].state != KILL_GONE && status == 0)
 			status = 1;
 	}
 

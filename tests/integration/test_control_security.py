@@ -237,3 +237,76 @@ def test_socket_mode_and_group_are_never_set_by_path(daemon_factory, conf,
              if d.socket in line and re.search(r"\b(f?ch(mod|own)(at)?|"
                                                 r"lchown)\(", line)]
     assert calls == []
+
+
+# Well-formed requests with hostile contents
+
+def replies(path, data):
+    """Send one request; return every message up to the reply, decoded."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(REPLY_TIMEOUT)
+    s.connect(path)
+    try:
+        s.sendall(data + b"\n")
+        buf, out = b"", []
+        while True:
+            chunk = s.recv(65536)
+            assert chunk, f"closed before a reply: {buf[:200]!r}"
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                out.append(json.loads(line))
+                if "progress" not in out[-1]:
+                    return out
+    finally:
+        s.close()
+
+
+LONG = "x" * 60000
+
+
+@pytest.mark.parametrize("req,code", [
+    ({"cmd": "stop", "args": [LONG]}, "bad_args"),
+    ({"cmd": "start", "args": [LONG]}, "bad_args"),
+    ({"cmd": "restart", "args": [LONG]}, "bad_args"),
+    ({"cmd": "signal", "args": [LONG, "web"]}, "bad_args"),
+    ({"cmd": "signal", "args": ["TERM", LONG]}, "bad_args"),
+    ({"cmd": "signal", "args": ["0", "web"]}, "bad_args"),
+    ({"cmd": "signal", "args": ["4294967311", "web"]}, "bad_args"),
+    ({"cmd": "signal", "args": ["-15", "web"]}, "bad_args"),
+    ({"cmd": "logfile", "args": [LONG, "stdout"]}, "bad_args"),
+    ({"cmd": "logfile", "args": ["web", LONG]}, "bad_args"),
+    ({"cmd": "stop", "args": [""]}, "bad_args"),
+    ({"cmd": "stop", "args": ["nosuch"] * 1024}, "bad_args"),
+    ({"cmd": LONG}, "unknown_command"),
+    ({"cmd": ""}, "unknown_command"),
+    ({"cmd": "status", "x": [[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]},
+     "malformed"),
+    ({"cmd": "status", "x": {"a": {"a": {"a": {"a": {"a": {"a": {"a": {
+        "a": {"a": {"a": {"a": {"a": {"a": {"a": {"a": {"a": {}}}}}}}}}}}}}}}}}},
+     "malformed"),
+    ({"cmd": "stop", "args": ["web"], "v": 1.0}, "malformed"),
+    ({"cmd": "stop", "args": ["web"], "v": 4294967297}, "version"),
+    ({"cmd": "stop", "args": ["web"], "wait": 0}, "malformed"),
+], ids=["stop", "start", "restart", "signal-name", "signal-target",
+        "signal-0", "signal-wraps", "signal-negative", "logfile-name",
+        "logfile-stream", "empty-name", "1024-names", "long-cmd", "empty-cmd",
+        "deep-array", "deep-object", "v-double", "v-wraps", "wait-int"])
+def test_hostile_contents_are_refused_and_change_nothing(daemon_factory,
+                                                         conf, events, req,
+                                                         code):
+    d = daemon_factory(conf.program("web", start_secs=QUICK))
+    d.wait_ready()
+    running(d, "web")
+    before = snapshot(d)
+    msg = {"v": 1, **req}
+    out = replies(d.socket, json.dumps(msg).encode())
+    reply = out[-1]
+    if code == "bad_args" and reply.get("ok") is True:
+        # A stop of names that do not exist: done, naming the unknown.
+        assert reply.get("unknown") or reply.get("programs") == [], reply
+    else:
+        assert (reply["ok"], reply["code"]) == (False, code), reply
+    assert snapshot(d) == before
+    assert events.all(event="signal") == []
+    assert d.returncode is None
