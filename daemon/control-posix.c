@@ -33,7 +33,6 @@
 #include "control-conn.h"
 #include "log.h"
 #include "protocol.h"
-#include "requests.h"
 
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS	59
