@@ -37,6 +37,9 @@
 #include "reload.h"
 #include "safeopen.h"
 #include "safeexitd.h"
+#ifdef _WIN32
+#include "service.h"
+#endif
 #include "shutdown.h"
 #include "signals.h"
 #include "startplan.h"
@@ -114,6 +117,9 @@ static const struct option long_options[] = {
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
+#ifdef _WIN32
+	{ "service", no_argument, NULL, 'S' },	/* service-win32.c */
+#endif
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -579,8 +585,8 @@ daemon_reclaimed(const char *name, int stream, int read_fd)
 }
 
 /* Start up, run the loop until the shutdown is over, clean up. */
-int
-main(int argc, char **argv)
+static int
+daemon_main(int argc, char **argv)
 {
 	static const struct logind_callbacks logind_cb = {
 		.host_shutdown = daemon_host_shutdown,
@@ -624,6 +630,10 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+#ifdef _WIN32
+		case 'S':	/* the SCM runs us: service_command saw it */
+			break;
+#endif
 		default:
 			usage(stderr);
 			return 2;
@@ -636,8 +646,14 @@ main(int argc, char **argv)
 	}
 
 	if ((d.cfg = config_load(d.config_path, &errs)) == NULL) {
-		for (size_t i = 0; i < errs.n; i++)
+		for (size_t i = 0; i < errs.n; i++) {
+#ifdef _WIN32
+			/* A service has no stderr: the event log it is. */
+			if (service_active())
+				log_error("%s", errs.msgs[i]);
+#endif
 			fprintf(stderr, "%s\n", errs.msgs[i]);
+		}
 		config_errors_free(&errs);
 		return 1;
 	}
@@ -652,7 +668,15 @@ main(int argc, char **argv)
 		detach = false;
 	d.cli_level = cli_level;
 	d.foreground = !detach;
-	daemon_apply_log(d.cfg, cli_level, !detach);
+#ifdef _WIN32
+	/* Under the SCM: in the background, but nothing to detach from. */
+	if (service_active()) {
+		detach = false;
+		d.foreground = false;
+		log_init(service_name());
+	}
+#endif
+	daemon_apply_log(d.cfg, cli_level, d.foreground);
 	daemon_remember_setup();
 	if (detach && (d.config_path = daemon_absolute(d.config_path)) == NULL)
 		fatal("cannot find the config file's full path");
@@ -754,4 +778,17 @@ main(int argc, char **argv)
 	if (detach)
 		free(d.config_path);
 	return d.exit_code;
+}
+
+/* The process's entry; on Windows the service commands come first. */
+int
+main(int argc, char **argv)
+{
+#ifdef _WIN32
+	int status;
+
+	if (service_command(argc, argv, daemon_main, &status))
+		return status;
+#endif
+	return daemon_main(argc, argv);
 }

@@ -3,7 +3,9 @@
 # script's checks through TAP.
 EXTRA_DIST += tests/win32
 if PLATFORM_WIN32
-noinst_PROGRAMS += tests/win32/winchild tests/win32/ctrlevent
+noinst_PROGRAMS += tests/win32/winchild tests/win32/ctrlevent \
+	tests/win32/svcctl
 tests_win32_winchild_SOURCES = tests/win32/winchild.c
 tests_win32_ctrlevent_SOURCES = tests/win32/ctrlevent.c
+tests_win32_svcctl_SOURCES = tests/win32/svcctl.c
 endif
