@@ -7,8 +7,9 @@
  *                              sends only at a host shutdown
  *   svcctl NAME watch SECS     print the service's status at every change,
  *                              one line "STATE CHECKPOINT WAITHINT EXIT
- *                              SPECIFIC ACCEPTED", until it is STOPPED or
- *                              SECS have passed (exit 1 then)
+ *                              SPECIFIC ACCEPTED", until it stops (it is
+ *                              STOPPED after another state) or SECS have
+ *                              passed (exit 1 then)
  *   svcctl PID handler CONTROL TYPE [SESSION]
  *                              call the control handler of the safeexitd
  *                              with Windows pid PID as the SCM would, with
@@ -107,6 +108,7 @@ main(int argc, char **argv)
 	SC_HANDLE	scm, h;
 	SERVICE_STATUS	st, last;
 	DWORD		end;
+	BOOL		ran = FALSE;
 
 	if ((argc == 5 || argc == 6) && strcmp(argv[2], "handler") == 0)
 		return handler(argc, argv);
@@ -136,8 +138,9 @@ main(int argc, char **argv)
 		if (memcmp(&st, &last, sizeof st) != 0)
 			show(&st);
 		last = st;
-		if (st.dwCurrentState == SERVICE_STOPPED)
+		if (st.dwCurrentState == SERVICE_STOPPED && ran)
 			return 0;
+		ran = st.dwCurrentState != SERVICE_STOPPED;
 		if ((LONG)(GetTickCount() - end) > 0)
 			return 1;
 		Sleep(20);
