@@ -136,6 +136,12 @@ usage(FILE *f)
 	    "  -l, --log-level LVL   debug | info | notice | warning | error\n"
 	    "  -V, --version         print \"safeexitd VERSION\" and exit 0\n"
 	    "  -h, --help            show this help\n", SYSCONFDIR);
+#ifdef _WIN32
+	fprintf(f,
+	    "       safeexitd install-service [-c FILE] [--name NAME] [--user ACCOUNT]\n"
+	    "       safeexitd remove-service [--name NAME]\n"
+	    "  (a Windows service; the service control manager runs it with --service)\n");
+#endif
 }
 
 /* The config in force. */
