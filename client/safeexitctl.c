@@ -4,9 +4,6 @@
  * section 5.  Every wait has an end: -t, or a default for requests that
  * should be answered at once.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
 
 #include <sys/types.h>
 

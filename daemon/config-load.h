@@ -5,7 +5,7 @@
  * config-build.c builds and checks the config (and holds the keys that need
  * code of their own), config-fingerprint.c sums up a program's settings,
  * config-util.c allocates and shapes paths.  Nothing outside the loader
- * includes this; the daemon sees config.h.
+ * includes this; the daemon sees conf.h.
  */
 #ifndef SAFEEXITD_CONFIG_LOAD_H
 #define SAFEEXITD_CONFIG_LOAD_H
@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "config.h"
+#include "conf.h"
 #include "config-files.h"
 #include "log.h"
 #include "parse.h"

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "config.h"
+#include "conf.h"
 #include "log.h"
 #include "output.h"
 #include "win32.h"

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "config.h"
+#include "conf.h"
 
 enum program_state {
 	STATE_STOPPED,

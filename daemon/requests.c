@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "conf.h"
 #include "control.h"
 #include "depgraph.h"
 #include "lifecycle.h"

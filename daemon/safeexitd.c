@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "adopt.h"
-#include "config.h"
+#include "conf.h"
 #include "control.h"
 #include "keeper.h"
 #include "depgraph.h"

@@ -5,8 +5,8 @@
  * touches what is running.  A reload parses a new config and diffs it against
  * the running one (see program_table_apply).
  */
-#ifndef SAFEEXITD_CONFIG_H
-#define SAFEEXITD_CONFIG_H
+#ifndef SAFEEXITD_CONF_H
+#define SAFEEXITD_CONF_H
 
 #include <stdbool.h>
 #include <stddef.h>

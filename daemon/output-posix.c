@@ -13,7 +13,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "conf.h"
 #include "keeper.h"
 #include "log.h"
 #include "output.h"
