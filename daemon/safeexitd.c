@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
+#endif
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -190,6 +192,7 @@ daemon_apply_log(const struct config *cfg, int cli_level, bool foreground)
 static void
 daemon_check_syslog(void)
 {
+#ifndef _WIN32	/* the event log is always there */
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int s, ok = 0, err = ENOENT, types[] = { SOCK_DGRAM, SOCK_STREAM };
 
@@ -208,6 +211,7 @@ daemon_check_syslog(void)
 		    "(%s: %s): the daemon's messages are lost until a syslog "
 		    "daemon listens there; set log = PATH in the config to keep "
 		    "them in a file\n", _PATH_LOG, strerror(err));
+#endif
 }
 
 /*
