@@ -17,6 +17,7 @@
 #include "keeper.h"
 #include "log.h"
 #include "output.h"
+#include "output-lines.h"
 #include "safeopen.h"
 
 /*
@@ -496,27 +497,12 @@ output_consume(struct sink *s, const char *buf, size_t len)
 	}
 	if (s->line == NULL && (s->line = malloc(OUTPUT_LINE_MAX)) == NULL)
 		fatal("%s", __func__);
-	while (len > 0) {
-		const char *nl = memchr(buf, '\n', len);
-		size_t take = nl != NULL ? (size_t)(nl - buf) : len;
-		size_t room = OUTPUT_LINE_MAX - s->line_len;
-
-		if (take > room)
-			take = room;
-		memcpy(s->line + s->line_len, buf, take);
-		s->line_len += take;
-		buf += take;
-		len -= take;
-		if (nl != NULL && buf == nl) {
-			buf++;
-			len--;
-			output_line(s, s->line, s->line_len);
-			s->line_len = 0;
-		} else if (s->line_len == OUTPUT_LINE_MAX) {
+	while (len > 0)
+		if (output_lines_take(s->line, OUTPUT_LINE_MAX, &s->line_len,
+		    &buf, &len)) {
 			output_line(s, s->line, s->line_len);
 			s->line_len = 0;
 		}
-	}
 }
 
 /* One line of a program's output to syslog or the daemon's log. */

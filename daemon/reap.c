@@ -40,6 +40,7 @@
 #include "ptrmap.h"
 #include "reap.h"
 #include "safeexitd.h"
+#include "timeval.h"
 
 static struct event_base *reap_base;
 static sigset_t sigchld_set;
@@ -485,8 +486,7 @@ reap_sweep(double grace, void (*done)(void *), void *arg)
 	reap_sweep_signal(SIGTERM);
 	if (grace < 0)
 		grace = 0;
-	tv.tv_sec = (time_t)grace;
-	tv.tv_usec = (suseconds_t)((grace - (double)tv.tv_sec) * 1e6);
+	tv = timeval_from_secs(grace);
 	evtimer_add(sweep.timer, &tv);
 	reap_sweep_check();
 }

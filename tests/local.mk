@@ -10,6 +10,7 @@ unit_tests = \
 	tests/unit/test-protocol \
 	tests/unit/test-config \
 	tests/unit/test-lifecycle \
+	tests/unit/test-deadline \
 	tests/unit/test-planner
 check_PROGRAMS += $(unit_tests) tests/helpers/testchild
 TESTS += $(unit_tests)
@@ -27,6 +28,10 @@ tests_unit_test_config_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVEN
 
 tests_unit_test_lifecycle_SOURCES = tests/unit/test-lifecycle.c tests/unit/tap.h
 tests_unit_test_lifecycle_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
+
+tests_unit_test_deadline_SOURCES = tests/unit/test-deadline.c tests/unit/tap.h
+tests_unit_test_deadline_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_unit_test_deadline_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
 
 tests_unit_test_planner_SOURCES = tests/unit/test-planner.c tests/unit/tap.h
 tests_unit_test_planner_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
