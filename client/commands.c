@@ -366,7 +366,7 @@ cmd_status(const struct cmd_entry *entry, struct cmd_args *args)
 	programs = reply_programs(reply);
 
 	if (ctl_opts.json) {
-		/* Exactly SPEC's shape, whatever else the daemon sends. */
+		/* Exactly safeexitctl(1)'s shape, whatever else the daemon sends. */
 		out = json_object_new_object();
 		d = json_object_new_object();
 		json_object_object_get_ex(reply, "daemon", &daemon);
@@ -822,15 +822,15 @@ programs_print(struct json_object *programs)
 	}
 }
 
-/* SPEC section 5's keys of a program, in SPEC's order. */
+/* The keys of a program in safeexitctl(1)'s JSON OUTPUT, in its order. */
 static const char *const spec_keys[] = {
 	"name", "state", "pid", "uptime", "exit_code", "signal", "restarts", NULL
 };
 
 /*
- * Whether p starts with exactly SPEC's keys in SPEC's order (the daemon
- * sends them so); then dropping what follows makes it SPEC's shape as it
- * is, without building a copy of every program.
+ * Whether p starts with exactly those keys in that order (the daemon
+ * sends them so); then dropping what follows gives it the documented
+ * shape as it is, without building a copy of every program.
  */
 static bool
 program_trim_to_spec(struct json_object *p)
@@ -870,7 +870,7 @@ program_trim_to_spec(struct json_object *p)
 }
 
 /*
- * Programs as SPEC section 5 shows them: these keys, in this order.  The
+ * Programs as safeexitctl(1) shows them: these keys, in this order.  The
  * objects of programs are trimmed to that shape and shared where they can
  * be, so programs is changed too.
  */

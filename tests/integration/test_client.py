@@ -1,4 +1,4 @@
-"""safeexitctl against a real daemon: every command of SPEC section 5.
+"""safeexitctl against a real daemon: every command of safeexitctl(1).
 
 Each test starts its own daemon with test children (tests/helpers/testchild)
 as programs.  What a command did is checked on the children's events and on
@@ -23,7 +23,7 @@ from conftest import SAFEEXITCTL, SAFEEXITD, pid_running, wait_for, wait_gone
 # Quick to count as RUNNING, so starts do not dominate the run time.
 QUICK = 0.2
 
-# The keys of `status --json`, exactly as SPEC section 5 shows them.
+# The keys of `status --json`, exactly as safeexitctl(1) shows them.
 DAEMON_KEYS = {"pid", "version", "uptime"}
 PROGRAM_KEYS = {"name", "state", "pid", "uptime", "exit_code", "signal",
                 "restarts"}
