@@ -29,6 +29,7 @@
 #include "program.h"
 #include "timeval.h"
 #include "win32.h"
+#include "winutil.h"
 
 /* How often job membership is checked while the completion port is quiet. */
 #define PLATFORM_POLL_MSECS	250
@@ -606,25 +607,6 @@ win_poll_cb(evutil_socket_t fd, short what, void *arg)
 		win_poll_arm();
 }
 
-/* Whether name is the class of a window Windows makes for itself. */
-static bool
-win_helper_window(HWND w)
-{
-	static const char *const helpers[] = {
-		"IME", "MSCTFIME UI", "OleMainThreadWndClass",
-		"CicMarshalWndClass", "ConsoleWindowClass",
-	};
-	char	cls[64];
-	size_t	i;
-
-	if (GetClassNameA(w, cls, sizeof cls) == 0)
-		return false;
-	for (i = 0; i < sizeof helpers / sizeof helpers[0]; i++)
-		if (strcmp(cls, helpers[i]) == 0)
-			return true;
-	return false;
-}
-
 struct win_enum {
 	DWORD	*pids;
 	size_t	 npids;
@@ -644,7 +626,7 @@ win_enum_cb(HWND w, LPARAM arg)
 	for (i = 0; i < e->npids; i++)
 		if (e->pids[i] == pid)
 			break;
-	if (i == e->npids || win_helper_window(w))
+	if (i == e->npids || winutil_system_window(w))
 		return TRUE;
 	if (e->n == e->cap) {
 		e->cap = e->cap ? e->cap * 2 : 8;
