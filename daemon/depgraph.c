@@ -385,3 +385,52 @@ depgraph_stop_stages(struct proglist *l, int **stage)
 	*stage = st;
 	return stages;
 }
+
+/* A walk for depgraph_find_cycles: the graph, the colours, the path. */
+struct depgraph_walk {
+	const size_t *first, *to;
+	unsigned char *color;	/* 0: not seen, 1: on the path, 2: done */
+	size_t *path, depth;
+	void (*found)(void *, const size_t *, size_t);
+	void *arg;
+};
+
+/* Walk from node i; meeting a node on the path closes a cycle. */
+static void
+depgraph_walk_from(struct depgraph_walk *w, size_t i)
+{
+	size_t start;
+
+	w->color[i] = 1;
+	w->path[w->depth++] = i;
+	for (size_t e = w->first[i]; e < w->first[i + 1]; e++) {
+		size_t k = w->to[e];
+
+		if (w->color[k] == 0)
+			depgraph_walk_from(w, k);
+		else if (w->color[k] == 1) {
+			for (start = 0; w->path[start] != k; start++)
+				;
+			w->found(w->arg, w->path + start, w->depth - start);
+		}
+	}
+	w->depth--;
+	w->color[i] = 2;
+}
+
+/* Find every cycle a depth-first walk closes (see depgraph.h). */
+void
+depgraph_find_cycles(size_t n, const size_t *first, const size_t *to,
+    void (*found)(void *arg, const size_t *path, size_t len), void *arg)
+{
+	struct depgraph_walk w = { first, to, NULL, NULL, 0, found, arg };
+
+	if ((w.color = calloc(n + 1, 1)) == NULL ||
+	    (w.path = calloc(n + 1, sizeof *w.path)) == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < n; i++)
+		if (w.color[i] == 0)
+			depgraph_walk_from(&w, i);
+	free(w.path);
+	free(w.color);
+}

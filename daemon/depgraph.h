@@ -1,7 +1,8 @@
 /*
  * The dependency graph of the running programs (depends_on), walked for the
  * start planner (dependencies first) and the stop planner (dependents first).
- * The config loader has already rejected unknown names and cycles.
+ * The config loader has already rejected unknown names and cycles, with
+ * depgraph_find_cycles() on the graph of the programs it read.
  */
 #ifndef SAFEEXITD_DEPGRAPH_H
 #define SAFEEXITD_DEPGRAPH_H
@@ -46,5 +47,15 @@ void depgraph_with_dependents(struct proglist *l, struct program *p);
  * returns the number of stages.
  */
 size_t depgraph_stop_stages(struct proglist *l, int **stage);
+
+/*
+ * Find the cycles of a graph of n nodes: the edges of node i go to
+ * to[first[i]] .. to[first[i + 1] - 1].  A depth-first walk from node 0, 1,
+ * ... (and along the edges in order) hands each cycle it closes to found,
+ * as the path of nodes from where it closes: path[0] -> path[1] -> ... ->
+ * path[len - 1] -> path[0].
+ */
+void depgraph_find_cycles(size_t n, const size_t *first, const size_t *to,
+    void (*found)(void *arg, const size_t *path, size_t len), void *arg);
 
 #endif

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config-load.h"
 #include "log.h"
 #include "tap.h"
 
@@ -52,6 +54,10 @@ static void		 test_depends(void);
 static void		 test_fingerprint(void);
 static void		 test_missing_file(void);
 static void		 test_helpers(void);
+static bool		 man_names(const char *, const char *);
+static void		 test_key_table(void);
+static void		 test_key_types(void);
+static void		 test_template_copies(void);
 
 /* The absolute path of name inside the test folder (a rotating buffer). */
 static const char *
@@ -1008,8 +1014,10 @@ test_supervisord_errors(void)
 	struct config_errors	 errs;
 	struct config		*cfg;
 	const char *const	 want[] = {
-		"svbad.ini:3: supervisord key 'numprocs' is not supported",
-		"svbad.ini:4: supervisord key 'process_name' is not supported",
+		"svbad.ini:3: numprocs: supervisord key 'numprocs' is not "
+		    "supported",
+		"svbad.ini:4: process_name: supervisord key 'process_name' is "
+		    "not supported",
 		"svbad.ini:5: duplicate key 'process_name' (first set at line 4)",
 		"svbad.ini:6: supervisord key 'stdout_capture_maxbytes' is not "
 		    "supported",
@@ -1020,8 +1028,8 @@ test_supervisord_errors(void)
 		"svbad.ini:10: environment: supervisord %(name)s expansion is "
 		    "not supported",
 		"svbad.ini:11: supervisord key 'numprocs_start' is not supported",
-		"svbad.ini:14: killasgroup and stopasgroup differ: safeexitd "
-		    "has one setting for both (stop_group)",
+		"svbad.ini:14: stopasgroup: killasgroup and stopasgroup differ: "
+		    "safeexitd has one setting for both (stop_group)",
 		"svbad.ini:15: duplicate key 'stop_group' (same setting as "
 		    "'killasgroup' at line 13)",
 		"svbad.ini:16: duplicate key 'stopasgroup' (first set at line 14)",
@@ -1256,6 +1264,214 @@ test_helpers(void)
 	config_free(cfg);
 }
 
+/* Whether the man page text names key as ".Cm key" (a whole word). */
+static bool
+man_names(const char *man, const char *key)
+{
+	const char	*p;
+	size_t		 len = strlen(key);
+
+	for (p = man; (p = strstr(p, "Cm ")) != NULL; p += 3) {
+		if (strncmp(p + 3, key, len) == 0 &&
+		    (p[3 + len] == '\0' || strchr(" \n,", p[3 + len]) != NULL))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The key table itself: every row is in one section, found by each of its
+ * spellings in any case, documented in the man page, and no spelling is
+ * taken twice in a section.
+ */
+static void
+test_key_table(void)
+{
+	const struct config_key	*k, *other;
+	const char		*sp, *name;
+	char			 upper[64], man[1 << 17];
+	size_t			 i, j, a, n;
+	FILE			*fp;
+	bool			 ok_all = true, found_all = true, man_all = true;
+	bool			 unique = true;
+
+	snprintf(upper, sizeof upper, "%s/man/safeexitd.ini.5.in", SRCDIR);
+	if ((fp = fopen(upper, "re")) == NULL) {
+		perror(upper);
+		exit(99);
+	}
+	n = fread(man, 1, sizeof man - 1, fp);
+	man[n] = '\0';
+	fclose(fp);
+
+	for (i = 0; i < config_n_keys; i++) {
+		k = &config_keys[i];
+		if (((k->flags & CK_MAIN) != 0) == ((k->flags & CK_PROGRAM) != 0) ||
+		    k->type == NULL || k->type->set == NULL ||
+		    ((k->type == &config_type_words) != (k->words != NULL))) {
+			printf("# row %s is malformed\n", k->name);
+			ok_all = false;
+		}
+		for (a = 0; a < 3; a++) {
+			name = a == 0 ? k->name : k->alias[a - 1];
+			if (name == NULL)
+				break;
+			for (j = 0; name[j] != '\0' && j + 1 < sizeof upper; j++)
+				upper[j] = (char)toupper((unsigned char)name[j]);
+			upper[j] = '\0';
+			if (config_key_find(upper, (k->flags & CK_MAIN) ?
+			    SECTION_MAIN : SECTION_PROGRAM, &sp) != k ||
+			    sp != name) {
+				printf("# %s is not found as %s\n", name, upper);
+				found_all = false;
+			}
+			if (!man_names(man, name)) {
+				printf("# %s is not in safeexitd.ini(5)\n", name);
+				man_all = false;
+			}
+			for (j = 0; j < config_n_keys; j++) {
+				other = &config_keys[j];
+				if (other != k && (other->flags & k->flags &
+				    (CK_MAIN | CK_PROGRAM)) &&
+				    config_key_find(name, (k->flags & CK_MAIN) ?
+				    SECTION_MAIN : SECTION_PROGRAM, &sp) == other) {
+					printf("# %s is taken twice\n", name);
+					unique = false;
+				}
+			}
+		}
+	}
+	ok(ok_all, "key table: each row in one section, with a type");
+	ok(found_all, "key table: each spelling found, in any case");
+	ok(man_all, "key table: each spelling in safeexitd.ini(5)");
+	ok(unique, "key table: no spelling taken twice in a section");
+	ok(config_key_find("nope", SECTION_PROGRAM, &sp) == NULL,
+	    "key table: an unknown key is not found");
+	ok(config_key_find("command", SECTION_MAIN, &sp) == NULL,
+	    "key table: a program key is not a [safeexitd] key");
+	ok(config_key_find("socket", SECTION_PROGRAM, &sp) == NULL,
+	    "key table: a [safeexitd] key is not a program key");
+}
+
+/*
+ * Each type's setter, through a key of that type: a good value lands in its
+ * field, a bad one is reported as FILE:LINE: KEY: message, naming the key
+ * as it was spelt (an alias by its alias, any case by the table's).
+ */
+static void
+test_key_types(void)
+{
+	struct config_errors		 errs;
+	struct config			*cfg;
+	const struct program_config	*pc;
+	const char *const		 want[] = {
+		"types.ini:2: socket_mode: invalid octal mode '0999'",
+		"types.ini:3: shutdown_timeout: negative duration '-1'",
+		"types.ini:4: exit_on_fatal: invalid boolean (use true/false, "
+		    "yes/no, on/off or 1/0) 'maybe'",
+		"types.ini:5: log_level: unknown level 'loud' (debug, info, "
+		    "notice, warning or error)",
+		"types.ini:7: command: unterminated double quote "
+		    "'\"unterminated'",
+		"types.ini:8: environment: invalid environment variable name "
+		    "'1A=x'",
+		"types.ini:9: startsecs: invalid duration '1s'",
+		"types.ini:10: startretries: negative number '-1'",
+		"types.ini:11: priority: invalid number '1.5'",
+		"types.ini:12: stopsignal: unknown signal 'SIGNOPE'",
+		"types.ini:13: stdout_logfile_maxbytes: invalid size suffix "
+		    "(use KB, MB or GB) '1TB'",
+		"types.ini:14: autorestart: invalid value 'sometimes' (never, "
+		    "on-failure or always)",
+		"types.ini:15: umask: invalid octal mode '8'",
+		NULL
+	};
+
+	write_file("types.ini",
+	    "[safeexitd]\n"			/* 1 */
+	    "socket_mode = 0999\n"		/* 2 */
+	    "shutdown_timeout = -1\n"		/* 3 */
+	    "exit_on_fatal = maybe\n"		/* 4 */
+	    "log_level = loud\n"		/* 5 */
+	    "[program:v]\n"			/* 6 */
+	    "command = \"unterminated\n"	/* 7 */
+	    "environment = 1A=x\n"		/* 8 */
+	    "STARTSECS = 1s\n"			/* 9 */
+	    "startretries = -1\n"		/* 10 */
+	    "priority = 1.5\n"			/* 11 */
+	    "stopsignal = SIGNOPE\n"		/* 12 */
+	    "stdout_logfile_maxbytes = 1TB\n"	/* 13 */
+	    "autorestart = sometimes\n"	/* 14 */
+	    "umask = 8\n");			/* 15 */
+	cfg = load("types.ini", &errs);
+	ok(cfg == NULL, "bad value of each type: load fails");
+	expect_errors("bad value of each type", &errs, want);
+
+	write_file("sub/good.ini",
+	    "[safeexitd]\n"
+	    "pidfile = run/x.pid\n"
+	    "log_level = WARN\n"
+	    "on_close = IGNORE\n"
+	    "[program:g]\n"
+	    "command = /bin/echo 'a b' c\n"
+	    "directory = work\n"
+	    "priority = -5\n"
+	    "depends_on = h, i h\n"
+	    "stop_signal = 1\n"
+	    "stdout_max_bytes = 2KB\n"
+	    "stop_method = CTRL_BREAK\n"
+	    "[program:h]\ncommand = h\n[program:i]\ncommand = i\n");
+	cfg = load("sub/good.ini", &errs);
+	expect_valid("good value of each type", cfg, &errs);
+	if (cfg == NULL)
+		return;
+	pc = cfg->programs[0];
+	is_str(cfg->pidfile, path_of("sub/run/x.pid"),
+	    "path: relative to the file's folder");
+	ok(cfg->log_level == LOG_LEVEL_WARNING, "words: a hidden word, any case");
+	ok(cfg->on_close == POLICY_IGNORE, "words: any case");
+	ok(strv_length(pc->argv) == 3 && strcmp(pc->argv[1], "a b") == 0,
+	    "command: split with quoting");
+	is_str(pc->command, "/bin/echo 'a b' c", "command: kept as written");
+	is_str(pc->directory, path_of("sub/work"), "path: program directory");
+	ok(pc->priority == -5, "int: negative");
+	ok(strv_length(pc->depends_on) == 2 &&
+	    strcmp(pc->depends_on[0], "h") == 0 &&
+	    strcmp(pc->depends_on[1], "i") == 0, "list: each name once, in order");
+	ok(pc->depends_line == 9, "list: its line is kept");
+	ok(pc->stop_signal == SIGHUP, "signal: by number");
+	ok(pc->out.max_bytes == 2048, "size: with a suffix");
+	ok(pc->stop_method == STOP_METHOD_CTRL_BREAK, "words: stop_method");
+	config_free(cfg);
+}
+
+/* Programs start from one template of defaults; none shares its memory. */
+static void
+test_template_copies(void)
+{
+	struct config_errors	 errs;
+	struct config		*cfg;
+
+	write_file("tmpl.ini", "[program:a]\ncommand = a\n"
+	    "[program:b]\ncommand = b\n");
+	cfg = load("tmpl.ini", &errs);
+	expect_valid("template", cfg, &errs);
+	if (cfg == NULL)
+		return;
+	ok(cfg->programs[0]->directory != cfg->programs[1]->directory &&
+	    cfg->programs[0]->environment != cfg->programs[1]->environment &&
+	    cfg->programs[0]->exitcodes != cfg->programs[1]->exitcodes &&
+	    cfg->programs[0]->depends_on != cfg->programs[1]->depends_on,
+	    "template: each program has its own copies");
+	ok(cfg->programs[1]->n_exitcodes == 1 &&
+	    cfg->programs[1]->exitcodes[0] == 0, "template: exitcodes copied");
+	/* Freed one by one, as a reload does: nothing is freed twice. */
+	program_config_free(cfg->programs[0]);
+	cfg->programs[0] = NULL;
+	is_str(cfg->programs[1]->directory, "/", "template: the other intact");
+	config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -1286,6 +1502,9 @@ main(void)
 	test_fingerprint();
 	test_missing_file();
 	test_helpers();
+	test_key_table();
+	test_key_types();
+	test_template_copies();
 
 	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();

@@ -1,0 +1,669 @@
+/*
+ * Building the config: the entries config-read.c collected are set key by
+ * key into a struct config and its program configs, each by its row's type
+ * (config-keys.c).  What cannot be a row lives here: the keys whose values
+ * need code of their own (the daemon's log, include, cgroups, exitcodes,
+ * outputs, supervisord's stopasgroup/killasgroup, redirect_stderr,
+ * process_name and numprocs), the checks across keys, and the check of
+ * depends_on.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config-load.h"
+#include "depgraph.h"
+
+static const char *const restart_policy_names[] = {
+	[RESTART_NEVER] = "never",
+	[RESTART_ON_FAILURE] = "on-failure",
+	[RESTART_ALWAYS] = "always",
+};
+
+static const char *const output_kind_names[] = {
+	[OUTPUT_LOG] = "log",
+	[OUTPUT_FILE] = "file",
+	[OUTPUT_NULL] = "null",
+	[OUTPUT_SYSLOG] = "syslog",
+	[OUTPUT_INHERIT] = "inherit",
+	[OUTPUT_STDOUT] = "stdout",
+};
+
+/* The words of stdout and stderr; a file path is anything else. */
+static const struct config_word output_words[] = {
+	{ "null", OUTPUT_NULL, false },
+	{ "syslog", OUTPUT_SYSLOG, false },
+	{ "inherit", OUTPUT_INHERIT, false },
+	{ "stdout", OUTPUT_STDOUT, false },
+	{ NULL, 0, false },
+};
+
+/* supervisord's words for stdout_logfile and stderr_logfile. */
+static const struct config_word logfile_words[] = {
+	{ "NONE", OUTPUT_NULL, false },
+	{ "OFF", OUTPUT_NULL, false },
+	{ "AUTO", OUTPUT_LOG, false },
+	{ "syslog", OUTPUT_SYSLOG, false },
+	{ NULL, 0, false },
+};
+
+static ssize_t		 config_index(const struct config *, const char *);
+
+/* Free a string field (the daemon's log). */
+static void
+build_string_release(const struct config_key *k, void *obj)
+{
+	free(*CONFIG_FIELD(k, obj, char *));
+}
+
+/* log: stderr, syslog, journal, or a file taken from the file's folder. */
+static int
+build_log_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	static const char *const words[] = { "stderr", "syslog", "journal" };
+	char	**f = CONFIG_FIELD(k, b->obj, char *);
+	size_t	  i;
+
+	free(*f);
+	for (i = 0; i < sizeof words / sizeof words[0]; i++) {
+		if (strcasecmp(e->value, words[i]) == 0) {
+			*f = xstrdup(words[i]);
+			return 0;
+		}
+	}
+	*f = path_resolve(b->dir, e->value);
+	return 0;
+}
+
+/* include: globs of more files, read once the main file is built. */
+static int
+build_include_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	struct load	*ld = b->ld;
+	strv_t		 globs;
+	const char	*err;
+	size_t		 j;
+
+	(void)k;
+	if (parse_list(e->value, &globs, &err) != 0) {
+		config_key_error(b, e, "%s", err);
+		return -1;
+	}
+	for (j = 0; globs[j] != NULL; j++) {
+		ld->includes = xreallocarray(ld->includes, ld->n_includes + 1,
+		    sizeof *ld->includes);
+		ld->includes[ld->n_includes].pattern = xstrdup(globs[j]);
+		ld->includes[ld->n_includes].line = e->line;
+		ld->n_includes++;
+	}
+	strv_free(globs);
+	return 0;
+}
+
+/* cgroups: "auto" (where a cgroup v2 subtree is delegated, cgroup.c) or off. */
+static int
+build_cgroups_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	bool	*f = CONFIG_FIELD(k, b->obj, bool);
+
+	if (strcasecmp(e->value, "auto") == 0) {
+		*f = true;
+		return 0;
+	}
+	if (parse_bool(e->value, f, NULL) != 0 || *f) {
+		config_key_error(b, e, "'auto' or 'off' expected, not '%s'",
+		    e->value);
+		return -1;
+	}
+	return 0;
+}
+
+/* exitcodes: a list of numbers 0-255 into exitcodes and n_exitcodes. */
+static int
+build_exitcodes_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	struct program_config	*pc = b->obj;
+	strv_t			 list;
+	const char		*err;
+	size_t			 j;
+	int			 n, rc = 0;
+
+	(void)k;
+	if (parse_list(e->value, &list, &err) != 0)
+		return config_value_error(b, e, err);
+	pc->n_exitcodes = 0;
+	for (j = 0; list[j] != NULL; j++) {
+		if (parse_uint(list[j], &n, NULL) != 0 || n > 255) {
+			config_key_error(b, e, "'%s' is not an exit code (0-255)",
+			    list[j]);
+			rc = -1;
+			continue;
+		}
+		pc->exitcodes = xreallocarray(pc->exitcodes, pc->n_exitcodes + 1,
+		    sizeof *pc->exitcodes);
+		pc->exitcodes[pc->n_exitcodes++] = n;
+	}
+	if (list[0] == NULL)
+		rc = config_value_error(b, e, "no exit code given");
+	strv_free(list);
+	return rc;
+}
+
+/* Copy the exit codes (after a struct copy of the template). */
+static void
+build_exitcodes_dup(const struct config_key *k, void *obj)
+{
+	struct program_config	*pc = obj;
+	int			*codes;
+
+	(void)k;
+	codes = xcalloc(pc->n_exitcodes, sizeof *codes);
+	if (pc->n_exitcodes > 0)
+		memcpy(codes, pc->exitcodes, pc->n_exitcodes * sizeof *codes);
+	pc->exitcodes = codes;
+}
+
+/* Free the exit codes. */
+static void
+build_exitcodes_release(const struct config_key *k, void *obj)
+{
+	(void)k;
+	free(((struct program_config *)obj)->exitcodes);
+}
+
+/*
+ * stop_group, or supervisord's stopasgroup and killasgroup: safeexitd has
+ * one setting where supervisord has two, so both may be given if they agree.
+ */
+static int
+build_stop_group_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	bool		*f = CONFIG_FIELD(k, b->obj, bool), v;
+	const char	*err;
+
+	if (parse_bool(e->value, &v, &err) != 0)
+		return config_value_error(b, e, err);
+	if (b->stop_group != NULL && v != *f) {
+		config_key_error(b, e, "%s and %s differ: safeexitd has one "
+		    "setting for both (stop_group)", b->stop_group->spelling,
+		    e->spelling);
+		return -1;
+	}
+	*f = v;
+	b->stop_group = e;
+	return 0;
+}
+
+/*
+ * stdout or stderr: a word, or a file taken from the folder of the file the
+ * section is in (as include globs are).  supervisord's spellings
+ * (stdout_logfile, stderr_logfile) take supervisord's words.
+ */
+static int
+build_output_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	struct output_config		*out;
+	const struct config_word	*w;
+	bool				 is_stderr;
+
+	out = CONFIG_FIELD(k, b->obj, struct output_config);
+	is_stderr = k->offset == offsetof(struct program_config, err);
+	if (is_stderr)
+		b->stderr_key = e;
+	else
+		b->have_out = true;
+	free(out->path);
+	out->path = NULL;
+	w = e->spelling == k->name ? output_words : logfile_words;
+	for (; w->word != NULL; w++) {
+		if (strcasecmp(w->word, e->value) != 0)
+			continue;
+		if (w->value == OUTPUT_STDOUT && !is_stderr) {
+			config_key_error(b, e, "'stdout' is a destination for "
+			    "stderr only");
+			return -1;
+		}
+		out->kind = (enum output_kind)w->value;
+		return 0;
+	}
+	out->kind = OUTPUT_FILE;
+	out->path = path_resolve(b->dir, e->value);
+	return 0;
+}
+
+/* Copy an output's path. */
+static void
+build_output_dup(const struct config_key *k, void *obj)
+{
+	struct output_config	*out = CONFIG_FIELD(k, obj, struct output_config);
+
+	if (out->path != NULL)
+		out->path = xstrdup(out->path);
+}
+
+/* Free an output's path. */
+static void
+build_output_release(const struct config_key *k, void *obj)
+{
+	free(CONFIG_FIELD(k, obj, struct output_config)->path);
+}
+
+/* redirect_stderr: noted here, applied once every key is set. */
+static int
+build_redirect_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	const char	*err;
+
+	(void)k;
+	if (parse_bool(e->value, &b->redirect_on, &err) != 0)
+		return config_value_error(b, e, err);
+	b->redirect = e;
+	return 0;
+}
+
+/* process_name: only supervisord's default, one process per program. */
+static int
+build_process_name_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	(void)k;
+	if (strcmp(e->value, "%(program_name)s") == 0)
+		return 0;
+	config_key_error(b, e, "supervisord key '%s' is not supported",
+	    e->spelling);
+	return -1;
+}
+
+/* numprocs: only 1. */
+static int
+build_numprocs_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	int	n;
+
+	(void)k;
+	if (parse_uint(e->value, &n, NULL) == 0 && n == 1)
+		return 0;
+	config_key_error(b, e, "supervisord key '%s' is not supported",
+	    e->spelling);
+	return -1;
+}
+
+const struct config_type config_type_log = {
+	build_log_set, NULL, build_string_release
+};
+const struct config_type config_type_include = { build_include_set, NULL, NULL };
+const struct config_type config_type_cgroups = { build_cgroups_set, NULL, NULL };
+const struct config_type config_type_exitcodes = {
+	build_exitcodes_set, build_exitcodes_dup, build_exitcodes_release
+};
+const struct config_type config_type_stop_group = {
+	build_stop_group_set, NULL, NULL
+};
+const struct config_type config_type_output = {
+	build_output_set, build_output_dup, build_output_release
+};
+const struct config_type config_type_redirect = {
+	build_redirect_set, NULL, NULL
+};
+const struct config_type config_type_process_name = {
+	build_process_name_set, NULL, NULL
+};
+const struct config_type config_type_numprocs = {
+	build_numprocs_set, NULL, NULL
+};
+
+/* Checks every value gets: not empty, no supervisord expansion. */
+static bool
+build_value_check(struct config_build *b, const struct entry *e)
+{
+	if (*e->value == '\0') {
+		config_key_error(b, e, "empty value");
+		return false;
+	}
+	if (strstr(e->value, "%(") != NULL &&
+	    !(e->key->type == &config_type_process_name &&
+	    strcmp(e->value, "%(program_name)s") == 0)) {
+		config_key_error(b, e,
+		    "supervisord %%(name)s expansion is not supported");
+		return false;
+	}
+	return true;
+}
+
+/* Set every entry of sec into b->obj, each by its key's type. */
+static void
+build_entries(struct config_build *b, const struct section *sec)
+{
+	const struct entry	*e;
+	size_t			 i;
+
+	for (i = 0; i < sec->n_entries; i++) {
+		e = &sec->entries[i];
+		if (!build_value_check(b, e))
+			continue;
+		if (e->key->type->set(b, e->key, e) == 0 && e->key->line != 0)
+			*(int *)(void *)((char *)b->obj + e->key->line) = e->line;
+	}
+}
+
+/* Whether sec sets the key called name. */
+static bool
+build_has(const struct section *sec, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sec->n_entries; i++) {
+		if (strcmp(sec->entries[i].key->name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Validate the [safeexitd] section into cfg and collect the include globs. */
+static void
+build_main(struct load *ld, struct config *cfg)
+{
+	struct config_build	b = { .ld = ld, .obj = cfg };
+
+	config_keys_defaults(cfg, CK_MAIN);
+	if (ld->main == NULL)
+		return;
+	b.file = ld->main->file;
+	b.dir = ld->dirs[b.file];
+	build_entries(&b, ld->main);
+	cfg->socket_mode_set = build_has(ld->main, "socket_mode");
+	if (cfg->socket_group != NULL && !cfg->socket_mode_set)
+		cfg->socket_mode = 0660;
+}
+
+/*
+ * With redirect_stderr, stderr goes where stdout goes: supervisord ignores
+ * stderr_logfile then, and a pasted section expects the same; safeexitd's
+ * own stderr key says otherwise and conflicts.
+ */
+static void
+build_redirect(struct config_build *b, struct program_config *pc)
+{
+	if (b->redirect == NULL || !b->redirect_on)
+		return;
+	if (b->stderr_key != NULL &&
+	    b->stderr_key->spelling == b->stderr_key->key->name) {
+		config_key_error(b, b->redirect, "conflicts with '%s' at line %d",
+		    b->stderr_key->spelling, b->stderr_key->line);
+		return;
+	}
+	free(pc->err.path);
+	pc->err.path = NULL;
+	pc->err.kind = OUTPUT_STDOUT;
+}
+
+/* Report the required keys sec lacks (a wrong value was reported already). */
+static void
+build_required(struct config_build *b, const struct section *sec)
+{
+	size_t	i;
+
+	for (i = 0; i < config_n_keys; i++) {
+		if ((config_keys[i].flags & (CK_PROGRAM | CK_REQUIRED)) ==
+		    (CK_PROGRAM | CK_REQUIRED) &&
+		    !build_has(sec, config_keys[i].name))
+			load_error(b->ld, sec->file, sec->line,
+			    "program %s: %s is required", sec->name,
+			    config_keys[i].name);
+	}
+}
+
+/* Validate one [program:NAME] section, starting from the defaults in tmpl. */
+static struct program_config *
+build_program(struct load *ld, const struct section *sec,
+    const struct program_config *tmpl)
+{
+	struct config_build	 b = { .ld = ld };
+	struct program_config	*pc;
+
+	pc = xcalloc(1, sizeof *pc);
+	*pc = *tmpl;
+	config_keys_dup(pc, CK_PROGRAM);
+	pc->name = xstrdup(sec->name);
+	pc->file = xstrdup(ld->files[sec->file]);
+	pc->line = sec->line;
+
+	b.file = sec->file;
+	b.dir = ld->dirs[sec->file];
+	b.obj = pc;
+	build_entries(&b, sec);
+	build_redirect(&b, pc);
+	build_required(&b, sec);
+	pc->fingerprint = config_fingerprint(sec, pc, b.have_out,
+	    b.stderr_key != NULL || (b.redirect != NULL && b.redirect_on));
+	return pc;
+}
+
+/* What a cycle report needs to name the programs and the line. */
+struct build_cycles {
+	struct load		 *ld;
+	struct config		 *cfg;
+	struct section		**secs;
+};
+
+/* Report a dependency cycle as "a -> b -> a" at the depends_on line of the
+ * program it starts from. */
+static void
+build_cycle_found(void *arg, const size_t *path, size_t len)
+{
+	struct build_cycles	*bc = arg;
+	struct program_config	*first = bc->cfg->programs[path[0]];
+	char			*msg, *w;
+	size_t			 s, size = strlen(first->name) + 1;
+
+	for (s = 0; s < len; s++)
+		size += strlen(bc->cfg->programs[path[s]]->name) + 4;
+	msg = w = xcalloc(1, size);
+	for (s = 0; s < len; s++)
+		w += sprintf(w, "%s -> ", bc->cfg->programs[path[s]]->name);
+	sprintf(w, "%s", first->name);
+	load_error(bc->ld, bc->secs[path[0]]->file, first->depends_line,
+	    "depends_on: dependency cycle %s", msg);
+	free(msg);
+}
+
+/* Check that every depends_on name exists and that no cycle exists. */
+static void
+build_check_depends(struct load *ld, struct config *cfg,
+    struct section **secs)
+{
+	struct build_cycles	 bc = { ld, cfg, secs };
+	struct program_config	*pc;
+	struct section		*dep;
+	size_t			 i, j, n_to = 0, *first, *to;
+
+	for (i = 0; i < cfg->n_programs; i++)
+		n_to += strv_length(cfg->programs[i]->depends_on);
+	first = xcalloc(cfg->n_programs + 1, sizeof *first);
+	to = xcalloc(n_to, sizeof *to);
+	n_to = 0;
+	for (i = 0; i < cfg->n_programs; i++) {
+		pc = cfg->programs[i];
+		first[i] = n_to;
+		for (j = 0; pc->depends_on[j] != NULL; j++) {
+			if ((dep = section_find_program(ld,
+			    pc->depends_on[j])) != NULL)
+				to[n_to++] = dep->program;
+			else
+				load_error(ld, secs[i]->file, pc->depends_line,
+				    "depends_on: unknown program '%s'",
+				    pc->depends_on[j]);
+		}
+	}
+	first[cfg->n_programs] = n_to;
+	depgraph_find_cycles(cfg->n_programs, first, to, build_cycle_found, &bc);
+	free(to);
+	free(first);
+}
+
+/* Build every program section, in file order, and check depends_on. */
+static void
+build_programs(struct load *ld, struct config *cfg)
+{
+	struct program_config	  tmpl;
+	struct section		**secs;
+	size_t			  i, n = 0;
+
+	secs = xcalloc(ld->n_sections, sizeof *secs);
+	for (i = 0; i < ld->n_sections; i++) {
+		if (ld->sections[i]->kind == SECTION_PROGRAM) {
+			ld->sections[i]->program = n;
+			secs[n++] = ld->sections[i];
+		}
+	}
+	/* The defaults are parsed once, then copied into each program. */
+	memset(&tmpl, 0, sizeof tmpl);
+	config_keys_defaults(&tmpl, CK_PROGRAM);
+	cfg->programs = xcalloc(n, sizeof *cfg->programs);
+	for (i = 0; i < n; i++)
+		cfg->programs[cfg->n_programs++] = build_program(ld, secs[i],
+		    &tmpl);
+	config_keys_release(&tmpl, CK_PROGRAM);
+	build_check_depends(ld, cfg, secs);
+	free(secs);
+}
+
+/*
+ * Load path and the files it includes.  Nothing is returned unless all of
+ * it is valid, so a reload with a broken file keeps the running config.
+ */
+struct config *
+config_load(const char *path, struct config_errors *errs)
+{
+	struct load	 ld;
+	struct config	*cfg;
+	int		 main_file;
+
+	memset(&ld, 0, sizeof ld);
+	cfg = xcalloc(1, sizeof *cfg);
+	cfg->file = xstrdup(path);
+
+	main_file = load_main(&ld, path);
+	build_main(&ld, cfg);
+	load_includes(&ld, main_file);
+	build_programs(&ld, cfg);
+
+	if (ld.n_problems != 0) {
+		config_free(cfg);
+		cfg = NULL;
+	}
+	load_finish_errors(&ld, errs);
+	load_free(&ld);
+	return cfg;
+}
+
+/* Free a config and every program config still in it. */
+void
+config_free(struct config *cfg)
+{
+	size_t	i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->n_programs; i++)
+		program_config_free(cfg->programs[i]);
+	free(cfg->programs);
+	free(cfg->file);
+	config_keys_release(cfg, CK_MAIN);
+	free(cfg);
+}
+
+/* Free one program's config; NULL is fine. */
+void
+program_config_free(struct program_config *pc)
+{
+	if (pc == NULL)
+		return;
+	free(pc->name);
+	free(pc->file);
+	config_keys_release(pc, CK_PROGRAM);
+	free(pc->fingerprint);
+	free(pc);
+}
+
+/* Free the messages of a load; the struct itself is the caller's. */
+void
+config_errors_free(struct config_errors *errs)
+{
+	size_t	i;
+
+	if (errs == NULL)
+		return;
+	for (i = 0; i < errs->n; i++)
+		free(errs->msgs[i]);
+	free(errs->msgs);
+	errs->msgs = NULL;
+	errs->n = 0;
+}
+
+/* The index of the program called name in cfg, or -1. */
+static ssize_t
+config_index(const struct config *cfg, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->n_programs; i++) {
+		if (cfg->programs[i] != NULL &&
+		    strcmp(cfg->programs[i]->name, name) == 0)
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+/* The program called name, or NULL. */
+const struct program_config *
+config_find(const struct config *cfg, const char *name)
+{
+	ssize_t	i;
+
+	if (cfg == NULL || name == NULL || (i = config_index(cfg, name)) < 0)
+		return NULL;
+	return cfg->programs[i];
+}
+
+/* Whether an exit code is one of the program's exitcodes. */
+bool
+program_config_exit_ok(const struct program_config *pc, int code)
+{
+	size_t	i;
+
+	for (i = 0; i < pc->n_exitcodes; i++) {
+		if (pc->exitcodes[i] == code)
+			return true;
+	}
+	return false;
+}
+
+/* The config-file spelling of a restart policy. */
+const char *
+restart_policy_name(enum restart_policy p)
+{
+	if ((unsigned)p >= sizeof restart_policy_names /
+	    sizeof restart_policy_names[0])
+		return "unknown";
+	return restart_policy_names[p];
+}
+
+/* The name of an output kind, for status and messages. */
+const char *
+output_kind_name(enum output_kind k)
+{
+	if ((unsigned)k >= sizeof output_kind_names / sizeof output_kind_names[0])
+		return "unknown";
+	return output_kind_names[k];
+}

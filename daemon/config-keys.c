@@ -1,0 +1,339 @@
+/*
+ * Every config key, one row each: its name, the supervisord spellings taken
+ * as aliases, its type, the field it fills, its default and its flags.  A
+ * key of a plain type (config-types.c) needs nothing but its row; the few
+ * that need code of their own name a type from config-build.c.  The man page
+ * (safeexitd.ini(5)) documents each key; docs/HACKING.md says how to add one.
+ */
+#include <ctype.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config-load.h"
+
+#define MAIN(field)	offsetof(struct config, field)
+#define PROG(field)	offsetof(struct program_config, field)
+
+static const struct config_words policy_reload = { "invalid value",
+    (const struct config_word[]){
+	{ "reload", POLICY_RELOAD, false },
+	{ "shutdown", POLICY_SHUTDOWN, false },
+	{ "ignore", POLICY_IGNORE, false },
+	{ NULL, 0, false },
+} };
+
+static const struct config_words policy = { "invalid value",
+    (const struct config_word[]){
+	{ "shutdown", POLICY_SHUTDOWN, false },
+	{ "ignore", POLICY_IGNORE, false },
+	{ NULL, 0, false },
+} };
+
+static const struct config_words log_levels = { "unknown level",
+    (const struct config_word[]){
+	{ "debug", LOG_LEVEL_DEBUG, false },
+	{ "info", LOG_LEVEL_INFO, false },
+	{ "notice", LOG_LEVEL_NOTICE, false },
+	{ "warning", LOG_LEVEL_WARNING, false },
+	{ "error", LOG_LEVEL_ERROR, false },
+	{ "warn", LOG_LEVEL_WARNING, true },
+	{ NULL, 0, false },
+} };
+
+static const struct config_words restart_policies = { "invalid value",
+    (const struct config_word[]){
+	{ "never", RESTART_NEVER, false },
+	{ "on-failure", RESTART_ON_FAILURE, false },
+	{ "always", RESTART_ALWAYS, false },
+	/* supervisord's words */
+	{ "false", RESTART_NEVER, true },
+	{ "unexpected", RESTART_ON_FAILURE, true },
+	{ "true", RESTART_ALWAYS, true },
+	{ NULL, 0, false },
+} };
+
+static const struct config_words stop_methods = { "invalid value",
+    (const struct config_word[]){
+	{ "auto", STOP_METHOD_AUTO, false },
+	{ "ctrl_c", STOP_METHOD_CTRL_C, false },
+	{ "ctrl_break", STOP_METHOD_CTRL_BREAK, false },
+	{ "wm_close", STOP_METHOD_WM_CLOSE, false },
+	{ "terminate", STOP_METHOD_TERMINATE, false },
+	{ NULL, 0, false },
+} };
+
+#define M	CK_MAIN
+#define P	(CK_PROGRAM | CK_RESTART)
+
+const struct config_key config_keys[] = {
+	/* [safeexitd] */
+	{ "socket", { NULL }, &config_type_string, MAIN(socket), 0,
+	    MAIN(socket_line), NULL, NULL, M },
+	{ "socket_mode", { NULL }, &config_type_mode, MAIN(socket_mode), 0, 0,
+	    "0600", NULL, M },
+	{ "socket_group", { NULL }, &config_type_string, MAIN(socket_group), 0,
+	    0, NULL, NULL, M },
+	{ "pidfile", { NULL }, &config_type_path, MAIN(pidfile), 0, 0, NULL,
+	    NULL, M },
+	{ "log_level", { NULL }, &config_type_words, MAIN(log_level), 0, 0,
+	    "info", &log_levels, M },
+	{ "log", { NULL }, &config_type_log, MAIN(log), 0, 0, NULL, NULL, M },
+	{ "shutdown_timeout", { NULL }, &config_type_duration,
+	    MAIN(shutdown_timeout), 0, 0, "90", NULL, M },
+	{ "on_sighup", { NULL }, &config_type_words, MAIN(on_sighup), 0, 0,
+	    "reload", &policy_reload, M },
+	{ "on_sigquit", { NULL }, &config_type_words, MAIN(on_sigquit), 0, 0,
+	    "shutdown", &policy, M },
+	{ "on_host_shutdown", { NULL }, &config_type_words,
+	    MAIN(on_host_shutdown), 0, 0, "shutdown", &policy, M },
+	{ "on_logoff", { NULL }, &config_type_words, MAIN(on_logoff), 0, 0,
+	    "shutdown", &policy, M },
+	{ "on_close", { NULL }, &config_type_words, MAIN(on_close), 0, 0,
+	    "shutdown", &policy, M },
+	{ "include", { NULL }, &config_type_include, 0, 0, 0, NULL, NULL, M },
+	{ "exit_on_fatal", { NULL }, &config_type_bool, MAIN(exit_on_fatal), 0,
+	    0, "false", NULL, M },
+	{ "cgroups", { NULL }, &config_type_cgroups, MAIN(cgroups), 0, 0,
+	    "auto", NULL, M },
+
+	/* [program:NAME] */
+	{ "command", { NULL }, &config_type_command, PROG(command), PROG(argv),
+	    0, NULL, NULL, P | CK_REQUIRED },
+	{ "directory", { NULL }, &config_type_path, PROG(directory), 0, 0, "/",
+	    NULL, P },
+	{ "user", { NULL }, &config_type_string, PROG(user), 0, 0, NULL, NULL,
+	    P },
+	{ "group", { NULL }, &config_type_string, PROG(group), 0, 0, NULL,
+	    NULL, P },
+	{ "environment", { NULL }, &config_type_env, PROG(environment), 0, 0,
+	    "", NULL, P },
+	{ "umask", { NULL }, &config_type_mode, PROG(umask), 0, 0, "022", NULL,
+	    P },
+	{ "autostart", { NULL }, &config_type_bool, PROG(autostart), 0, 0,
+	    "true", NULL, P },
+	{ "autorestart", { NULL }, &config_type_words, PROG(autorestart), 0, 0,
+	    "on-failure", &restart_policies, P },
+	{ "exitcodes", { NULL }, &config_type_exitcodes, PROG(exitcodes), 0, 0,
+	    "0", NULL, P },
+	{ "start_secs", { "startsecs" }, &config_type_duration,
+	    PROG(start_secs), 0, 0, "1", NULL, P },
+	{ "start_retries", { "startretries" }, &config_type_count,
+	    PROG(start_retries), 0, 0, "3", NULL, P },
+	{ "priority", { NULL }, &config_type_int, PROG(priority), 0, 0, "999",
+	    NULL, P },
+	{ "depends_on", { NULL }, &config_type_list, PROG(depends_on), 0,
+	    PROG(depends_line), "", NULL, P },
+	{ "stop_signal", { "stopsignal" }, &config_type_signal,
+	    PROG(stop_signal), 0, 0, "TERM", NULL, P },
+	{ "stop_timeout", { "stopwaitsecs" }, &config_type_duration,
+	    PROG(stop_timeout), 0, 0, "10", NULL, P },
+	{ "kill_signal", { NULL }, &config_type_signal, PROG(kill_signal), 0, 0,
+	    "KILL", NULL, P },
+	{ "stop_group", { "stopasgroup", "killasgroup" },
+	    &config_type_stop_group, PROG(stop_group), 0, 0, "true", NULL,
+	    P | CK_ALIASES_BOTH },
+	{ "stop_command", { NULL }, &config_type_command, PROG(stop_command),
+	    PROG(stop_argv), 0, NULL, NULL, P },
+	{ "stdout", { "stdout_logfile" }, &config_type_output, PROG(out), 0, 0,
+	    NULL, NULL, P | CK_RESOLVED },
+	{ "stderr", { "stderr_logfile" }, &config_type_output, PROG(err), 0, 0,
+	    "stdout", NULL, P | CK_RESOLVED },
+	{ "stdout_max_bytes", { "stdout_logfile_maxbytes" }, &config_type_size,
+	    PROG(out.max_bytes), 0, 0, "0", NULL, P },
+	{ "stderr_max_bytes", { "stderr_logfile_maxbytes" }, &config_type_size,
+	    PROG(err.max_bytes), 0, 0, "0", NULL, P },
+	{ "stdout_backups", { "stdout_logfile_backups" }, &config_type_count,
+	    PROG(out.backups), 0, 0, "5", NULL, P },
+	{ "stderr_backups", { "stderr_logfile_backups" }, &config_type_count,
+	    PROG(err.backups), 0, 0, "5", NULL, P },
+	{ "stop_method", { NULL }, &config_type_words, PROG(stop_method), 0, 0,
+	    "auto", &stop_methods, P | CK_WIN32 },
+
+	/* supervisord keys with no safeexitd spelling */
+	{ "redirect_stderr", { NULL }, &config_type_redirect, 0, 0, 0, NULL,
+	    NULL, P | CK_RESOLVED },
+	{ "process_name", { NULL }, &config_type_process_name, 0, 0, 0, NULL,
+	    NULL, CK_PROGRAM },
+	{ "numprocs", { NULL }, &config_type_numprocs, 0, 0, 0, NULL, NULL,
+	    CK_PROGRAM },
+};
+
+const size_t config_n_keys = sizeof config_keys / sizeof config_keys[0];
+
+/* supervisord [program:x] keys that have no meaning here. */
+static const char *const supervisord_unsupported[] = {
+	"numprocs_start",
+	"stdout_capture_maxbytes",
+	"stdout_events_enabled",
+	"stdout_syslog",
+	"stderr_capture_maxbytes",
+	"stderr_events_enabled",
+	"stderr_syslog",
+	"serverurl",
+};
+
+/* The CK_ flag of a kind of section. */
+static unsigned
+config_key_section_flag(enum section_kind kind)
+{
+	return kind == SECTION_MAIN ? CK_MAIN : CK_PROGRAM;
+}
+
+/*
+ * Every spelling of every key by hash (open addressing, built on first
+ * use): a file of 10,000 programs looks up some 100,000 keys.  A slot holds
+ * the row's index + 1 and which spelling (0: the name, 1 and 2: aliases).
+ */
+#define KEY_INDEX_SIZE	512
+static struct {
+	unsigned short	row;
+	unsigned char	spelling;
+} key_index[KEY_INDEX_SIZE];
+static bool	key_index_built;
+_Static_assert(sizeof config_keys / sizeof config_keys[0] * 3 <=
+    KEY_INDEX_SIZE / 2, "key_index too small: make it bigger");
+
+/* The spelling s of row k: its name or one of its aliases. */
+static const char *
+config_key_spelling(const struct config_key *k, unsigned s)
+{
+	return s == 0 ? k->name : k->alias[s - 1];
+}
+
+/* FNV-1a of a name, ignoring case. */
+static size_t
+config_key_hash(const char *name)
+{
+	uint32_t	h = 2166136261U;
+
+	for (; *name != '\0'; name++) {
+		h ^= (unsigned char)tolower((unsigned char)*name);
+		h *= 16777619U;
+	}
+	return h & (KEY_INDEX_SIZE - 1);
+}
+
+/* Fill key_index with every spelling of every row. */
+static void
+config_key_index(void)
+{
+	size_t		i, h;
+	unsigned	s;
+
+	for (i = 0; i < config_n_keys; i++) {
+		for (s = 0; s < 3; s++) {
+			if (config_key_spelling(&config_keys[i], s) == NULL)
+				break;
+			h = config_key_hash(config_key_spelling(&config_keys[i],
+			    s));
+			while (key_index[h].row != 0)
+				h = (h + 1) & (KEY_INDEX_SIZE - 1);
+			key_index[h].row = (unsigned short)(i + 1);
+			key_index[h].spelling = (unsigned char)s;
+		}
+	}
+	key_index_built = true;
+}
+
+/*
+ * The key called name in a kind of section, with the spelling it was found
+ * by in *spelling; NULL when there is none.  Keys ignore case, as in
+ * supervisord (Python's configparser lower-cases them).
+ */
+const struct config_key *
+config_key_find(const char *name, enum section_kind kind,
+    const char **spelling)
+{
+	const struct config_key	*k;
+	const char		*sp;
+	unsigned		 flag = config_key_section_flag(kind);
+	size_t			 h;
+
+	if (!key_index_built)
+		config_key_index();
+	for (h = config_key_hash(name); key_index[h].row != 0;
+	    h = (h + 1) & (KEY_INDEX_SIZE - 1)) {
+		k = &config_keys[key_index[h].row - 1];
+		sp = config_key_spelling(k, key_index[h].spelling);
+		if ((k->flags & flag) && strcasecmp(sp, name) == 0) {
+			*spelling = sp;
+			return k;
+		}
+	}
+	return NULL;
+}
+
+/* Whether name is a supervisord program key that safeexitd cannot honour. */
+bool
+config_key_supervisord_unsupported(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof supervisord_unsupported /
+	    sizeof supervisord_unsupported[0]; i++) {
+		if (strcasecmp(supervisord_unsupported[i], name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether two spellings of one key may both appear: supervisord has
+ * stopasgroup and killasgroup where safeexitd has only stop_group, so a
+ * pasted section often sets both (they must then agree).
+ */
+bool
+config_key_pair_allowed(const struct config_key *k, const char *a,
+    const char *b)
+{
+	return (k->flags & CK_ALIASES_BOTH) && a != b && a != k->name &&
+	    b != k->name;
+}
+
+/* Set every default of the keys with flag (CK_MAIN or CK_PROGRAM) in obj. */
+void
+config_keys_defaults(void *obj, unsigned flag)
+{
+	struct config_build	 b = { .obj = obj };
+	struct entry		 e = { 0 };
+	size_t			 i;
+
+	for (i = 0; i < config_n_keys; i++) {
+		if (!(config_keys[i].flags & flag) || config_keys[i].def == NULL)
+			continue;
+		e.key = &config_keys[i];
+		e.spelling = e.key->name;
+		e.value = (char *)e.key->def;
+		e.key->type->set(&b, e.key, &e);
+	}
+}
+
+/* Give obj its own copy of every field of the keys with flag that holds
+ * memory (after a struct copy of a template). */
+void
+config_keys_dup(void *obj, unsigned flag)
+{
+	size_t	i;
+
+	for (i = 0; i < config_n_keys; i++) {
+		if ((config_keys[i].flags & flag) &&
+		    config_keys[i].type->dup != NULL)
+			config_keys[i].type->dup(&config_keys[i], obj);
+	}
+}
+
+/* Free every field of the keys with flag that holds memory. */
+void
+config_keys_release(void *obj, unsigned flag)
+{
+	size_t	i;
+
+	for (i = 0; i < config_n_keys; i++) {
+		if ((config_keys[i].flags & flag) &&
+		    config_keys[i].type->release != NULL)
+			config_keys[i].type->release(&config_keys[i], obj);
+	}
+}

@@ -1,0 +1,780 @@
+/*
+ * The config reader: reads the main INI file and its includes with inih
+ * into sections of raw key = value entries, which config-build.c turns
+ * into a validated struct config.
+ *
+ * inih is driven through ini_parse_stream() with a reader of our own.  The
+ * system's libinih holds at most INI_MAX_LINE bytes a line, tells its
+ * handler no line numbers, and reports only its first syntax error.  The
+ * reader therefore does the line-level work itself: it counts physical
+ * lines, strips comments and line endings, refuses lines inih could not
+ * hold, reports malformed lines and section headers, and hands inih only
+ * lines it is sure inih will accept, exactly one for each physical line.
+ * inih calls the handler right after the reader returned the line being
+ * processed, so the handler takes the file, the line number and the current
+ * section from the reader.
+ *
+ * Loading is done in two passes: the first (here) collects raw entries per
+ * section (joining continuation lines and catching duplicate keys), the
+ * second (config-build.c) validates complete values.  Every problem found
+ * is kept, sorted by file and line, and handed back as "FILE:LINE: message".
+ */
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "config-load.h"
+
+#if defined(INI_ALLOW_MULTILINE) && !INI_ALLOW_MULTILINE
+#error "inih must be built with INI_ALLOW_MULTILINE for continuation lines"
+#endif
+
+/* Where the reader is: which kind of section the next key belongs to. */
+enum reader_state {
+	READER_OUTSIDE,		/* before the first section header */
+	READER_SECTION,		/* in a section we keep */
+	READER_IGNORED,		/* in a section already reported as wrong */
+};
+
+/* What an indented line after the current one would continue. */
+enum reader_prev {
+	PREV_NONE,		/* nothing: an indented line is a line of its own */
+	PREV_KEY,		/* a key inih has seen: join the line to it */
+	PREV_DROPPED,		/* a line we refused: drop its continuations too */
+};
+
+/* The state of one file being read; inih's stream and user pointer. */
+struct reader {
+	struct load		*ld;
+	FILE			*fp;
+	int			 file;		/* index into ld->files */
+	bool			 is_main;
+	int			 lineno;
+	char			*buf;
+	size_t			 cap;
+	bool			 has_nul;
+	int			 read_errno;	/* nonzero after a read error */
+
+	enum reader_prev	 prev;
+	bool			 cont;		/* the line just read continues a value */
+	enum reader_state	 state;
+	struct section		*sec;
+	ssize_t			 entry;		/* index of the entry a continuation extends */
+};
+
+static bool		 load_has_error_at(struct load *, int, int);
+static int		 load_add_file(struct load *, const char *);
+static bool		 load_seen(struct load *, FILE *);
+static void		 load_parse_file(struct load *, int, FILE *, bool);
+static FILE		*load_open_include(struct load *, int, int, const char *);
+static int		 problem_cmp(const void *, const void *);
+static char		*reader_getline(struct reader *, size_t *);
+static char		*reader_read(char *, int, void *);
+static char		*reader_emit(char *, int, const char *, const char *);
+static void		 reader_section(struct reader *, char *);
+static void		 reader_add_entry(struct reader *, const struct config_key *,
+			    const char *, const char *);
+static struct section	*section_new(struct load *, enum section_kind,
+			    const char *, int, int);
+static size_t		 section_name_hash(const char *);
+static void		 section_index(struct load *, struct section *);
+static void		 section_free(struct section *);
+static void		 reader_error(struct reader *, const char *, ...)
+			    LOG_PRINTF(2, 3);
+#if INI_HANDLER_LINENO
+static int		 reader_handler(void *, const char *, const char *,
+			    const char *, int);
+#else
+static int		 reader_handler(void *, const char *, const char *,
+			    const char *);
+#endif
+
+/* Record a problem at file:line; line 0 means the file as a whole. */
+void
+load_verror(struct load *ld, int file, int line, const char *fmt, va_list ap)
+{
+	struct problem	*p;
+	char		*msg;
+
+	msg = xvasprintf(fmt, ap);
+	ld->problems = xreallocarray(ld->problems, ld->n_problems + 1,
+	    sizeof *ld->problems);
+	p = &ld->problems[ld->n_problems];
+	p->file = file;
+	p->line = line;
+	p->seq = ld->n_problems++;
+	if (line > 0)
+		p->msg = xasprintf("%s:%d: %s", ld->files[file], line, msg);
+	else
+		p->msg = xasprintf("%s: %s", ld->files[file], msg);
+	free(msg);
+}
+
+/* Record a problem at file:line. */
+void
+load_error(struct load *ld, int file, int line, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	load_verror(ld, file, line, fmt, ap);
+	va_end(ap);
+}
+
+/* Whether a problem was already recorded at file:line. */
+static bool
+load_has_error_at(struct load *ld, int file, int line)
+{
+	size_t	i;
+
+	for (i = 0; i < ld->n_problems; i++) {
+		if (ld->problems[i].file == file && ld->problems[i].line == line)
+			return true;
+	}
+	return false;
+}
+
+/* Remember a file (main or included) with its absolute folder. */
+static int
+load_add_file(struct load *ld, const char *path)
+{
+	ld->files = xreallocarray(ld->files, ld->n_files + 1, sizeof *ld->files);
+	ld->dirs = xreallocarray(ld->dirs, ld->n_files + 1, sizeof *ld->dirs);
+	ld->files[ld->n_files] = xstrdup(path);
+	ld->dirs[ld->n_files] = path_dir_of(path);
+	return (int)ld->n_files++;
+}
+
+/* Whether the open file was read already (an include matching twice). */
+static bool
+load_seen(struct load *ld, FILE *fp)
+{
+	struct config_file_id	id;
+	size_t			i;
+
+	if (config_files_id(fp, &id) == -1)
+		return false;
+	for (i = 0; i < ld->n_ids; i++) {
+		if (ld->ids[i].volume == id.volume && ld->ids[i].index == id.index)
+			return true;
+	}
+	ld->ids = xreallocarray(ld->ids, ld->n_ids + 1, sizeof *ld->ids);
+	ld->ids[ld->n_ids++] = id;
+	return false;
+}
+
+/* Run inih over one open file, collecting its sections and problems. */
+static void
+load_parse_file(struct load *ld, int file, FILE *fp, bool is_main)
+{
+	struct reader	rd;
+	int		ret;
+
+	memset(&rd, 0, sizeof rd);
+	rd.ld = ld;
+	rd.fp = fp;
+	rd.file = file;
+	rd.is_main = is_main;
+	rd.prev = PREV_NONE;
+	rd.state = READER_OUTSIDE;
+	rd.entry = -1;
+
+	ret = ini_parse_stream(reader_read, &rd, reader_handler, &rd);
+	if (rd.read_errno != 0)
+		load_error(ld, file, rd.lineno + 1, "read error: %s",
+		    strerror(rd.read_errno));
+	else if (ret > 0 && !load_has_error_at(ld, file, ret)) {
+		/* The reader hands inih only lines it accepts; this is a
+		 * safety net should inih ever disagree. */
+		load_error(ld, file, ret, "syntax error");
+	} else if (ret < 0 && ret != -1)
+		load_error(ld, file, 0, "out of memory while parsing");
+	free(rd.buf);
+}
+
+/* Read the main file; returns its index in ld->files. */
+int
+load_main(struct load *ld, const char *path)
+{
+	struct stat	 st;
+	FILE		*fp;
+	int		 main_file;
+
+	main_file = load_add_file(ld, path);
+	if ((fp = config_files_open_main(path)) == NULL)
+		load_error(ld, main_file, 0, "cannot open: %s", strerror(errno));
+	else if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		load_error(ld, main_file, 0, "cannot open: %s", strerror(EISDIR));
+		fclose(fp);
+	} else {
+		load_seen(ld, fp);
+		load_parse_file(ld, main_file, fp, true);
+		fclose(fp);
+	}
+	return main_file;
+}
+
+/*
+ * Open an included file for reading.  It is opened without blocking and
+ * checked before anything is read: opening a FIFO would otherwise wait for
+ * a writer and hang a reload.
+ */
+static FILE *
+load_open_include(struct load *ld, int main_file, int line, const char *path)
+{
+	FILE	*fp;
+	bool	 not_regular;
+
+	if ((fp = config_files_open(path, &not_regular)) != NULL)
+		return fp;
+	if (not_regular)
+		load_error(ld, main_file, line,
+		    "include: %s is not a regular file", path);
+	else
+		load_error(ld, main_file, line, "include: cannot open %s: %s",
+		    path, strerror(errno));
+	return NULL;
+}
+
+/*
+ * Read the files the include globs of the main file match.  Globs are
+ * relative to the main file's folder; one that matches nothing is fine.
+ */
+void
+load_includes(struct load *ld, int main_file)
+{
+	struct include_glob	*ig;
+	strv_t			 matches;
+	FILE			*fp;
+	char			*escaped, *pattern;
+	size_t			 i, j;
+	int			 file, rc;
+
+	if ((escaped = config_files_glob_escape(ld->dirs[main_file])) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < ld->n_includes; i++) {
+		ig = &ld->includes[i];
+		if (config_files_absolute(ig->pattern))
+			pattern = xstrdup(ig->pattern);
+		else
+			pattern = xasprintf("%s/%s", escaped, ig->pattern);
+		rc = config_files_glob(pattern, &matches);
+		free(pattern);
+		if (rc != 0) {
+			load_error(ld, main_file, ig->line,
+			    "include: cannot expand '%s'", ig->pattern);
+			continue;
+		}
+		for (j = 0; matches[j] != NULL; j++) {
+			/* A pattern ending in a star may well match a folder. */
+			if (config_files_is_dir(matches[j]))
+				continue;
+			if ((fp = load_open_include(ld, main_file, ig->line,
+			    matches[j])) == NULL)
+				continue;
+			if (load_seen(ld, fp)) {
+				fclose(fp);
+				continue;
+			}
+			file = load_add_file(ld, matches[j]);
+			load_parse_file(ld, file, fp, false);
+			fclose(fp);
+		}
+		strv_free(matches);
+	}
+	free(escaped);
+}
+
+/* Order problems by file, then line, then the order they were found in. */
+static int
+problem_cmp(const void *a, const void *b)
+{
+	const struct problem	*pa = a, *pb = b;
+
+	if (pa->file != pb->file)
+		return pa->file < pb->file ? -1 : 1;
+	if (pa->line != pb->line)
+		return pa->line < pb->line ? -1 : 1;
+	if (pa->seq != pb->seq)
+		return pa->seq < pb->seq ? -1 : 1;
+	return 0;
+}
+
+/* Hand the sorted problems over to the caller's list. */
+void
+load_finish_errors(struct load *ld, struct config_errors *errs)
+{
+	size_t	i;
+
+	if (ld->n_problems == 0)
+		return;
+	qsort(ld->problems, ld->n_problems, sizeof *ld->problems, problem_cmp);
+	if (errs == NULL) {
+		for (i = 0; i < ld->n_problems; i++)
+			free(ld->problems[i].msg);
+	} else {
+		errs->msgs = xreallocarray(errs->msgs, errs->n + ld->n_problems,
+		    sizeof *errs->msgs);
+		for (i = 0; i < ld->n_problems; i++)
+			errs->msgs[errs->n++] = ld->problems[i].msg;
+	}
+	free(ld->problems);
+	ld->problems = NULL;
+	ld->n_problems = 0;
+}
+
+/* Free what the load collected (not the config it built). */
+void
+load_free(struct load *ld)
+{
+	size_t	i;
+
+	for (i = 0; i < ld->n_files; i++) {
+		free(ld->files[i]);
+		free(ld->dirs[i]);
+	}
+	free(ld->files);
+	free(ld->dirs);
+	free(ld->ids);
+	for (i = 0; i < ld->n_sections; i++)
+		section_free(ld->sections[i]);
+	free(ld->sections);
+	free(ld->by_name);
+	for (i = 0; i < ld->n_includes; i++)
+		free(ld->includes[i].pattern);
+	free(ld->includes);
+	for (i = 0; i < ld->n_problems; i++)
+		free(ld->problems[i].msg);
+	free(ld->problems);
+}
+
+/*
+ * Read one physical line of any length into rd->buf, without its line
+ * ending; NULL at the end of the file.  getc() rather than fgets() so a
+ * NUL byte cannot silently cut a line short.
+ */
+static char *
+reader_getline(struct reader *rd, size_t *lenp)
+{
+	size_t	len = 0;
+	int	c;
+	bool	got = false;
+
+	rd->has_nul = false;
+	errno = 0;
+	for (;;) {
+		if ((c = getc(rd->fp)) == EOF)
+			break;
+		got = true;
+		if (c == '\n')
+			break;
+		if (len + 2 > rd->cap) {
+			rd->cap = rd->cap == 0 ? 256 : rd->cap * 2;
+			rd->buf = xreallocarray(rd->buf, rd->cap, 1);
+		}
+		if (c == '\0')
+			rd->has_nul = true;
+		rd->buf[len++] = (char)c;
+	}
+	if (!got) {
+		if (ferror(rd->fp))
+			rd->read_errno = errno != 0 ? errno : EIO;
+		return NULL;
+	}
+	if (rd->buf == NULL) {
+		rd->cap = 256;
+		rd->buf = xreallocarray(NULL, rd->cap, 1);
+	}
+	if (len > 0 && rd->buf[len - 1] == '\r')
+		len--;
+	rd->buf[len] = '\0';
+	*lenp = len;
+	return rd->buf;
+}
+
+/*
+ * inih's reader: turn the next physical line into a line inih is sure to
+ * accept, one for one, so inih's line count stays ours.  Comments, blank
+ * lines and refused lines become empty lines; section headers are handled
+ * here and become "[]" (inih keeps only 49 bytes of a section name).
+ */
+static char *
+reader_read(char *str, int num, void *stream)
+{
+	struct reader	*rd = stream;
+	char		*line, *p, *q, *sep;
+	size_t		 len, max;
+	bool		 indented;
+
+	rd->cont = false;
+	if ((line = reader_getline(rd, &len)) == NULL)
+		return NULL;
+	rd->lineno++;
+	/* inih needs room for the newline and the NUL. */
+	max = num > 2 ? (size_t)num - 2 : 0;
+
+	p = line;
+	if (rd->lineno == 1 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	if (rd->has_nul) {
+		reader_error(rd, "line contains a NUL byte");
+		rd->prev = PREV_DROPPED;
+		return reader_emit(str, num, "", NULL);
+	}
+
+	indented = is_blank(*p);
+	while (is_blank(*p))
+		p++;
+	if (*p == '\0' || *p == ';' || *p == '#')
+		return reader_emit(str, num, "", NULL);
+
+	/* An inline comment starts at ';' or '#' after white space. */
+	for (q = p + 1; *q != '\0'; q++) {
+		if ((*q == ';' || *q == '#') && is_blank(q[-1])) {
+			*q = '\0';
+			break;
+		}
+	}
+	q = p + strlen(p);
+	while (q > p && is_blank(q[-1]))
+		*--q = '\0';
+
+	if (indented && rd->prev != PREV_NONE) {
+		if (rd->prev == PREV_DROPPED)
+			return reader_emit(str, num, "", NULL);
+		if (strlen(p) + 1 > max) {
+			reader_error(rd, "line too long (%zu bytes; at most %zu)",
+			    strlen(p) + 1, max);
+			rd->prev = PREV_DROPPED;
+			return reader_emit(str, num, "", NULL);
+		}
+		/* One leading blank is all inih needs to see a continuation. */
+		rd->cont = true;
+		return reader_emit(str, num, " ", p);
+	}
+
+	if (*p == '[') {
+		reader_section(rd, p);
+		rd->prev = PREV_NONE;
+		return reader_emit(str, num, "[]", NULL);
+	}
+
+	if ((sep = strpbrk(p, "=:")) == NULL) {
+		reader_error(rd, "expected 'key = value' or '[section]'");
+		rd->prev = PREV_DROPPED;
+		return reader_emit(str, num, "", NULL);
+	}
+	q = sep;
+	while (q > p && is_blank(q[-1]))
+		q--;
+	if (q == p) {
+		reader_error(rd, "missing key name before '%c'", *sep);
+		rd->prev = PREV_DROPPED;
+		return reader_emit(str, num, "", NULL);
+	}
+	if (strlen(p) > max) {
+		reader_error(rd, "line too long (%zu bytes; at most %zu)",
+		    strlen(p), max);
+		rd->prev = PREV_DROPPED;
+		return reader_emit(str, num, "", NULL);
+	}
+	if (rd->state == READER_OUTSIDE) {
+		/*
+		 * Refused here rather than in the handler so that inih never
+		 * parses a key on line 1, where it would strip a second
+		 * byte-order mark we kept.
+		 */
+		reader_error(rd, "key '%.*s' is outside any section",
+		    (int)(q - p), p);
+		rd->prev = PREV_DROPPED;
+		return reader_emit(str, num, "", NULL);
+	}
+	rd->prev = PREV_KEY;
+	return reader_emit(str, num, p, NULL);
+}
+
+/* Copy a + b and a newline into inih's buffer, which the caller sized. */
+static char *
+reader_emit(char *str, int num, const char *a, const char *b)
+{
+	size_t	la = strlen(a), lb = b == NULL ? 0 : strlen(b);
+
+	if (num < 4 || la + lb + 2 > (size_t)num) {
+		/* Only "[]" can get here, with an absurdly small buffer. */
+		str[0] = '\0';
+		if (num >= 2) {
+			str[0] = '\n';
+			str[1] = '\0';
+		}
+		return str;
+	}
+	memcpy(str, a, la);
+	if (lb != 0)
+		memcpy(str + la, b, lb);
+	str[la + lb] = '\n';
+	str[la + lb + 1] = '\0';
+	return str;
+}
+
+/* Record a problem at the line the reader is on. */
+static void
+reader_error(struct reader *rd, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	load_verror(rd->ld, rd->file, rd->lineno, fmt, ap);
+	va_end(ap);
+}
+
+/* Open the section a header line names, or report why its keys are ignored. */
+static void
+reader_section(struct reader *rd, char *p)
+{
+	struct load	*ld = rd->ld;
+	struct section	*other;
+	size_t		 len = strlen(p);
+	char		*name;
+
+	rd->sec = NULL;
+	rd->entry = -1;
+	rd->state = READER_IGNORED;
+
+	if (len < 2 || p[len - 1] != ']' || strchr(p + 1, ']') != p + len - 1 ||
+	    strchr(p + 1, '[') != NULL) {
+		reader_error(rd, "malformed section header '%s'", p);
+		return;
+	}
+	p[len - 1] = '\0';
+	name = p + 1;
+
+	if (strcmp(name, CONFIG_MAIN_SECTION) == 0) {
+		if (!rd->is_main) {
+			reader_error(rd, "section [%s] is allowed only in the "
+			    "main file (included files hold [program:NAME] "
+			    "sections)", name);
+			return;
+		}
+		if (ld->main != NULL) {
+			reader_error(rd, "duplicate section [%s] (first at "
+			    "%s:%d)", name, ld->files[ld->main->file],
+			    ld->main->line);
+			return;
+		}
+		ld->main = section_new(ld, SECTION_MAIN, NULL, rd->file,
+		    rd->lineno);
+		rd->sec = ld->main;
+	} else if (strncmp(name, CONFIG_PROGRAM_PREFIX,
+	    strlen(CONFIG_PROGRAM_PREFIX)) == 0) {
+		name += strlen(CONFIG_PROGRAM_PREFIX);
+		if (!program_name_valid(name)) {
+			reader_error(rd, "invalid program name '%s' (letters, "
+			    "digits, '_', '.' and '-'; at most %d characters)",
+			    name, CONFIG_NAME_MAX);
+			return;
+		}
+		if ((other = section_find_program(ld, name)) != NULL) {
+			reader_error(rd, "duplicate program %s (first defined "
+			    "at %s:%d)", name, ld->files[other->file],
+			    other->line);
+			return;
+		}
+		rd->sec = section_new(ld, SECTION_PROGRAM, name, rd->file,
+		    rd->lineno);
+	} else {
+		reader_error(rd, "unknown section [%s]", name);
+		return;
+	}
+	rd->state = READER_SECTION;
+}
+
+/*
+ * inih's handler: file one key = value into the current section.  It never
+ * returns 0, so inih never stops early; problems go to the load instead.
+ */
+#if INI_HANDLER_LINENO
+static int
+reader_handler(void *user, const char *section, const char *name,
+    const char *value, int lineno)
+#else
+static int
+reader_handler(void *user, const char *section, const char *name,
+    const char *value)
+#endif
+{
+	struct reader		*rd = user;
+	struct entry		*e;
+	const struct config_key	*key;
+	const char		*spelling;
+	char			*joined;
+	size_t			 i;
+
+	/* inih built to announce sections does so with a NULL name. */
+	if (name == NULL || value == NULL)
+		return 1;
+
+	if (rd->cont) {
+		if (rd->sec == NULL || rd->entry < 0)
+			return 1;
+		e = &rd->sec->entries[rd->entry];
+		if (*e->value == '\0') {
+			/* "key =" followed by indented lines. */
+			free(e->value);
+			e->value = xstrdup(value);
+		} else {
+			joined = xasprintf("%s %s", e->value, value);
+			free(e->value);
+			e->value = joined;
+		}
+		return 1;
+	}
+
+	rd->entry = -1;
+	if (rd->state != READER_SECTION)
+		return 1;
+
+	if ((key = config_key_find(name, rd->sec->kind, &spelling)) == NULL) {
+		if (rd->sec->kind == SECTION_PROGRAM &&
+		    config_key_supervisord_unsupported(name))
+			reader_error(rd, "supervisord key '%s' is not supported",
+			    name);
+		else
+			reader_error(rd, "unknown key '%s'", name);
+		return 1;
+	}
+
+	for (i = 0; i < rd->sec->n_entries; i++) {
+		e = &rd->sec->entries[i];
+		if (e->key != key ||
+		    config_key_pair_allowed(key, e->spelling, spelling))
+			continue;
+		if (e->spelling == spelling)
+			reader_error(rd, "duplicate key '%s' (first set at line "
+			    "%d)", spelling, e->line);
+		else
+			reader_error(rd, "duplicate key '%s' (same setting as "
+			    "'%s' at line %d)", spelling, e->spelling, e->line);
+		return 1;
+	}
+	reader_add_entry(rd, key, spelling, value);
+	return 1;
+}
+
+/* Append an entry to the current section and let continuations extend it. */
+static void
+reader_add_entry(struct reader *rd, const struct config_key *key,
+    const char *spelling, const char *value)
+{
+	struct section	*sec = rd->sec;
+	struct entry	*e;
+
+	sec->entries = xreallocarray(sec->entries, sec->n_entries + 1,
+	    sizeof *sec->entries);
+	e = &sec->entries[sec->n_entries];
+	e->key = key;
+	e->spelling = spelling;
+	e->value = xstrdup(value);
+	e->line = rd->lineno;
+	rd->entry = (ssize_t)sec->n_entries++;
+}
+
+/* Create a section and append it to the load's list. */
+static struct section *
+section_new(struct load *ld, enum section_kind kind, const char *name,
+    int file, int line)
+{
+	struct section	*sec;
+
+	sec = xcalloc(1, sizeof *sec);
+	sec->kind = kind;
+	sec->name = name == NULL ? NULL : xstrdup(name);
+	sec->file = file;
+	sec->line = line;
+	ld->sections = xreallocarray(ld->sections, ld->n_sections + 1,
+	    sizeof *ld->sections);
+	ld->sections[ld->n_sections++] = sec;
+	if (kind == SECTION_PROGRAM)
+		section_index(ld, sec);
+	return sec;
+}
+
+/* FNV-1a of a program name. */
+static size_t
+section_name_hash(const char *name)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+
+	for (; *name != '\0'; name++) {
+		h ^= (unsigned char)*name;
+		h *= 0x100000001b3ULL;
+	}
+	return (size_t)(h ^ (h >> 32));
+}
+
+/* Add a program section to the by-name index, growing it at half full. */
+static void
+section_index(struct load *ld, struct section *sec)
+{
+	size_t	i, mask;
+
+	if ((ld->n_by_name + 1) * 2 > ld->by_name_cap) {
+		struct section	**old = ld->by_name;
+		size_t		  old_cap = ld->by_name_cap;
+
+		ld->by_name_cap = old_cap ? old_cap * 2 : 64;
+		ld->by_name = xcalloc(ld->by_name_cap, sizeof *ld->by_name);
+		ld->n_by_name = 0;
+		for (i = 0; i < old_cap; i++)
+			if (old[i] != NULL)
+				section_index(ld, old[i]);
+		free(old);
+	}
+	mask = ld->by_name_cap - 1;
+	for (i = section_name_hash(sec->name) & mask; ld->by_name[i] != NULL;
+	    i = (i + 1) & mask)
+		;
+	ld->by_name[i] = sec;
+	ld->n_by_name++;
+}
+
+/* The program section called name, or NULL. */
+struct section *
+section_find_program(struct load *ld, const char *name)
+{
+	size_t	i, mask;
+
+	if (ld->by_name_cap == 0)
+		return NULL;
+	mask = ld->by_name_cap - 1;
+	for (i = section_name_hash(name) & mask; ld->by_name[i] != NULL;
+	    i = (i + 1) & mask)
+		if (strcmp(ld->by_name[i]->name, name) == 0)
+			return ld->by_name[i];
+	return NULL;
+}
+
+/* Free a section and its entries. */
+static void
+section_free(struct section *sec)
+{
+	size_t	i;
+
+	for (i = 0; i < sec->n_entries; i++)
+		free(sec->entries[i].value);
+	free(sec->entries);
+	free(sec->name);
+	free(sec);
+}
