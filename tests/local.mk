@@ -11,6 +11,9 @@ unit_tests = \
 	tests/unit/test-config \
 	tests/unit/test-lifecycle \
 	tests/unit/test-planner
+if PLATFORM_POSIX
+unit_tests += tests/unit/test-check
+endif
 check_PROGRAMS += $(unit_tests) tests/helpers/testchild
 TESTS += $(unit_tests)
 
@@ -30,6 +33,9 @@ tests_unit_test_lifecycle_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(daem
 
 tests_unit_test_planner_SOURCES = tests/unit/test-planner.c tests/unit/tap.h
 tests_unit_test_planner_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_libs) $(LIBSYSTEMD_LIBS)
+
+tests_unit_test_check_SOURCES = tests/unit/test-check.c tests/unit/tap.h
+tests_unit_test_check_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_libs) $(LIBSYSTEMD_LIBS)
 
 tests_helpers_testchild_SOURCES = tests/helpers/testchild.c
 
