@@ -201,7 +201,8 @@ extern const struct config_type config_type_log, config_type_include,
 		    config_type_cgroups, config_type_exitcodes,
 		    config_type_stop_group, config_type_output,
 		    config_type_redirect, config_type_process_name,
-		    config_type_numprocs;
+		    config_type_numprocs, config_type_ready,
+		    config_type_health, config_type_depends;
 
 /* config-fingerprint.c */
 char		*config_fingerprint(const struct section *,

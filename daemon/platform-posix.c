@@ -22,6 +22,7 @@
 #include "output.h"
 #include "platform.h"
 #include "program.h"
+#include "ready.h"
 #include "reap.h"
 #include "spawn.h"
 #include "statefile.h"
@@ -120,6 +121,7 @@ posix_request(const struct program *p, struct spawn_request *req,
 	req->stdout_fd = output_stdout_fd(p->output);
 	req->stderr_fd = output_stderr_fd(p->output);
 	req->cgroup_fd = -1;
+	req->extra_fd = -1;
 }
 
 /* Launch p's command; the exec report is read when it arrives. */
@@ -134,6 +136,8 @@ posix_spawn(struct program *p)
 	    (p->output = output_open(p->cfg, p->error, sizeof p->error)) == NULL)
 		return -1;
 	posix_request(p, &req, p->cfg->argv);
+	if (ready_prepare_spawn(p, &req) == -1)
+		return -1;
 	if (cgroup_enabled() && (req.cgroup_fd = cgroup_open(p->cfg->name,
 	    p->error, sizeof p->error)) == -1)
 		return -1;
@@ -433,6 +437,7 @@ platform_program_release(struct program *p)
 {
 	posix_unwatch(p);
 	reap_forget(p);
+	ready_forget(p);
 	if (p->timer != NULL)
 		event_free(p->timer);
 	p->timer = NULL;

@@ -34,6 +34,7 @@
 #include "platform.h"
 #include "program.h"
 #include "protocol.h"
+#include "ready.h"
 #include "reload.h"
 #include "safeopen.h"
 #include "safeexitd.h"
@@ -692,6 +693,7 @@ daemon_setup_loop(void)
 	if (signals_init(d.base) == -1)
 		fatalx("cannot set up signal handling");
 	lifecycle_init(&platform_lifecycle_ops);
+	ready_init(d.base);
 	startplan_init();
 	shutdown_init(d.base);
 	reload_init(d.base);
@@ -761,6 +763,7 @@ daemon_cleanup(bool detached)
 	daemon_remove_pidfile();
 	while (programs.n > 0)
 		program_remove(programs.v[programs.n - 1]);
+	ready_fini();
 	signals_fini();
 	platform_fini();
 	event_base_free(d.base);
@@ -813,7 +816,8 @@ main(int argc, char **argv)
 	log_notice("ready: %zu program%s, control socket %s, pid %ld", programs.n,
 	    programs.n == 1 ? "" : "s", d.socket_path, (long)getpid());
 	daemon_trim_memory();
-	notify_ready();
+	/* The service manager hears READY=1 once the autostart programs are. */
+	ready_when_settled(notify_ready);
 	platform_detach_done(0);
 
 	event_base_dispatch(d.base);
