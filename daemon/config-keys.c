@@ -159,6 +159,22 @@ const struct config_key config_keys[] = {
 	    NULL, CK_PROGRAM },
 	{ "numprocs", { NULL }, &config_type_numprocs, 0, 0, 0, NULL, NULL,
 	    CK_PROGRAM },
+
+	/* [eventlistener:NAME] and [fcgi-program:NAME] */
+	{ "events", { NULL }, &config_type_list, PROG(events), 0, 0, NULL,
+	    NULL, P },
+	{ "buffer_size", { NULL }, &config_type_count, PROG(buffer_size), 0, 0,
+	    "10", NULL, P },
+	{ "result_handler", { NULL }, &config_type_string,
+	    PROG(result_handler), 0, 0, NULL, NULL, P },
+	{ "socket", { NULL }, &config_type_string, PROG(fcgi_socket), 0, 0,
+	    NULL, NULL, P },
+	{ "socket_owner", { NULL }, &config_type_string,
+	    PROG(fcgi_socket_owner), 0, 0, NULL, NULL, P },
+	{ "socket_mode", { NULL }, &config_type_mode, PROG(fcgi_socket_mode), 0,
+	    0, "0700", NULL, P },
+	{ "socket_backlog", { NULL }, &config_type_int,
+	    PROG(fcgi_socket_backlog), 0, 0, "0", NULL, P },
 };
 
 const size_t config_n_keys = sizeof config_keys / sizeof config_keys[0];

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "eventlistener.h"
+#include "fcgi.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "output.h"
@@ -133,12 +135,27 @@ posix_spawn(struct program *p)
 	    (p->output = output_open(p->cfg, p->error, sizeof p->error)) == NULL)
 		return -1;
 	posix_request(p, &req, p->cfg->argv);
-	if (cgroup_enabled() && (req.cgroup_fd = cgroup_open(p->cfg->name,
-	    p->error, sizeof p->error)) == -1)
+	/* A FastCGI program's socket, or a listener's pipes, as 0 (and 1). */
+	if ((req.stdin_fd = fcgi_fd(p)) != -1)
+		req.has_stdin = true;
+	else if (p->cfg->fcgi_socket != NULL) {
+		snprintf(p->error, sizeof p->error, "no FastCGI socket %s",
+		    p->cfg->fcgi_socket);
 		return -1;
+	}
+	if (eventlistener_spawn_fds(p, &req.stdin_fd, &req.stdout_fd, p->error,
+	    sizeof p->error) == -1)
+		return -1;
+	req.has_stdin = req.stdin_fd != -1;
+	if (cgroup_enabled() && (req.cgroup_fd = cgroup_open(p->cfg->name,
+	    p->error, sizeof p->error)) == -1) {
+		eventlistener_spawned(p, false);
+		return -1;
+	}
 	pid = spawn_process(&req, &st, p->error, sizeof p->error);
 	if (req.cgroup_fd != -1)
 		close(req.cgroup_fd);
+	eventlistener_spawned(p, pid != -1);
 	if (pid == -1)
 		return -1;
 	p->pid = pid;

@@ -24,6 +24,8 @@
 #include "control.h"
 #include "keeper.h"
 #include "depgraph.h"
+#include "eventlistener.h"
+#include "fcgi.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "logind.h"
@@ -326,6 +328,7 @@ daemon_shutdown(const char *why)
 	log_notice("shutting down (%s)", why);
 	notify_stopping();
 	notify_extend_timeout(d.cfg->shutdown_timeout + 5);
+	eventlistener_supervisor_state(false);
 	lifecycle_set_exiting(true);
 	for (size_t i = 0; i < programs.n; i++)
 		proglist_add(&l, programs.v[i]);
@@ -472,6 +475,8 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 	    d.cfg->log_level != newcfg->log_level)
 		daemon_apply_log(newcfg, d.cli_level, d.foreground);
 	reload_apply(newcfg, newcfg->shutdown_timeout, res);
+	fcgi_sync();
+	eventlistener_sync();
 	json_object_object_add(res, "restart_needed", restart);
 	config_free(d.cfg);
 	d.cfg = newcfg;
@@ -678,6 +683,7 @@ main(int argc, char **argv)
 	shutdown_init(d.base);
 	reload_init(d.base);
 	program_observe(daemon_fatal_cb, NULL);
+	eventlistener_init(d.base, "supervisor");
 
 	memset(copts, 0, sizeof *copts);
 	copts->path = d.socket_path;
@@ -713,8 +719,12 @@ main(int argc, char **argv)
 			proglist_add(&autostart, p);
 	}
 	/* Programs still running from before a crash or re-exec are not started again. */
+	fcgi_sync();
+	eventlistener_sync();
 	adopt_programs(d.state_path);
 	output_reclaim_done();
+	if (adopt_control_fd() < 0)
+		eventlistener_supervisor_state(true);
 	startplan_start(autostart.v, autostart.n);
 	proglist_free(&autostart);
 
