@@ -45,6 +45,13 @@ enum stop_method {		/* Windows only; accepted and ignored on POSIX */
 	STOP_METHOD_TERMINATE,
 };
 
+/* What kind of section a program comes from. */
+enum program_kind {
+	PROGRAM_KIND_PROGRAM,		/* [program:NAME] */
+	PROGRAM_KIND_EVENTLISTENER,	/* [eventlistener:NAME] */
+	PROGRAM_KIND_FCGI,		/* [fcgi-program:NAME] */
+};
+
 struct output_config {
 	enum output_kind kind;
 	char *path;		/* OUTPUT_FILE: absolute, resolved against directory */
@@ -54,6 +61,7 @@ struct output_config {
 
 struct program_config {
 	char *name;
+	enum program_kind kind;
 	char *file;		/* where the section starts, for messages */
 	int line;
 
@@ -126,6 +134,12 @@ struct config {
 
 	struct program_config **programs;	/* in file order */
 	size_t n_programs;
+
+	/* What the load accepted but the daemon says once it has loaded it:
+	 * supervisord settings with no effect here, keys given twice
+	 * ("FILE:LINE: message"). */
+	char **warnings;
+	size_t n_warnings;
 };
 
 /* The problems found by a load, each "FILE:LINE: message". */

@@ -119,7 +119,7 @@ eventlistener_init(struct event_base *b, const char *identifier)
 bool
 eventlistener_is(const struct program_config *pc)
 {
-	return pc != NULL && pc->events != NULL;
+	return pc != NULL && pc->kind == PROGRAM_KIND_EVENTLISTENER;
 }
 
 /* The listener of program p, or NULL. */

@@ -53,41 +53,6 @@ fcgi_key(const struct program_config *pc)
 	return key;
 }
 
-int
-fcgi_check(const struct program_config *pc, char *err, size_t errlen)
-{
-	const char *url = pc->fcgi_socket, *colon;
-
-	if (url == NULL)
-		return 0;
-	if (strncmp(url, "unix://", 7) == 0) {
-		if (url[7] != '/') {
-			snprintf(err, errlen, "unix socket path %s is not an "
-			    "absolute path", url + 7);
-			return -1;
-		}
-		if (strlen(url + 7) >= sizeof ((struct sockaddr_un *)0)->sun_path) {
-			snprintf(err, errlen, "unix socket path too long: %s",
-			    url + 7);
-			return -1;
-		}
-		return 0;
-	}
-	if (strncmp(url, "tcp://", 6) == 0 && (colon = strrchr(url + 6, ':')) !=
-	    NULL && colon > url + 6 && colon[1] != '\0' &&
-	    strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
-		if (pc->fcgi_socket_owner != NULL) {
-			snprintf(err, errlen, "socket_owner and socket_mode "
-			    "apply only to a unix socket");
-			return -1;
-		}
-		return 0;
-	}
-	snprintf(err, errlen, "bad socket %s (unix:///PATH or tcp://HOST:PORT)",
-	    url);
-	return -1;
-}
-
 /* The socket with key, or NULL. */
 static struct fcgi_socket *
 fcgi_find(const char *key)

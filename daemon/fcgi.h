@@ -15,12 +15,6 @@ struct program;
 struct program_config;
 
 /*
- * Check the socket settings of pc: 0, or -1 with err saying what is wrong
- * (used by the config loader, which prefixes FILE:LINE).
- */
-int fcgi_check(const struct program_config *pc, char *err, size_t errlen);
-
-/*
  * The program table changed: open the sockets of new FastCGI programs
  * (or of changed settings), close those no program uses any more.
  */

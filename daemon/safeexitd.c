@@ -451,6 +451,8 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 		log_warnx("reload: the config has errors; nothing changed");
 		return -1;
 	}
+	for (size_t i = 0; i < newcfg->n_warnings; i++)
+		log_warnx("reload: %s", newcfg->warnings[i]);
 	notify_reloading();
 	res = json_object_new_object();
 	restart = json_object_new_array();
@@ -644,6 +646,8 @@ main(int argc, char **argv)
 	}
 	config_errors_free(&errs);
 	if (check) {
+		for (size_t i = 0; i < d.cfg->n_warnings; i++)
+			fprintf(stderr, "%s\n", d.cfg->warnings[i]);
 		config_free(d.cfg);
 		return 0;
 	}
@@ -654,6 +658,8 @@ main(int argc, char **argv)
 	d.cli_level = cli_level;
 	d.foreground = !detach;
 	daemon_apply_log(d.cfg, cli_level, !detach);
+	for (size_t i = 0; i < d.cfg->n_warnings; i++)
+		log_warnx("%s", d.cfg->warnings[i]);
 	daemon_remember_setup();
 	if (detach && (d.config_path = daemon_absolute(d.config_path)) == NULL)
 		fatal("cannot find the config file's full path");
