@@ -41,11 +41,16 @@ TESTS_ENVIRONMENT = \
 	PYTHON3='$(PYTHON3)'; \
 	export SAFEEXITD_BUILDDIR SAFEEXITD_SRCDIR PYTHON3;
 
+# distdir copies a listed folder from the build tree as well as from the
+# source tree, so what a test run left in the build tree (its logs and
+# results, which would make the tarball's own make check think it had run)
+# is removed from the copy.
 EXTRA_DIST += tests/integration tests/unit/tap.h
 dist-hook: tests-dist-hook
 tests-dist-hook:
 	find $(distdir)/tests -name __pycache__ -prune -exec rm -rf {} +
 	find $(distdir)/tests -name .pytest_cache -prune -exec rm -rf {} +
+	find $(distdir)/tests \( -name '*.log' -o -name '*.trs' \) -exec rm -f {} +
 
 # Fuzzing (./configure --enable-fuzzing CC=clang): libFuzzer targets for the
 # config loader, the protocol decoder and the small parsers.  `make
@@ -97,8 +102,11 @@ stress:
 .PHONY: stress
 
 # Benchmarks against a posix_spawn floor and supervisord (bench/README.md);
-# never part of make check.
-EXTRA_DIST += bench
-bench: safeexitd safeexitctl
+# never part of make check.  The files are listed one by one and the target
+# is not called "bench": distdir makes every EXTRA_DIST entry that is also a
+# target, so a "bench" target would run the whole benchmark in `make dist`.
+EXTRA_DIST += bench/README.md bench/results.md bench/run bench/harness \
+	bench/child.c bench/floor.c
+benchmark: safeexitd safeexitctl
 	BENCH_BUILDDIR='$(abs_top_builddir)' $(srcdir)/bench/run
-.PHONY: bench
+.PHONY: benchmark
