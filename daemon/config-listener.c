@@ -4,10 +4,12 @@
  * and the form of a FastCGI `socket`.  Their rows are in config-keys.c.
  */
 #include <string.h>
-#include <sys/un.h>
 
 #include "config-load.h"
 #include "events.h"
+
+/* sun_path of struct sockaddr_un on Linux, without <sys/un.h> (Windows). */
+#define UNIX_PATH_MAX	108
 
 /* A list of event type names (events.h), each one known. */
 static int
@@ -40,7 +42,7 @@ type_fcgi_socket_set(struct config_build *b, const struct config_key *k,
 		if (v[7] != '/')
 			return config_value_error(b, e,
 			    "the unix socket path is not absolute:");
-		if (strlen(v + 7) >= sizeof ((struct sockaddr_un *)0)->sun_path)
+		if (strlen(v + 7) >= UNIX_PATH_MAX)
 			return config_value_error(b, e,
 			    "the unix socket path is too long:");
 	} else if (strncmp(v, "tcp://", 6) != 0 ||

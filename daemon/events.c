@@ -4,7 +4,7 @@
  * supervisord split them with str.split() and dict(), so a space or a
  * missing field breaks them.
  */
-#include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +106,7 @@ events_state_type(const char *state)
 	return -1;
 }
 
-/* vasprintf that treats running out of memory as fatal. */
+/* A formatted string, its length in *len; out of memory is fatal. */
 static char *
 events_format(size_t *len, const char *fmt, ...)
 {
@@ -114,11 +114,15 @@ events_format(size_t *len, const char *fmt, ...)
 	char *s;
 	int n;
 
+	/* Measured first: vasprintf is not everywhere (MinGW). */
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
 		fatal("%s", __func__);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
 	*len = (size_t)n;
 	return s;
 }

@@ -10,7 +10,8 @@ unit_tests = \
 	tests/unit/test-protocol \
 	tests/unit/test-config \
 	tests/unit/test-lifecycle \
-	tests/unit/test-planner
+	tests/unit/test-planner \
+	tests/unit/test-events
 check_PROGRAMS += $(unit_tests) tests/helpers/testchild
 TESTS += $(unit_tests)
 
@@ -30,6 +31,9 @@ tests_unit_test_lifecycle_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBE
 
 tests_unit_test_planner_SOURCES = tests/unit/test-planner.c tests/unit/tap.h
 tests_unit_test_planner_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
+
+tests_unit_test_events_SOURCES = tests/unit/test-events.c tests/unit/tap.h
+tests_unit_test_events_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
 
 tests_helpers_testchild_SOURCES = tests/helpers/testchild.c
 

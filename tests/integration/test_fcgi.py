@@ -6,6 +6,7 @@ socket) outlives restarts of the processes, reloads and reexec.
 import os
 import socket
 import stat
+import time
 
 import pytest
 
@@ -53,13 +54,13 @@ def server(workdir):
     return path
 
 
-def answers(path, pids, tries=200):
-    """Ask until every pid of pids has answered at least once."""
+def answers(path, pids, timeout=30):
+    """Ask until every pid of pids has answered at least once (a process
+    that has only just started may not be in accept() yet)."""
     seen = set()
-    for _ in range(tries):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not seen >= set(pids):
         seen.add(ask(path))
-        if seen >= set(pids):
-            break
     return seen
 
 
