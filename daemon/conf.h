@@ -46,6 +46,13 @@ enum stop_method {		/* Windows only; accepted and ignored on POSIX */
 	STOP_METHOD_TERMINATE,
 };
 
+/* What kind of section a program comes from. */
+enum program_kind {
+	PROGRAM_KIND_PROGRAM,		/* [program:NAME] */
+	PROGRAM_KIND_EVENTLISTENER,	/* [eventlistener:NAME] */
+	PROGRAM_KIND_FCGI,		/* [fcgi-program:NAME] */
+};
+
 struct output_config {
 	enum output_kind kind;
 	char *path;		/* OUTPUT_FILE: absolute, resolved against directory */
@@ -55,6 +62,7 @@ struct output_config {
 
 struct program_config {
 	char *name;
+	enum program_kind kind;
 	char *file;		/* where the section starts, for messages */
 	int line;
 
@@ -97,6 +105,16 @@ struct program_config {
 	struct output_config out;	/* stdout */
 	struct output_config err;	/* stderr */
 
+	/* [eventlistener:NAME] (eventlistener.c): events is NULL elsewhere. */
+	strv_t events;
+	int buffer_size;
+	char *result_handler;
+	/* [fcgi-program:NAME] (fcgi.c): fcgi_socket is NULL elsewhere. */
+	char *fcgi_socket;
+	char *fcgi_socket_owner;
+	unsigned fcgi_socket_mode;
+	int fcgi_socket_backlog;
+
 	/*
 	 * Every key=value of the section, normalised and sorted: two programs
 	 * with the same fingerprint have the same settings.  reload restarts a
@@ -127,6 +145,12 @@ struct config {
 
 	struct program_config **programs;	/* in file order */
 	size_t n_programs;
+
+	/* What the load accepted but the daemon says once it has loaded it:
+	 * supervisord settings with no effect here, keys given twice
+	 * ("FILE:LINE: message"). */
+	char **warnings;
+	size_t n_warnings;
 };
 
 /* The problems found by a load, each "FILE:LINE: message". */

@@ -540,7 +540,7 @@ build_main(struct load *ld, struct config *cfg)
 {
 	struct config_build	b = { .ld = ld, .obj = cfg };
 
-	config_keys_defaults(cfg, CK_MAIN);
+	config_keys_defaults(cfg, CK_DAEMON);
 	if (ld->main == NULL)
 		return;
 	b.file = ld->main->file;
@@ -576,14 +576,15 @@ build_redirect(struct config_build *b, struct program_config *pc)
 static void
 build_required(struct config_build *b, const struct section *sec)
 {
-	size_t	i;
+	unsigned	flag = config_section_flag(sec->kind) | CK_REQUIRED;
+	size_t		i;
 
 	for (i = 0; i < config_n_keys; i++) {
-		if ((config_keys[i].flags & (CK_PROGRAM | CK_REQUIRED)) ==
-		    (CK_PROGRAM | CK_REQUIRED) &&
+		if ((config_keys[i].flags & flag) == flag &&
 		    !build_has(sec, config_keys[i].name))
 			load_error(b->ld, sec->file, sec->line,
-			    "program %s: %s is required", sec->name,
+			    "%s %s: %s is required",
+			    config_section_title(sec->kind), sec->name,
 			    config_keys[i].name);
 	}
 }
@@ -600,6 +601,9 @@ build_program(struct load *ld, const struct section *sec,
 	*pc = *tmpl;
 	config_keys_dup(pc, CK_PROGRAM);
 	pc->name = xstrdup(sec->name);
+	pc->kind = sec->kind == SECTION_EVENTLISTENER ?
+	    PROGRAM_KIND_EVENTLISTENER : sec->kind == SECTION_FCGI_PROGRAM ?
+	    PROGRAM_KIND_FCGI : PROGRAM_KIND_PROGRAM;
 	pc->file = xstrdup(ld->files[sec->file]);
 	pc->line = sec->line;
 
@@ -687,7 +691,7 @@ build_programs(struct load *ld, struct config *cfg)
 
 	secs = xcalloc(ld->n_sections, sizeof *secs);
 	for (i = 0; i < ld->n_sections; i++) {
-		if (ld->sections[i]->kind == SECTION_PROGRAM) {
+		if (SECTION_IS_PROGRAM(ld->sections[i]->kind)) {
 			ld->sections[i]->program = n;
 			secs[n++] = ld->sections[i];
 		}
@@ -727,6 +731,11 @@ config_load(const char *path, struct config_errors *errs)
 	if (ld.n_problems != 0) {
 		config_free(cfg);
 		cfg = NULL;
+	} else {
+		cfg->warnings = ld.warnings;
+		cfg->n_warnings = ld.n_warnings;
+		ld.warnings = NULL;
+		ld.n_warnings = 0;
 	}
 	load_finish_errors(&ld, errs);
 	load_free(&ld);
@@ -745,7 +754,10 @@ config_free(struct config *cfg)
 		program_config_free(cfg->programs[i]);
 	free(cfg->programs);
 	free(cfg->file);
-	config_keys_release(cfg, CK_MAIN);
+	config_keys_release(cfg, CK_DAEMON);
+	for (i = 0; i < cfg->n_warnings; i++)
+		free(cfg->warnings[i]);
+	free(cfg->warnings);
 	free(cfg);
 }
 

@@ -17,6 +17,8 @@
 
 #include "cgroup.h"
 #include "deadline.h"
+#include "eventlistener.h"
+#include "fcgi.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "output.h"
@@ -138,12 +140,27 @@ posix_spawn(struct program *p)
 	posix_request(p, &req, p->cfg->argv);
 	if (ready_prepare_spawn(p, &req) == -1)
 		return -1;
-	if (cgroup_enabled() && (req.cgroup_fd = cgroup_open(p->cfg->name,
-	    p->error, sizeof p->error)) == -1)
+	/* A FastCGI program's socket, or a listener's pipes, as 0 (and 1). */
+	if ((req.stdin_fd = fcgi_fd(p)) != -1)
+		req.has_stdin = true;
+	else if (p->cfg->fcgi_socket != NULL) {
+		snprintf(p->error, sizeof p->error, "no FastCGI socket %s",
+		    p->cfg->fcgi_socket);
 		return -1;
+	}
+	if (eventlistener_spawn_fds(p, &req.stdin_fd, &req.stdout_fd, p->error,
+	    sizeof p->error) == -1)
+		return -1;
+	req.has_stdin = req.stdin_fd != -1;
+	if (cgroup_enabled() && (req.cgroup_fd = cgroup_open(p->cfg->name,
+	    p->error, sizeof p->error)) == -1) {
+		eventlistener_spawned(p, false);
+		return -1;
+	}
 	pid = spawn_process(&req, &st, p->error, sizeof p->error);
 	if (req.cgroup_fd != -1)
 		close(req.cgroup_fd);
+	eventlistener_spawned(p, pid != -1);
 	if (pid == -1)
 		return -1;
 	p->pid = pid;

@@ -504,7 +504,7 @@ spawn_child(const struct spawn_plan *plan, struct spawn_channel *ch)
 		spawn_fail(ch, STEP_CGROUP);
 	if (setsid() == -1)
 		spawn_fail(ch, STEP_SETSID);
-	if (dup2(plan->devnull, 0) == -1)
+	if (dup2(req->has_stdin ? req->stdin_fd : plan->devnull, 0) == -1)
 		spawn_fail(ch, STEP_STDIN);
 	if (dup2(req->stdout_fd, 1) == -1)
 		spawn_fail(ch, STEP_STDOUT);

@@ -19,6 +19,8 @@ struct spawn_request {
 	const char *user;		/* NULL: keep the daemon's */
 	const char *group;		/* NULL: the user's primary group */
 	unsigned umask;
+	bool has_stdin;			/* stdin_fd for 0, else /dev/null */
+	int stdin_fd;
 	int stdout_fd;			/* descriptors for 1 and 2 */
 	int stderr_fd;
 	/*
