@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "conf.h"
 #include "eventlistener.h"
 #include "events.h"
 #include "log.h"

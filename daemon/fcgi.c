@@ -19,7 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "conf.h"
 #include "fcgi.h"
 #include "log.h"
 #include "program.h"
