@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "kill-backend.h"
+#include "winutil.h"
 
 const char kill_platform_usage[] =
     "\n"
@@ -88,25 +89,6 @@ static double
 kill_now(void)
 {
 	return (double)GetTickCount64() / 1000.0;
-}
-
-/* The system's text for an error. */
-static const char *
-kill_strerror(DWORD err)
-{
-	static char	buf[256];
-	size_t		n;
-
-	n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM |
-	    FORMAT_MESSAGE_IGNORE_INSERTS, NULL, err, 0, buf, sizeof buf, NULL);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
-	    buf[n - 1] == '.'))
-		n--;
-	if (n == 0)
-		n = (size_t)snprintf(buf, sizeof buf, "error %lu",
-		    (unsigned long)err);
-	buf[n] = '\0';
-	return buf;
 }
 
 /*
@@ -174,25 +156,6 @@ struct kill_enum {
 	bool	post;
 };
 
-/* Whether w is a window Windows made for the process, not one of its own. */
-static bool
-kill_helper_window(HWND w)
-{
-	static const char *const helpers[] = {
-		"IME", "MSCTFIME UI", "OleMainThreadWndClass",
-		"CicMarshalWndClass", "ConsoleWindowClass",
-	};
-	char	cls[64];
-	size_t	i;
-
-	if (GetClassNameA(w, cls, sizeof cls) == 0)
-		return false;
-	for (i = 0; i < sizeof helpers / sizeof helpers[0]; i++)
-		if (strcmp(cls, helpers[i]) == 0)
-			return true;
-	return false;
-}
-
 /* EnumWindows: count (and close) the target's top-level windows. */
 static BOOL CALLBACK
 kill_enum_cb(HWND w, LPARAM arg)
@@ -201,7 +164,7 @@ kill_enum_cb(HWND w, LPARAM arg)
 	DWORD			 pid = 0;
 
 	GetWindowThreadProcessId(w, &pid);
-	if (pid != e->pid || kill_helper_window(w))
+	if (pid != e->pid || winutil_system_window(w))
 		return TRUE;
 	e->found++;
 	if (e->post)
@@ -311,7 +274,7 @@ kill_platform_run(int sig, double grace, const long *pids,
 			kill_done(&t[i], KILL_MISSING);
 		} else {
 			kill_warnx("cannot open %lu: %s",
-			    (unsigned long)t[i].pid, kill_strerror(e));
+			    (unsigned long)t[i].pid, winutil_strerror(e));
 			kill_done(&t[i], e == ERROR_ACCESS_DENIED ?
 			    KILL_DENIED : KILL_FAILED);
 		}
@@ -329,7 +292,7 @@ kill_platform_run(int sig, double grace, const long *pids,
 			    !TerminateProcess(t[i].process, 128 + SIGKILL))
 				kill_warnx("cannot terminate %lu: %s",
 				    (unsigned long)t[i].pid,
-				    kill_strerror(GetLastError()));
+				    winutil_strerror(GetLastError()));
 		kill_wait(t, n, KILL_FINAL_WAIT);
 	}
 	for (i = 0; i < n; i++) {

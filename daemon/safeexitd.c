@@ -22,10 +22,12 @@
 #include <unistd.h>
 
 #include "adopt.h"
-#include "config.h"
+#include "conf.h"
 #include "control.h"
 #include "keeper.h"
 #include "depgraph.h"
+#include "eventlistener.h"
+#include "fcgi.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "logind.h"
@@ -34,6 +36,7 @@
 #include "platform.h"
 #include "program.h"
 #include "protocol.h"
+#include "ready.h"
 #include "reload.h"
 #include "safeopen.h"
 #include "safeexitd.h"
@@ -91,6 +94,14 @@ static struct {
 	} setup;
 } d;
 
+/* What the command line asked for. */
+struct daemon_args {
+	const char *socket;		/* -s */
+	bool detach;			/* -d */
+	bool check;			/* -n */
+	int log_level;			/* -l, or -1 */
+};
+
 static void usage(FILE *f);
 static void daemon_apply_log(const struct config *cfg, int cli_level, bool foreground);
 static void daemon_write_pidfile(void);
@@ -98,6 +109,11 @@ static void daemon_check_syslog(void);
 static void daemon_remove_pidfile(void);
 static void daemon_remember_setup(void);
 static void daemon_trim_memory(void);
+static int daemon_parse_args(int argc, char **argv, struct daemon_args *a);
+static void daemon_settle(const struct daemon_args *a);
+static int daemon_setup_loop(void);
+static void daemon_start_programs(void);
+static void daemon_cleanup(bool detached);
 static char *daemon_absolute(const char *path);
 static void daemon_stopped_cb(struct shutdown_run *run, void *arg);
 static void daemon_progress_cb(struct shutdown_run *run, void *arg);
@@ -123,7 +139,7 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* The command line summary, as SPEC section 2 gives it. */
+/* The command line summary, as safeexitd(8) gives it. */
 static void
 usage(FILE *f)
 {
@@ -342,6 +358,7 @@ daemon_shutdown(const char *why)
 	log_notice("shutting down (%s)", why);
 	notify_stopping();
 	notify_extend_timeout(d.cfg->shutdown_timeout + 5);
+	eventlistener_supervisor_state(false);
 	lifecycle_set_exiting(true);
 	for (size_t i = 0; i < programs.n; i++)
 		proglist_add(&l, programs.v[i]);
@@ -464,6 +481,8 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 		log_warnx("reload: the config has errors; nothing changed");
 		return -1;
 	}
+	for (size_t i = 0; i < newcfg->n_warnings; i++)
+		log_warnx("reload: %s", newcfg->warnings[i]);
 	notify_reloading();
 	res = json_object_new_object();
 	restart = json_object_new_array();
@@ -488,6 +507,8 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 	    d.cfg->log_level != newcfg->log_level)
 		daemon_apply_log(newcfg, d.cli_level, d.foreground);
 	reload_apply(newcfg, newcfg->shutdown_timeout, res);
+	fcgi_sync();
+	eventlistener_sync();
 	json_object_object_add(res, "restart_needed", restart);
 	config_free(d.cfg);
 	d.cfg = newcfg;
@@ -590,41 +611,32 @@ daemon_reclaimed(const char *name, int stream, int read_fd)
 	adopt_handover(name, stream, -1, -1);
 }
 
-/* Start up, run the loop until the shutdown is over, clean up. */
+/*
+ * Read the command line into a.  Returns -1 to go on, else the exit status
+ * (2 for a usage error, 0 after --version or --help).
+ */
 static int
-daemon_main(int argc, char **argv)
+daemon_parse_args(int argc, char **argv, struct daemon_args *a)
 {
-	static const struct logind_callbacks logind_cb = {
-		.host_shutdown = daemon_host_shutdown,
-		.host_resumed = daemon_host_resumed,
-		.logoff = daemon_logoff,
-	};
-	struct config_errors errs = { 0 };
-	struct control_options *copts = &d.copts;
-	struct proglist autostart = { 0 };
-	const char *socket_arg = NULL;
-	bool detach = false, check = false;
-	int cli_level = -1, ch;
+	int ch;
 
-	log_init("safeexitd");
-	d.argv = argv;
-	d.config_path = SYSCONFDIR "/safeexitd.ini";
+	a->log_level = -1;
 	while ((ch = getopt_long(argc, argv, "c:s:dnl:Vh", long_options, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			d.config_path = optarg;
 			break;
 		case 's':
-			socket_arg = optarg;
+			a->socket = optarg;
 			break;
 		case 'd':
-			detach = true;
+			a->detach = true;
 			break;
 		case 'n':
-			check = true;
+			a->check = true;
 			break;
 		case 'l':
-			if ((cli_level = log_level_parse(optarg)) == -1) {
+			if ((a->log_level = log_level_parse(optarg)) == -1) {
 				fprintf(stderr, "safeexitd: unknown log level '%s'\n", optarg);
 				usage(stderr);
 				return 2;
@@ -650,55 +662,60 @@ daemon_main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
 
-	if ((d.cfg = config_load(d.config_path, &errs)) == NULL) {
-		for (size_t i = 0; i < errs.n; i++) {
+/*
+ * Take the log, the background and the control socket's path from the
+ * config and the command line, before anything runs.
+ */
+static void
+daemon_settle(const struct daemon_args *a)
+{
+	d.cli_level = a->log_level;
+	d.foreground = !a->detach;
 #ifdef _WIN32
-			/* A service has no stderr: the event log it is. */
-			if (service_active())
-				log_error("%s", errs.msgs[i]);
-#endif
-			fprintf(stderr, "%s\n", errs.msgs[i]);
-		}
-		config_errors_free(&errs);
-		return 1;
-	}
-	config_errors_free(&errs);
-	if (check) {
-		config_free(d.cfg);
-		return 0;
-	}
-
-	/* A re-executed daemon is already where it should be: never detach again. */
-	if (adopt_resume())
-		detach = false;
-	d.cli_level = cli_level;
-	d.foreground = !detach;
-#ifdef _WIN32
-	/* Under the SCM: in the background, but nothing to detach from. */
+	/* Under the SCM: in the background, with nothing to detach from. */
 	if (service_active()) {
-		detach = false;
 		d.foreground = false;
 		log_init(service_name());
 	}
 #endif
-	daemon_apply_log(d.cfg, cli_level, d.foreground);
+	daemon_apply_log(d.cfg, a->log_level, d.foreground);
+	for (size_t i = 0; i < d.cfg->n_warnings; i++)
+		log_warnx("%s", d.cfg->warnings[i]);
 	daemon_remember_setup();
-	if (detach && (d.config_path = daemon_absolute(d.config_path)) == NULL)
+	if (a->detach && (d.config_path = daemon_absolute(d.config_path)) == NULL)
 		fatal("cannot find the config file's full path");
-	if (detach)
+	if (a->detach)
 		daemon_check_syslog();
-	if (detach && platform_detach() == -1)
+	if (a->detach && platform_detach() == -1)
 		fatalx("cannot run in the background");
 	d.started_at = platform_now();
-	if (socket_arg != NULL)
-		d.socket_path = strdup(socket_arg);
+	if (a->socket != NULL)
+		d.socket_path = strdup(a->socket);
 	else if (d.cfg->socket != NULL)
 		d.socket_path = strdup(d.cfg->socket);
 	else
 		d.socket_path = protocol_default_socket();
 	if (d.socket_path == NULL)
 		fatalx("no control socket path");
+}
+
+/*
+ * The event loop and everything on it, up to the control socket, the
+ * pidfile and the service manager's links.  -1 when the socket cannot be
+ * had (said already).
+ */
+static int
+daemon_setup_loop(void)
+{
+	static const struct logind_callbacks logind_cb = {
+		.host_shutdown = daemon_host_shutdown,
+		.host_resumed = daemon_host_resumed,
+		.logoff = daemon_logoff,
+	};
+	struct control_options *copts = &d.copts;
 
 	if ((d.base = event_base_new()) == NULL ||
 	    event_base_priority_init(d.base, LOOP_PRIORITIES) == -1)
@@ -708,10 +725,12 @@ daemon_main(int argc, char **argv)
 	if (signals_init(d.base) == -1)
 		fatalx("cannot set up signal handling");
 	lifecycle_init(&platform_lifecycle_ops);
+	ready_init(d.base);
 	startplan_init();
 	shutdown_init(d.base);
 	reload_init(d.base);
 	program_observe(daemon_fatal_cb, NULL);
+	eventlistener_init(d.base, "supervisor");
 
 	memset(copts, 0, sizeof *copts);
 	copts->path = d.socket_path;
@@ -719,13 +738,22 @@ daemon_main(int argc, char **argv)
 	copts->group = d.cfg->socket_group;
 	if ((adopt_control_fd() >= 0 ?
 	    control_init_fd(d.base, adopt_control_fd(), copts) :
-	    control_init(d.base, copts)) == -1) {
-		platform_detach_done(1);
-		return 1;
-	}
+	    control_init(d.base, copts)) == -1)
+		return -1;
 	daemon_write_pidfile();
 	notify_init(d.base);
 	logind_init(d.base, &logind_cb);
+	return 0;
+}
+
+/*
+ * The state file and the pipe keeper; then the program table, taking back
+ * what still runs from before a crash or re-exec and starting the rest.
+ */
+static void
+daemon_start_programs(void)
+{
+	struct proglist autostart = { 0 };
 
 	if (asprintf(&d.state_path, "%s.state", d.socket_path) == -1 ||
 	    asprintf(&d.keeper_path, "%s.keeper", d.socket_path) == -1)
@@ -747,20 +775,20 @@ daemon_main(int argc, char **argv)
 			proglist_add(&autostart, p);
 	}
 	/* Programs still running from before a crash or re-exec are not started again. */
+	fcgi_sync();
+	eventlistener_sync();
 	adopt_programs(d.state_path);
 	output_reclaim_done();
+	if (adopt_control_fd() < 0)
+		eventlistener_supervisor_state(true);
 	startplan_start(autostart.v, autostart.n);
 	proglist_free(&autostart);
+}
 
-	log_notice("ready: %zu program%s, control socket %s, pid %ld", programs.n,
-	    programs.n == 1 ? "" : "s", d.socket_path, (long)getpid());
-	daemon_trim_memory();
-	notify_ready();
-	platform_detach_done(0);
-
-	event_base_dispatch(d.base);
-
-	log_notice("exiting with status %d", d.exit_code);
+/* After the loop: let go of everything, in the reverse order of start-up. */
+static void
+daemon_cleanup(bool detached)
+{
 	statefile_remove();
 	statefile_fini();
 	keeper_stop();
@@ -772,6 +800,7 @@ daemon_main(int argc, char **argv)
 	daemon_remove_pidfile();
 	while (programs.n > 0)
 		program_remove(programs.v[programs.n - 1]);
+	ready_fini();
 	signals_fini();
 	platform_fini();
 	event_base_free(d.base);
@@ -781,8 +810,69 @@ daemon_main(int argc, char **argv)
 	free(d.setup.socket);
 	free(d.setup.socket_group);
 	free(d.setup.pidfile);
-	if (detach)
+	if (detached)
 		free(d.config_path);
+}
+
+/* Start up, run the loop until the shutdown is over, clean up. */
+static int
+daemon_main(int argc, char **argv)
+{
+	struct config_errors errs = { 0 };
+	struct daemon_args a = { 0 };
+	int r;
+
+	log_init("safeexitd");
+	d.argv = argv;
+	d.config_path = SYSCONFDIR "/safeexitd.ini";
+	if ((r = daemon_parse_args(argc, argv, &a)) != -1)
+		return r;
+
+	if ((d.cfg = config_load(d.config_path, &errs)) == NULL) {
+		for (size_t i = 0; i < errs.n; i++) {
+#ifdef _WIN32
+			/* A service has no stderr: the event log it is. */
+			if (service_active())
+				log_error("%s", errs.msgs[i]);
+#endif
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		}
+		config_errors_free(&errs);
+		return 1;
+	}
+	config_errors_free(&errs);
+	if (a.check) {
+		for (size_t i = 0; i < d.cfg->n_warnings; i++)
+			fprintf(stderr, "%s\n", d.cfg->warnings[i]);
+		config_free(d.cfg);
+		return 0;
+	}
+
+	/* A re-executed daemon is already where it should be: never detach again. */
+	if (adopt_resume())
+		a.detach = false;
+#ifdef _WIN32
+	if (service_active())
+		a.detach = false;	/* the SCM runs it where it stays */
+#endif
+	daemon_settle(&a);
+	if (daemon_setup_loop() == -1) {
+		platform_detach_done(1);
+		return 1;
+	}
+	daemon_start_programs();
+
+	log_notice("ready: %zu program%s, control socket %s, pid %ld", programs.n,
+	    programs.n == 1 ? "" : "s", d.socket_path, (long)getpid());
+	daemon_trim_memory();
+	/* The service manager hears READY=1 once the autostart programs are. */
+	ready_when_settled(notify_ready);
+	platform_detach_done(0);
+
+	event_base_dispatch(d.base);
+
+	log_notice("exiting with status %d", d.exit_code);
+	daemon_cleanup(a.detach);
 	return d.exit_code;
 }
 

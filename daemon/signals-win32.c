@@ -35,7 +35,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "config.h"
+#include "conf.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "logind.h"

@@ -1,4 +1,4 @@
-"""The control socket is safe: SPEC section 6.
+"""The control socket is safe: docs/SECURITY.md, "The control socket".
 
 Its mode and group are right before anyone connects; peers are let in by
 their credentials; no request, however broken, crashes the daemon, blocks
