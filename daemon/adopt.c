@@ -5,18 +5,21 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "adopt.h"
+#include "cgroup.h"
 #include "control.h"
 #include "keeper.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "output.h"
 #include "platform.h"
+#include "procinfo.h"
 #include "program.h"
 #include "reap.h"
 #include "statefile.h"
@@ -36,6 +39,8 @@ static size_t n_handovers;
 static struct handover *adopt_find(const char *name);
 static void adopt_set_cloexec(int fd, bool on);
 static double adopt_age(unsigned long long start_ticks);
+static const char *adopt_mismatch(const struct program *p,
+    const struct state_entry *e, struct procinfo *pi);
 
 /* The hand-over of a program, or NULL. */
 static struct handover *
@@ -126,6 +131,37 @@ adopt_control_fd(void)
 	return control_fd_in;
 }
 
+/*
+ * Whether the process at e->pid is the one recorded: NULL, or what differs.
+ * A pid is reused, and a damaged file may name any process: the kernel's
+ * start time, the session and group every launch of ours creates
+ * (pid == pgid == sid, which no later setsid or setpgid can change), the
+ * executable and the program's cgroup must all agree before the daemon
+ * treats the process as the program's, and so before it may signal it.
+ */
+static const char *
+adopt_mismatch(const struct program *p, const struct state_entry *e,
+    struct procinfo *pi)
+{
+	char exe[PATH_MAX];
+
+	if (procinfo_read(e->pid, pi) == -1 || pi->state == 'Z' ||
+	    pi->state == 'X') {
+		pi->start_time = 0;
+		return "is gone";
+	}
+	if (pi->start_time != e->start_time)
+		return "now belongs to another process";
+	if (e->pgid != e->pid || pi->pgid != e->pgid || pi->sid != e->pid)
+		return "is not in the session and process group it was started in";
+	if (e->exe != NULL && (procinfo_exe(e->pid, exe, sizeof exe) == -1 ||
+	    strcmp(exe, e->exe) != 0))
+		return "runs another executable than recorded";
+	if (e->cgroup && cgroup_holds(p->cfg->name, e->pid) == 0)
+		return "is not in the program's cgroup";
+	return NULL;
+}
+
 /* Seconds a process has run, from its start time in clock ticks since boot. */
 static double
 adopt_age(unsigned long long start_ticks)
@@ -155,7 +191,8 @@ adopt_programs(const char *path)
 			struct state_entry *e = &sf.v[i];
 			struct program *p = program_find(e->name);
 			struct handover *h;
-			unsigned long long start;
+			struct procinfo pi;
+			const char *why;
 			char hash[17];
 
 			if (p == NULL) {
@@ -163,15 +200,14 @@ adopt_programs(const char *path)
 				    "left alone", e->name, (long)e->pid);
 				continue;
 			}
-			start = statefile_start_time(e->pid, NULL);
 			statefile_hash(p->cfg->fingerprint, hash);
-			if (start == 0) {
-				log_info("%s: recorded pid %ld is gone", e->name, (long)e->pid);
-				continue;
-			}
-			if (start != e->start_time) {
-				log_warnx("%s: pid %ld now belongs to another process; "
-				    "not adopted", e->name, (long)e->pid);
+			if ((why = adopt_mismatch(p, e, &pi)) != NULL) {
+				if (pi.start_time == 0)
+					log_info("%s: recorded pid %ld is gone", e->name,
+					    (long)e->pid);
+				else
+					log_warnx("%s: pid %ld %s; not adopted", e->name,
+					    (long)e->pid, why);
 				continue;
 			}
 			if (strcmp(hash, e->hash) != 0) {
@@ -181,7 +217,7 @@ adopt_programs(const char *path)
 			}
 			if (p->main_alive)
 				continue;	/* named twice in a damaged file */
-			lifecycle_adopt(p, e->pid, e->pgid, adopt_age(start));
+			lifecycle_adopt(p, e->pid, e->pgid, adopt_age(pi.start_time));
 			if ((h = adopt_find(e->name)) != NULL) {
 				char err[256];
 

@@ -11,13 +11,16 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "log.h"
+#include "procinfo.h"
 #include "program.h"
 #include "protocol.h"
 #include "statefile.h"
@@ -148,7 +151,7 @@ statefile_write(void)
 	for (size_t i = 0; i < programs.n; i++) {
 		struct program *p = programs.v[i];
 		unsigned long long start;
-		char hash[17];
+		char hash[17], exe[PATH_MAX];
 
 		if (!p->main_alive || p->pid <= 0 ||
 		    (start = statefile_program_start(p)) == 0)
@@ -158,8 +161,16 @@ statefile_write(void)
 		    first ? 8 : 9);
 		protocol_text_string(&t, p->cfg->name);
 		protocol_text_printf(&t, ",\"pid\":%lld,\"pgid\":%lld,"
-		    "\"start_time\":%llu,\"settings\":\"%s\"}", (long long)p->pid,
+		    "\"start_time\":%llu,\"settings\":\"%s\"", (long long)p->pid,
 		    (long long)p->pgid, start, hash);
+		/* Read at each write: a wrapper may have executed its program since. */
+		if (procinfo_exe(p->pid, exe, sizeof exe) == 0) {
+			protocol_text_raw(&t, ",\"exe\":", 7);
+			protocol_text_string(&t, exe);
+		}
+		if (cgroup_enabled())
+			protocol_text_raw(&t, ",\"cgroup\":true", 14);
+		protocol_text_raw(&t, "}", 1);
 		first = false;
 	}
 	protocol_text_raw(&t, "]}\n", 3);
@@ -209,28 +220,105 @@ statefile_remove(void)
 		log_warn("remove %s", state_path);
 }
 
+/* Open path for reading without blocking or following a link: a regular
+ * file of ours with mode 0600, or -1 after logging what is there instead. */
+static int
+statefile_open_trusted(const char *path, struct stat *st)
+{
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd == -1) {
+		if (errno == ELOOP)
+			log_warnx("state file %s is a symbolic link; ignored", path);
+		else if (errno != ENOENT)
+			log_warn("state file %s: not used", path);
+		return -1;
+	}
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
+		log_warnx("state file %s is not a regular file; ignored", path);
+		close(fd);
+		return -1;
+	}
+	if (st->st_uid != geteuid() || (st->st_mode & 077) != 0 ||
+	    st->st_size > STATEFILE_MAX) {
+		log_warnx("state file %s: not owned by us with mode 0600; ignored", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A pid from the file as the pid_t it will be used as, or 0 when unusable. */
+static pid_t
+statefile_get_pid(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	long long n;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return 0;
+	errno = 0;
+	n = (long long)json_object_get_int64(v);
+	if (errno != 0 || !procinfo_valid_pid(n))
+		return 0;
+	return (pid_t)n;
+}
+
+/* Fill e from entry o: NULL, or why it cannot be used. */
+static const char *
+statefile_entry(struct json_object *o, struct state_entry *e)
+{
+	struct json_object *name, *start, *hash, *exe, *cg;
+	int64_t st;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "name", &name) ||
+	    !json_object_is_type(name, json_type_string))
+		return "no name";
+	if ((e->name = strdup(json_object_get_string(name))) == NULL)
+		fatal("%s", __func__);
+	if (strlen(e->name) != (size_t)json_object_get_string_len(name))
+		return "a name with a NUL byte";
+	if ((e->pid = statefile_get_pid(o, "pid")) == 0)
+		return "a pid out of range";
+	if ((e->pgid = statefile_get_pid(o, "pgid")) == 0)
+		return "a process group out of range";
+	if (!json_object_object_get_ex(o, "start_time", &start) ||
+	    !json_object_is_type(start, json_type_int) ||
+	    (st = json_object_get_int64(start)) <= 0)
+		return "no start time";
+	e->start_time = (unsigned long long)st;
+	if (!json_object_object_get_ex(o, "settings", &hash) ||
+	    !json_object_is_type(hash, json_type_string) ||
+	    json_object_get_string_len(hash) != 16)
+		return "no settings hash";
+	memcpy(e->hash, json_object_get_string(hash), 17);
+	if (json_object_object_get_ex(o, "exe", &exe)) {
+		if (!json_object_is_type(exe, json_type_string))
+			return "an executable that is not a string";
+		if ((e->exe = strdup(json_object_get_string(exe))) == NULL)
+			fatal("%s", __func__);
+	}
+	e->cgroup = json_object_object_get_ex(o, "cgroup", &cg) &&
+	    json_object_get_boolean(cg);
+	return NULL;
+}
+
 int
 statefile_read(const char *path, struct state_file *out)
 {
 	struct json_object *root = NULL, *list, *v;
 	struct stat st;
 	char *buf = NULL;
+	size_t k = 0;
 	ssize_t n;
 	int fd;
 
 	memset(out, 0, sizeof *out);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		if (errno != ENOENT)
-			log_warn("state file %s: not used", path);
+	if ((fd = statefile_open_trusted(path, &st)) == -1)
 		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid() || (st.st_mode & 077) != 0 ||
-	    st.st_size > STATEFILE_MAX) {
-		log_warnx("state file %s: not owned by us with mode 0600; ignored", path);
-		close(fd);
-		return -1;
-	}
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
 		fatal("%s", __func__);
 	n = read(fd, buf, (size_t)st.st_size);
@@ -245,35 +333,26 @@ statefile_read(const char *path, struct state_file *out)
 	    !json_object_object_get_ex(root, "programs", &list) ||
 	    !json_object_is_type(list, json_type_array))
 		goto damaged;
-	out->n = json_object_array_length(list);
-	if ((out->v = calloc(out->n + 1, sizeof *out->v)) == NULL)
+	n = (ssize_t)json_object_array_length(list);
+	if ((out->v = calloc((size_t)n + 1, sizeof *out->v)) == NULL)
 		fatal("%s", __func__);
-	for (size_t i = 0; i < out->n; i++) {
-		struct json_object *o = json_object_array_get_idx(list, i);
-		struct json_object *name, *pid, *pgid, *start, *hash;
-		struct state_entry *e = &out->v[i];
+	for (ssize_t i = 0; i < n; i++) {
+		struct state_entry *e = &out->v[k];
+		const char *why;
 
-		if (!json_object_object_get_ex(o, "name", &name) ||
-		    !json_object_object_get_ex(o, "pid", &pid) ||
-		    !json_object_object_get_ex(o, "pgid", &pgid) ||
-		    !json_object_object_get_ex(o, "start_time", &start) ||
-		    !json_object_object_get_ex(o, "settings", &hash) ||
-		    !json_object_is_type(name, json_type_string) ||
-		    !json_object_is_type(pid, json_type_int) ||
-		    !json_object_is_type(pgid, json_type_int) ||
-		    !json_object_is_type(start, json_type_int) ||
-		    !json_object_is_type(hash, json_type_string) ||
-		    json_object_get_int64(pid) <= 1 ||
-		    json_object_get_int64(pgid) <= 1 ||
-		    json_object_get_string_len(hash) != 16)
-			goto damaged;
-		if ((e->name = strdup(json_object_get_string(name))) == NULL)
-			fatal("%s", __func__);
-		e->pid = (pid_t)json_object_get_int64(pid);
-		e->pgid = (pid_t)json_object_get_int64(pgid);
-		e->start_time = json_object_get_uint64(start);
-		memcpy(e->hash, json_object_get_string(hash), 17);
+		/* One bad entry costs that entry, not the others: they may run. */
+		if ((why = statefile_entry(json_object_array_get_idx(list, (size_t)i),
+		    e)) != NULL) {
+			log_warnx("state file %s: entry %zd (%s) has %s; ignored", path,
+			    i + 1, e->name != NULL ? e->name : "?", why);
+			free(e->name);
+			free(e->exe);
+			memset(e, 0, sizeof *e);
+			continue;
+		}
+		k++;
 	}
+	out->n = k;
 	json_object_put(root);
 	free(buf);
 	return 0;
@@ -288,8 +367,10 @@ damaged:
 void
 statefile_free(struct state_file *sf)
 {
-	for (size_t i = 0; i < sf->n; i++)
+	for (size_t i = 0; i < sf->n; i++) {
 		free(sf->v[i].name);
+		free(sf->v[i].exe);
+	}
 	free(sf->v);
 	memset(sf, 0, sizeof *sf);
 }

@@ -9,6 +9,7 @@
 #ifndef SAFEEXITD_STATEFILE_H
 #define SAFEEXITD_STATEFILE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -20,6 +21,8 @@ struct state_entry {
 	pid_t pgid;
 	unsigned long long start_time;	/* /proc/PID/stat field 22, in ticks */
 	char hash[17];			/* of the program's settings */
+	char *exe;			/* /proc/PID/exe when written, or NULL */
+	bool cgroup;			/* it ran in the program's cgroup */
 };
 
 struct state_file {
