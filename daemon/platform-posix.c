@@ -55,6 +55,7 @@ const struct lifecycle_ops platform_lifecycle_ops = {
 	.run_stop_command = posix_run_stop_command,
 	.arm = posix_arm,
 	.watch = posix_watch,
+	.record_stop = statefile_journal_stop,
 };
 
 int
@@ -120,6 +121,7 @@ posix_request(const struct program *p, struct spawn_request *req,
 	req->stdout_fd = output_stdout_fd(p->output);
 	req->stderr_fd = output_stderr_fd(p->output);
 	req->cgroup_fd = -1;
+	req->journal_fd = -1;
 }
 
 /* Launch p's command; the exec report is read when it arrives. */
@@ -128,12 +130,17 @@ posix_spawn(struct program *p)
 {
 	struct spawn_request req;
 	struct spawn_status st;
+	char hash[17];
 	pid_t pid;
 
 	if (p->output == NULL &&
 	    (p->output = output_open(p->cfg, p->error, sizeof p->error)) == NULL)
 		return -1;
 	posix_request(p, &req, p->cfg->argv);
+	statefile_hash(p->cfg->fingerprint, hash);
+	req.journal_fd = statefile_journal_fd();
+	req.journal_name = p->cfg->name;
+	req.journal_hash = hash;
 	if (cgroup_enabled() && (req.cgroup_fd = cgroup_open(p->cfg->name,
 	    p->error, sizeof p->error)) == -1)
 		return -1;

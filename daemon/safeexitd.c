@@ -267,6 +267,7 @@ daemon_shutdown(const char *why)
 	notify_stopping();
 	notify_extend_timeout(d.cfg->shutdown_timeout + 5);
 	lifecycle_set_exiting(true);
+	statefile_set_shutdown(true);	/* a crash from now on resumes it */
 	for (size_t i = 0; i < programs.n; i++)
 		proglist_add(&l, programs.v[i]);
 	d.run = shutdown_start(&l, STOP_SHUTDOWN, d.cfg->shutdown_timeout,
@@ -515,7 +516,7 @@ main(int argc, char **argv)
 	struct control_options *copts = &d.copts;
 	struct proglist autostart = { 0 };
 	const char *socket_arg = NULL;
-	bool detach = false, check = false;
+	bool detach = false, check = false, resume_shutdown;
 	int cli_level = -1, ch;
 
 	log_init("safeexitd");
@@ -632,14 +633,14 @@ main(int argc, char **argv)
 	platform_contain(d.cfg->cgroups, d.socket_path);
 	/* The table takes the program configs over from the loaded config. */
 	for (size_t i = 0; i < d.cfg->n_programs; i++) {
-		struct program *p = program_add(d.cfg->programs[i]);
-
+		program_add(d.cfg->programs[i]);
 		d.cfg->programs[i] = NULL;
-		if (p->cfg->autostart)
-			proglist_add(&autostart, p);
 	}
-	/* Programs still running from before a crash or re-exec are not started again. */
-	adopt_programs(d.state_path);
+	/* After a crash or re-exec, programs carry on where they were. */
+	resume_shutdown = adopt_programs(d.state_path);
+	for (size_t i = 0; i < programs.n; i++)
+		if (programs.v[i]->cfg->autostart && !programs.v[i]->recovered)
+			proglist_add(&autostart, programs.v[i]);
 	startplan_start(autostart.v, autostart.n);
 	proglist_free(&autostart);
 
@@ -648,6 +649,8 @@ main(int argc, char **argv)
 	daemon_trim_memory();
 	notify_ready();
 	platform_detach_done(0);
+	if (resume_shutdown)
+		daemon_shutdown("resuming the shutdown a crash interrupted");
 
 	event_base_dispatch(d.base);
 

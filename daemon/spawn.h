@@ -28,6 +28,15 @@ struct spawn_request {
 	 * process it ever starts is counted in that cgroup (cgroup.c).
 	 */
 	int cgroup_fd;
+	/*
+	 * The state journal (statefile.c), or -1.  Just before its execve the
+	 * child appends "L NAME PID START HASH" to it with one write(), START
+	 * being its kernel start time: the launch is on record before the
+	 * program runs.
+	 */
+	int journal_fd;
+	const char *journal_name;
+	const char *journal_hash;
 };
 
 /* How the child's exec went, as far as known when spawn_process returns. */

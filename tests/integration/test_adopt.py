@@ -17,7 +17,9 @@ import pytest
 
 
 def config(conf):
-    return (conf.daemon(shutdown_timeout=20)
+    # Records alone: where programs have cgroups, a cgroup also names
+    # their processes (see test_cgroup_finds_what_no_record_names).
+    return (conf.daemon(shutdown_timeout=20, cgroups="off")
             + conf.program("quiet", "--stdout", "hello", start_secs=0.2,
                            stdout="quiet.log")
             + conf.program("worker", start_secs=0.2, stdout="null"))
@@ -123,20 +125,22 @@ def test_untrusted_state_file_is_ignored(daemon_factory, conf, events, damage):
             os.kill(pid, signal.SIGKILL)
 
 
-def test_changed_settings_are_not_adopted(daemon_factory, conf, events):
+def test_changed_settings_restart_the_adopted_process(daemon_factory, conf, events):
     d1, pids = start_pair(daemon_factory, conf, events)
     crash(d1)
     text = config(conf).replace("start_secs = 0.2\nstdout = null",
                                 "start_secs = 0.3\nstdout = null")
-    try:
-        d2 = daemon_factory(text, extra_args=("-s", d1.socket))
-        d2.socket = d1.socket
-        d2.wait_ready()
-        d2.wait_log(r"worker: settings changed since pid \d+ started; not adopted")
-        d2.wait_log(r"quiet: adopted running pid")
-        assert events.wait("worker", "ready")["pid"] != pids["worker"]
-    finally:
-        os.kill(pids["worker"], signal.SIGKILL)
+    d2 = daemon_factory(text, extra_args=("-s", d1.socket))
+    d2.socket = d1.socket
+    d2.wait_ready()
+    d2.wait_log(r"worker: settings changed since pid \d+ started; restarting it")
+    d2.wait_log(r"quiet: adopted running pid")
+    # The old process is stopped, not left behind, and one new one runs.
+    assert events.wait("worker", "signal", sig="TERM")["pid"] == pids["worker"]
+    fresh = events.wait("worker", "ready")["pid"]
+    assert fresh != pids["worker"]
+    d2.wait_state("worker", "RUNNING")
+    assert d2.status("worker")["worker"]["pid"] == fresh
 
 
 def test_reexec_keeps_pids_socket_and_output(daemon_factory, conf, events):
