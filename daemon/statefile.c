@@ -19,6 +19,11 @@
  *				exists before the program can run unobserved.
  *				(The launch waits for the exec, so no child
  *				writes while the daemon empties the journal.)
+ *   T NAME STATE FAILED RESTARTS DEADLINE PID
+ *				a change of state, as it happens: one
+ *				write(), O(1), where the snapshot is O(N).
+ *   D			a staged shutdown of everything began, before
+ *				its first stop record.
  *   S NAME PID REASON DEADLINE RESTART
  *				a stop.  The daemon appends it before it sends
  *				the stop signal (or drops a back-off or a
@@ -257,6 +262,9 @@ void
 statefile_set_shutdown(bool running)
 {
 	shutdown_running = running;
+	/* On record before the first stop of the run goes out. */
+	if (running && journal_fd != -1 && write(journal_fd, "D\n", 2) != 2)
+		log_warn("state journal %s", journal_path);
 	statefile_changed(NULL, STATE_STOPPED, NULL);
 }
 
@@ -265,7 +273,18 @@ static void
 statefile_changed(struct program *p, enum program_state old, void *arg)
 {
 	static const struct timeval coalesce = { 0, 100000 };
+	char line[256];
+	int n;
 
+	/* The change on record at once, O(1); the snapshot follows. */
+	if (p != NULL && journal_fd != -1) {
+		n = snprintf(line, sizeof line, "T %s %s %d %d %.3f %ld\n",
+		    p->cfg->name, program_state_name(p->state), p->failed_starts,
+		    p->restarts, p->deadline, (long)(p->main_alive ? p->pid : 0));
+		if (n > 0 && (size_t)n < sizeof line &&
+		    write(journal_fd, line, (size_t)n) != n)
+			log_warn("state journal %s", journal_path);
+	}
 	/* One write for every change of the next 100 ms, after the restarts they cause. */
 	if (state_ev != NULL && !event_pending(state_ev, EV_TIMEOUT, NULL))
 		event_add(state_ev, &coalesce);
@@ -614,8 +633,9 @@ journal_replay(const char *path, struct state_file *sf)
 	    line = strtok_r(NULL, "\n", &save)) {
 		struct state_entry *e;
 		long long pid, start;
-		int reason, restart;
+		int reason, restart, failed, restarts, k;
 		double deadline;
+		char state[16];
 
 		if (line[0] == 'B') {
 			if (strcmp(line + 1 + (line[1] == ' '), statefile_boot_id()) != 0) {
@@ -628,6 +648,10 @@ journal_replay(const char *path, struct state_file *sf)
 		}
 		if (!sf->same_boot)
 			break;
+		if (strcmp(line, "D") == 0) {
+			sf->shutdown = true;
+			continue;
+		}
 		if (sscanf(line, "L %127s %lld %lld %31s", name, &pid, &start,
 		    hash) == 4 && procinfo_valid_pid(pid) && start > 0 &&
 		    strlen(hash) == 16) {
@@ -643,6 +667,20 @@ journal_replay(const char *path, struct state_file *sf)
 			e->stop_reason = STOP_NONE;
 			e->kill_sent = e->restart_after_stop = false;
 			e->error[0] = '\0';
+		} else if (sscanf(line, "T %127s %15s %d %d %lf %lld", name, state,
+		    &failed, &restarts, &deadline, &pid) == 6 &&
+		    (k = statefile_state(state)) != -1 && failed >= 0 &&
+		    restarts >= 0 && deadline >= 0) {
+			e = statefile_entry_for(sf, name);
+			e->has_state = true;
+			e->state = (enum program_state)k;
+			e->failed_starts = failed;
+			e->restarts = restarts;
+			e->deadline = deadline;
+			if (pid == 0) {
+				e->pid = 0;
+				e->start_time = 0;
+			}
 		} else if (sscanf(line, "S %127s %lld %d %lf %d", name, &pid,
 		    &reason, &deadline, &restart) == 5 && deadline >= 0) {
 			e = statefile_entry_for(sf, name);
