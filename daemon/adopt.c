@@ -294,6 +294,8 @@ adopt_programs(const char *path)
 			}
 			if (p->recovered)
 				continue;	/* named twice in a damaged file */
+			if (e->hash[0] == '\0')
+				continue;	/* journal lines alone: settings unknown */
 			adopt_one(p, e);
 		}
 	}

@@ -1,7 +1,8 @@
 /*
  * Never lose track of a program, never start one twice.  After a crash the
- * daemon starts again and re-adopts, from the state file, every program
- * whose recorded process still runs with the same start time and settings.
+ * daemon starts again and carries on from the state file and its journal
+ * (statefile.c): it re-adopts every program whose recorded process the
+ * kernel confirms, and resumes stops, starts and back-offs in flight.
  * A re-exec (safeexitctl reexec, after an upgrade) does the same, and also
  * hands over the control socket and the programs' output pipes as open
  * descriptors, named in SAFEEXITD_REEXEC, so nothing is lost across the exec.

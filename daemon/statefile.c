@@ -423,9 +423,8 @@ statefile_open_trusted(const char *path, struct stat *st)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd == -1) {
-		if (errno == ELOOP)
-			log_warnx("state file %s is a symbolic link; ignored", path);
-		else if (errno != ENOENT)
+		/* ELOOP: a link (O_NOFOLLOW), named as such by log_warn. */
+		if (errno != ENOENT)
 			log_warn("state file %s: not used", path);
 		return -1;
 	}
