@@ -112,7 +112,7 @@ static void daemon_trim_memory(void);
 static int daemon_parse_args(int argc, char **argv, struct daemon_args *a);
 static void daemon_settle(const struct daemon_args *a);
 static int daemon_setup_loop(void);
-static void daemon_start_programs(void);
+static bool daemon_start_programs(void);
 static void daemon_cleanup(bool detached);
 static char *daemon_absolute(const char *path);
 static void daemon_stopped_cb(struct shutdown_run *run, void *arg);
@@ -360,6 +360,7 @@ daemon_shutdown(const char *why)
 	notify_extend_timeout(d.cfg->shutdown_timeout + 5);
 	eventlistener_supervisor_state(false);
 	lifecycle_set_exiting(true);
+	statefile_set_shutdown(true);	/* a crash from now on resumes it */
 	for (size_t i = 0; i < programs.n; i++)
 		proglist_add(&l, programs.v[i]);
 	d.run = shutdown_start(&l, STOP_SHUTDOWN, d.cfg->shutdown_timeout,
@@ -749,11 +750,13 @@ daemon_setup_loop(void)
 /*
  * The state file and the pipe keeper; then the program table, taking back
  * what still runs from before a crash or re-exec and starting the rest.
+ * True when a staged shutdown was under way at a crash: it goes on.
  */
-static void
+static bool
 daemon_start_programs(void)
 {
 	struct proglist autostart = { 0 };
+	bool resume_shutdown;
 
 	if (asprintf(&d.state_path, "%s.state", d.socket_path) == -1 ||
 	    asprintf(&d.keeper_path, "%s.keeper", d.socket_path) == -1)
@@ -768,21 +771,22 @@ daemon_start_programs(void)
 	platform_contain(d.cfg->cgroups, d.socket_path);
 	/* The table takes the program configs over from the loaded config. */
 	for (size_t i = 0; i < d.cfg->n_programs; i++) {
-		struct program *p = program_add(d.cfg->programs[i]);
-
+		program_add(d.cfg->programs[i]);
 		d.cfg->programs[i] = NULL;
-		if (p->cfg->autostart)
-			proglist_add(&autostart, p);
 	}
-	/* Programs still running from before a crash or re-exec are not started again. */
 	fcgi_sync();
 	eventlistener_sync();
-	adopt_programs(d.state_path);
+	/* After a crash or re-exec, programs carry on where they were. */
+	resume_shutdown = adopt_programs(d.state_path);
 	output_reclaim_done();
 	if (adopt_control_fd() < 0)
 		eventlistener_supervisor_state(true);
+	for (size_t i = 0; i < programs.n; i++)
+		if (programs.v[i]->cfg->autostart && !programs.v[i]->recovered)
+			proglist_add(&autostart, programs.v[i]);
 	startplan_start(autostart.v, autostart.n);
 	proglist_free(&autostart);
+	return resume_shutdown;
 }
 
 /* After the loop: let go of everything, in the reverse order of start-up. */
@@ -820,6 +824,7 @@ daemon_main(int argc, char **argv)
 {
 	struct config_errors errs = { 0 };
 	struct daemon_args a = { 0 };
+	bool resume_shutdown;
 	int r;
 
 	log_init("safeexitd");
@@ -860,7 +865,7 @@ daemon_main(int argc, char **argv)
 		platform_detach_done(1);
 		return 1;
 	}
-	daemon_start_programs();
+	resume_shutdown = daemon_start_programs();
 
 	log_notice("ready: %zu program%s, control socket %s, pid %ld", programs.n,
 	    programs.n == 1 ? "" : "s", d.socket_path, (long)getpid());
@@ -868,6 +873,8 @@ daemon_main(int argc, char **argv)
 	/* The service manager hears READY=1 once the autostart programs are. */
 	ready_when_settled(notify_ready);
 	platform_detach_done(0);
+	if (resume_shutdown)
+		daemon_shutdown("resuming the shutdown a crash interrupted");
 
 	event_base_dispatch(d.base);
 
