@@ -8,13 +8,13 @@ TEST_LOG_DRIVER = $(LOG_DRIVER)
 unit_tests = \
 	tests/unit/test-parse \
 	tests/unit/test-protocol \
-	tests/unit/test-config \
 	tests/unit/test-lifecycle \
 	tests/unit/test-deadline \
 	tests/unit/test-planner \
 	tests/unit/test-events
 if PLATFORM_POSIX
-unit_tests += tests/unit/test-check
+# These use POSIX files (FIFOs, modes) and parse POSIX-only checks.
+unit_tests += tests/unit/test-config tests/unit/test-check
 check_PROGRAMS += $(unit_tests) tests/helpers/testchild
 TESTS += $(unit_tests)
 else
