@@ -56,6 +56,7 @@ static struct {
 	struct event_base	*base;
 	struct event		*tick;
 	double			 deadline;	/* of the shutdown; 0: none */
+	bool			 preshutdown;	/* on_host_shutdown = shutdown */
 } svc;
 
 static void WINAPI service_main(DWORD argc, LPWSTR *argv);
@@ -214,8 +215,6 @@ safeexitd_service_control(LPVOID arg)
 static void
 service_report(DWORD state)
 {
-	const struct config	*cfg = daemon_config();
-
 	if (svc.handle == NULL)
 		return;
 	EnterCriticalSection(&svc.lock);
@@ -242,7 +241,7 @@ service_report(DWORD state)
 		    SERVICE_ACCEPT_SHUTDOWN | SERVICE_ACCEPT_PARAMCHANGE |
 		    SERVICE_ACCEPT_SESSIONCHANGE;
 		/* Holding the host's shutdown up is only worth it to stop. */
-		if (cfg == NULL || cfg->on_host_shutdown != POLICY_IGNORE)
+		if (svc.preshutdown)
 			svc.st.dwControlsAccepted |= SERVICE_ACCEPT_PRESHUTDOWN;
 		break;
 	default:
@@ -302,8 +301,9 @@ notify_fini(void)
 }
 
 /*
- * notify.h: the programs are started: RUNNING.  The preshutdown timeout
- * follows the config, when the service's account may change it.
+ * notify.h: the programs are started: RUNNING; or reloaded.  The controls
+ * follow the config, and so does the preshutdown timeout, when the
+ * service's account may change it.
  */
 void
 notify_ready(void)
@@ -311,10 +311,18 @@ notify_ready(void)
 	SC_HANDLE	 scm, h;
 	wchar_t		*wname;
 
-	if (!svc.active || svc.st.dwCurrentState != SERVICE_START_PENDING)
+	if (!svc.active)
 		return;
-	service_report(SERVICE_RUNNING);
-	log_info("service %s is running", svc.name);
+	EnterCriticalSection(&svc.lock);
+	svc.preshutdown = daemon_config()->on_host_shutdown != POLICY_IGNORE;
+	LeaveCriticalSection(&svc.lock);
+	if (svc.st.dwCurrentState == SERVICE_START_PENDING) {
+		service_report(SERVICE_RUNNING);
+		log_info("service %s is running", svc.name);
+	} else if (svc.st.dwCurrentState == SERVICE_RUNNING)
+		service_report(0);
+	else
+		return;
 	if ((scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT)) == NULL)
 		return;
 	if ((wname = win32_wide(svc.name)) != NULL &&
