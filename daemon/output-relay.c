@@ -38,6 +38,9 @@ static struct {
 	struct iovec iov[BATCH_IOV];
 	int n;
 	size_t bytes;
+	/* Small pieces (stamps, prefixes, short lines) copied end to end. */
+	char stage[RELAY_BUF];
+	size_t staged;
 } batch;
 
 /* The time stamps of the read being cut into lines: one clock read per read. */
@@ -53,7 +56,8 @@ static void	output_line_done(struct sink *s, const char *line, size_t len,
 		    bool cut, bool nl_follows);
 static void	output_line_log(struct sink *s, const char *line, size_t len,
 		    bool cut);
-static void	output_batch_add(const char *p, size_t len, bool merge);
+static void	output_batch_add(struct sink *s, const char *p, size_t len,
+		    bool merge);
 static void	output_batch_flush(struct sink *s);
 static void	output_file_writev(struct sink *s, struct iovec *iov, int n);
 static void	output_file_before(struct sink *s, size_t bytes);
@@ -211,9 +215,8 @@ output_relay_consume(struct sink *s, const char *buf, size_t len)
 				take = OUTPUT_LINE_CAP - s->line_len;
 			memcpy(s->line + s->line_len, buf, take);
 			s->line_len += take;
+			/* In the batch until its end: reused only after it. */
 			output_line_done(s, s->line, s->line_len, take < l, false);
-			/* s->line is in the batch: written before it is reused. */
-			output_batch_flush(s);
 			s->line_len = 0;
 		} else if (l > OUTPUT_LINE_CAP)
 			output_line_done(s, buf, OUTPUT_LINE_CAP, true, false);
@@ -278,17 +281,17 @@ output_line_done(struct sink *s, const char *line, size_t len, bool cut,
 	if (batch.n + 5 > BATCH_IOV)
 		output_batch_flush(s);
 	if (st != NULL)
-		output_batch_add(st, stamp_len, false);
+		output_batch_add(s, st, stamp_len, false);
 	if (s->prefix != NULL && s->kind != OUTPUT_JOURNAL)
-		output_batch_add(s->prefix, s->prefix_len, false);
+		output_batch_add(s, s->prefix, s->prefix_len, false);
 	if (nl_follows && !cut) {
-		output_batch_add(line, len + 1, st == NULL && s->prefix == NULL);
+		output_batch_add(s, line, len + 1, st == NULL && s->prefix == NULL);
 		return;
 	}
-	output_batch_add(line, len, false);
+	output_batch_add(s, line, len, false);
 	if (cut)
-		output_batch_add(OUTPUT_CUT_MARK, sizeof OUTPUT_CUT_MARK - 1, false);
-	output_batch_add("\n", 1, false);
+		output_batch_add(s, OUTPUT_CUT_MARK, sizeof OUTPUT_CUT_MARK - 1, false);
+	output_batch_add(s, "\n", 1, false);
 }
 
 /* A line to syslog or the daemon's log, in pieces its messages can hold. */
@@ -319,12 +322,27 @@ output_line_log(struct sink *s, const char *line, size_t len, bool cut)
 	} while (len > 0);
 }
 
-/* Add bytes to the batch; merge: they follow the last ones in memory. */
+/*
+ * Add bytes to the batch.  merge: they follow the last ones in memory, so
+ * that iovec grows.  Small pieces are copied into the stage, one iovec for
+ * many of them: a stamped line costs two copies, not two iovecs.
+ */
 static void
-output_batch_add(const char *p, size_t len, bool merge)
+output_batch_add(struct sink *s, const char *p, size_t len, bool merge)
 {
 	struct iovec *last = batch.n > 0 ? &batch.iov[batch.n - 1] : NULL;
 
+	if (len <= 256 && !merge) {
+		if (batch.staged + len > sizeof batch.stage ||
+		    batch.n + 1 >= BATCH_IOV) {
+			output_batch_flush(s);
+			last = NULL;
+		}
+		memcpy(batch.stage + batch.staged, p, len);
+		p = batch.stage + batch.staged;
+		batch.staged += len;
+		merge = true;
+	}
 	if (merge && last != NULL &&
 	    (const char *)last->iov_base + last->iov_len == p)
 		last->iov_len += len;
@@ -345,6 +363,7 @@ output_batch_flush(struct sink *s)
 		output_sink_pause(s, true);
 	batch.n = 0;
 	batch.bytes = 0;
+	batch.staged = 0;
 }
 
 /*
