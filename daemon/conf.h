@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "check.h"
 #include "parse.h"
 
 #define CONFIG_NAME_MAX 64
@@ -52,6 +53,13 @@ enum stop_method {		/* Windows only; accepted and ignored on POSIX */
 	STOP_METHOD_TERMINATE,
 };
 
+/* What kind of section a program comes from. */
+enum program_kind {
+	PROGRAM_KIND_PROGRAM,		/* [program:NAME] */
+	PROGRAM_KIND_EVENTLISTENER,	/* [eventlistener:NAME] */
+	PROGRAM_KIND_FCGI,		/* [fcgi-program:NAME] */
+};
+
 struct output_config {
 	enum output_kind kind;
 	char *path;		/* OUTPUT_FILE: absolute, resolved against directory */
@@ -64,6 +72,7 @@ struct output_config {
 
 struct program_config {
 	char *name;
+	enum program_kind kind;
 	char *file;		/* where the section starts, for messages */
 	int line;
 
@@ -82,8 +91,18 @@ struct program_config {
 	double start_secs;
 	int start_retries;
 	int priority;
-	strv_t depends_on;
+	strv_t depends_on;	/* names only, ":exited" taken off */
+	strv_t depends_exited;	/* those of them written NAME:exited */
 	int depends_line;	/* line of the depends_on key, for messages */
+
+	/* Readiness and health (check.h). */
+	struct check ready;	/* default running */
+	double ready_timeout;
+	double ready_interval;
+	struct check health;	/* kind CHECK_NONE when unset */
+	double health_interval;
+	double health_timeout;
+	int health_retries;
 
 	int stop_signal;
 	double stop_timeout;
@@ -95,6 +114,16 @@ struct program_config {
 
 	struct output_config out;	/* stdout */
 	struct output_config err;	/* stderr */
+
+	/* [eventlistener:NAME] (eventlistener.c): events is NULL elsewhere. */
+	strv_t events;
+	int buffer_size;
+	char *result_handler;
+	/* [fcgi-program:NAME] (fcgi.c): fcgi_socket is NULL elsewhere. */
+	char *fcgi_socket;
+	char *fcgi_socket_owner;
+	unsigned fcgi_socket_mode;
+	int fcgi_socket_backlog;
 
 	/*
 	 * Every key=value of the section, normalised and sorted: two programs
@@ -126,6 +155,12 @@ struct config {
 
 	struct program_config **programs;	/* in file order */
 	size_t n_programs;
+
+	/* What the load accepted but the daemon says once it has loaded it:
+	 * supervisord settings with no effect here, keys given twice
+	 * ("FILE:LINE: message"). */
+	char **warnings;
+	size_t n_warnings;
 };
 
 /* The problems found by a load, each "FILE:LINE: message". */
@@ -147,6 +182,10 @@ void program_config_free(struct program_config *pc);
 void config_errors_free(struct config_errors *errs);
 
 const struct program_config *config_find(const struct config *cfg, const char *name);
+
+/* Whether pc waits for dependency name to have exited (NAME:exited). */
+bool program_config_waits_exit(const struct program_config *pc,
+    const char *name);
 
 /* Whether code counts as success for this program. */
 bool program_config_exit_ok(const struct program_config *pc, int code);

@@ -44,6 +44,8 @@ struct output {
 	struct sink out, err;
 	int child_out, child_err;	/* what the program gets as 1 and 2 */
 	int inherit_out, inherit_err;	/* the daemon's own 1 or 2, for inherit */
+	output_line_fn line_fn;		/* output_watch_lines, or NULL */
+	void *line_arg;
 	struct output *next;
 	struct output **prevp;		/* what points at this one: unlinks in O(1) */
 };
@@ -348,6 +350,30 @@ output_sink_target(struct output *o, struct sink *s,
 		return 1;
 	}
 	return 1;
+}
+
+/* Lines of o to fn as well (fn NULL: no more). */
+void
+output_watch_lines(struct output *o, output_line_fn fn, void *arg)
+{
+	if (o == NULL)
+		return;
+	o->line_fn = fn;
+	o->line_arg = arg;
+	/* Spliced bytes are never seen: a watched file is read, line by line. */
+	if (fn != NULL)
+		o->out.splice_off = o->err.splice_off = true;
+}
+
+/* See output-sink.h. */
+void
+output_sink_line(const struct sink *s, const char *line, size_t len)
+{
+	if (s->owner->line_fn == NULL)
+		return;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	s->owner->line_fn(s->owner->line_arg, line, len);
 }
 
 /* Drain what the pipe holds now, then release the stream. */

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "eventlistener.h"
 #include "log.h"
 #include "output-sink.h"
 #include "safeopen.h"
@@ -95,7 +96,11 @@ output_relay_open(struct sink *s, const struct output_config *oc)
 			fatalx("%s: cannot make a timer", __func__);
 		output_age_arm(s);
 	}
-	/* A file taken as it is (no rotation, no change): splice. */
+	/*
+	 * A file taken as it is (no rotation, no change): splice.  Spliced
+	 * bytes are never seen: output_watch_lines turns it off, and so must
+	 * whatever else comes to read a file sink's bytes.
+	 */
 	s->splice_off = s->kind != OUTPUT_FILE || s->stamps != OUTPUT_STAMP_NONE ||
 	    s->prefix != NULL || s->max_bytes > 0 || s->max_age > 0;
 }
@@ -139,6 +144,9 @@ output_relay_read(struct sink *s, int fd)
 			return true;
 		n = read(fd, relay_buf, sizeof relay_buf);
 		if (n > 0) {
+			eventlistener_output(output_sink_name(s),
+			    strcmp(s->stream, "stderr") == 0 ? 2 : 1, relay_buf,
+			    (size_t)n);
 			output_relay_consume(s, relay_buf, (size_t)n);
 			if ((size_t)n < sizeof relay_buf)
 				return true;
@@ -268,6 +276,7 @@ output_line_done(struct sink *s, const char *line, size_t len, bool cut,
 	size_t stamp_len = 0, bytes;
 	const char *st = NULL;
 
+	output_sink_line(s, line, len);
 	if (s->kind == OUTPUT_LOG || s->kind == OUTPUT_SYSLOG) {
 		output_line_log(s, line, len, cut);
 		return;

@@ -82,6 +82,8 @@ int	output_journal_open(const char *name, int priority, char *err,
 
 /* output-posix.c: the program's name; start or stop reading its pipe. */
 const char *output_sink_name(const struct sink *s);
+/* Every complete line, to what watches the program's lines (readiness). */
+void	output_sink_line(const struct sink *s, const char *line, size_t len);
 void	output_sink_pause(struct sink *s, bool pause);
 /* Every sink, for a queue that has room again. */
 void	output_sink_each(void (*fn)(struct sink *, void *), void *arg);

@@ -19,6 +19,8 @@ struct spawn_request {
 	const char *user;		/* NULL: keep the daemon's */
 	const char *group;		/* NULL: the user's primary group */
 	unsigned umask;
+	bool has_stdin;			/* stdin_fd for 0, else /dev/null */
+	int stdin_fd;
 	int stdout_fd;			/* descriptors for 1 and 2 */
 	int stderr_fd;
 	/*
@@ -28,6 +30,11 @@ struct spawn_request {
 	 * process it ever starts is counted in that cgroup (cgroup.c).
 	 */
 	int cgroup_fd;
+	/* A descriptor the child gets as extra_fd_num, or -1 (ready = fd:N). */
+	int extra_fd;
+	int extra_fd_num;
+	/* "KEY=value" the daemon sets last, over everything (NOTIFY_SOCKET). */
+	char *const *daemon_environment;
 };
 
 /* How the child's exec went, as far as known when spawn_process returns. */
