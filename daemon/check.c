@@ -37,10 +37,13 @@ static char *check_strndup(const char *s, size_t n);
 static char *
 check_strndup(const char *s, size_t n)
 {
-	char *d = strndup(s, n);
+	size_t len = strnlen(s, n);
+	char *d = malloc(len + 1);
 
 	if (d == NULL)
 		abort();
+	memcpy(d, s, len);
+	d[len] = '\0';
 	return d;
 }
 
