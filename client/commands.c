@@ -824,7 +824,8 @@ programs_print(struct json_object *programs)
 
 /* The keys of a program in safeexitctl(1)'s JSON OUTPUT, in its order. */
 static const char *const spec_keys[] = {
-	"name", "state", "pid", "uptime", "exit_code", "signal", "restarts", NULL
+	"name", "state", "pid", "uptime", "exit_code", "signal", "restarts",
+	"cpu_seconds", "memory_bytes", "oom_kills", NULL
 };
 
 /*

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accounting.h"
 #include "conf.h"
 #include "control.h"
 #include "depgraph.h"
@@ -162,10 +163,12 @@ requests_program(const struct program *p)
  * One program as requests_program describes it, written as text with the
  * same keys, order and number formats, since status of thousands of
  * programs would otherwise build (and free) a json-c object for each.
+ * Status alone adds what the program uses (accounting.h).
  */
 static void
 requests_program_text(struct protocol_text *t, const struct program *p)
 {
+	struct accounting use;
 	const char *sig;
 
 	REQUESTS_TEXT(t, "{\"name\":");
@@ -189,7 +192,14 @@ requests_program_text(struct protocol_text *t, const struct program *p)
 			protocol_text_printf(t, "%d", p->exit_signal);
 	} else
 		REQUESTS_TEXT(t, "null");
-	protocol_text_printf(t, ",\"restarts\":%d,\"error\":", p->restarts);
+	protocol_text_printf(t, ",\"restarts\":%d", p->restarts);
+	/* Read now, for status alone: nothing counts while nobody asks. */
+	accounting_read(p, &use);
+	REQUESTS_TEXT(t, ",\"cpu_seconds\":");
+	protocol_text_double(t, use.cpu_seconds);
+	protocol_text_printf(t, ",\"memory_bytes\":%llu,\"oom_kills\":%llu",
+	    use.memory_bytes, use.oom_kills);
+	REQUESTS_TEXT(t, ",\"error\":");
 	if (p->error[0] != '\0')
 		protocol_text_string(t, p->error);
 	else
