@@ -26,6 +26,7 @@
 #include "protocol.h"
 #include "safeexitctl.h"
 #include "tail.h"
+#include "top.h"
 
 #define STATE_WIDTH	8	/* STARTING, STOPPING */
 
@@ -38,6 +39,7 @@ static int	cmd_reload(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_shutdown(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_pid(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_tail(const struct cmd_entry *, struct cmd_args *);
+static int	cmd_top(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_reexec(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_kill(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_version(const struct cmd_entry *, struct cmd_args *);
@@ -116,6 +118,11 @@ static const struct cmd_entry cmd_table[] = {
 	  "                   until interrupted (-t does not end it)\n"
 	  "  -n, --lines N    print the last N lines (default 10)\n",
 	  "fn:", 1, 2, 0, cmd_tail },
+	{ "top", "",
+	  "live table of programs: state, CPU %, memory, restarts, OOM kills",
+	  "  Refreshed each second on a terminal until q or Ctrl-C; printed "
+	  "once\n  (after two samples a second apart) otherwise.\n",
+	  "", 0, 0, 0, cmd_top },
 	{ "reexec", "",
 	  "the daemon re-executes its binary, keeping programs and socket",
 	  NULL, "", 0, 0, 0, cmd_reexec },
@@ -126,6 +133,15 @@ static const struct cmd_entry cmd_table[] = {
 	  "the daemon's version",
 	  NULL, "", 0, 0, 0, cmd_version },
 };
+
+/* top: the live table (top.c). */
+static int
+cmd_top(const struct cmd_entry *entry, struct cmd_args *args)
+{
+	(void)entry;
+	(void)args;
+	return (top_run());
+}
 
 /* Long options of commands, mapped to their letters. */
 static const struct {
