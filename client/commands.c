@@ -808,6 +808,20 @@ prog_detail(struct json_object *p, char *buf, size_t size)
 		snprintf(buf, size, "%s", s);
 }
 
+/* The detail column, then the daemon's note on readiness and health. */
+static void
+prog_detail_note(struct json_object *p, char *buf, size_t size)
+{
+	const char	*note;
+	size_t		 n;
+
+	prog_detail(p, buf, size);
+	if (*(note = prog_string(p, "note")) == '\0')
+		return;
+	n = strlen(buf);
+	snprintf(buf + n, size - n, "%s%s", n > 0 ? "; " : "", note);
+}
+
 /* Aligned status lines, no header. */
 static void
 programs_print(struct json_object *programs)
@@ -827,7 +841,7 @@ programs_print(struct json_object *programs)
 	}
 	for (i = 0; i < n; i++) {
 		p = json_object_array_get_idx(programs, i);
-		prog_detail(p, detail, sizeof detail);
+		prog_detail_note(p, detail, sizeof detail);
 		if (detail[0] == '\0')
 			printf("%-*s  %s\n", (int)width, prog_string(p, "name"),
 			    prog_string(p, "state"));
@@ -841,6 +855,7 @@ programs_print(struct json_object *programs)
 /* The keys of a program in safeexitctl(1)'s JSON OUTPUT, in its order. */
 static const char *const spec_keys[] = {
 	"name", "state", "pid", "uptime", "exit_code", "signal", "restarts",
+	"ready", "health", "status_text",
 	"cpu_seconds", "memory_bytes", "oom_kills", NULL
 };
 

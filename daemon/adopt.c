@@ -12,6 +12,8 @@
 
 #include "adopt.h"
 #include "control.h"
+#include "eventlistener.h"
+#include "fcgi.h"
 #include "keeper.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -244,6 +246,8 @@ adopt_reexec(char **argv, struct event_base *base,
 			adopt_set_cloexec(fds[k], false);
 	}
 	fclose(f);
+	fcgi_export();
+	eventlistener_export();
 	setenv(ADOPT_ENV, env, 1);
 	log_notice("re-executing %s", argv[0]);
 	control_flush();
@@ -256,6 +260,8 @@ adopt_reexec(char **argv, struct event_base *base,
 	log_warnx("re-exec failed: %s", strerror(saved));
 	unsetenv(ADOPT_ENV);
 	unsetenv("SAFEEXITD_KEEPER_FD");
+	fcgi_export_undo();
+	eventlistener_export_undo();
 	adopt_set_cloexec(keeper_fd(), true);
 	for (size_t i = 0; i < programs.n; i++) {
 		int fds[4];

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "check.h"
 #include "parse.h"
 
 #define CONFIG_NAME_MAX 64
@@ -44,6 +45,13 @@ enum stop_method {		/* Windows only; accepted and ignored on POSIX */
 	STOP_METHOD_CTRL_BREAK,
 	STOP_METHOD_WM_CLOSE,
 	STOP_METHOD_TERMINATE,
+};
+
+/* What kind of section a program comes from. */
+enum program_kind {
+	PROGRAM_KIND_PROGRAM,		/* [program:NAME] */
+	PROGRAM_KIND_EVENTLISTENER,	/* [eventlistener:NAME] */
+	PROGRAM_KIND_FCGI,		/* [fcgi-program:NAME] */
 };
 
 struct output_config {
@@ -94,6 +102,7 @@ const char *program_cglimit_key(enum program_cglimit c);
 
 struct program_config {
 	char *name;
+	enum program_kind kind;
 	char *file;		/* where the section starts, for messages */
 	int line;
 
@@ -112,8 +121,18 @@ struct program_config {
 	double start_secs;
 	int start_retries;
 	int priority;
-	strv_t depends_on;
+	strv_t depends_on;	/* names only, ":exited" taken off */
+	strv_t depends_exited;	/* those of them written NAME:exited */
 	int depends_line;	/* line of the depends_on key, for messages */
+
+	/* Readiness and health (check.h). */
+	struct check ready;	/* default running */
+	double ready_timeout;
+	double ready_interval;
+	struct check health;	/* kind CHECK_NONE when unset */
+	double health_interval;
+	double health_timeout;
+	int health_retries;
 
 	int stop_signal;
 	double stop_timeout;
@@ -126,6 +145,15 @@ struct program_config {
 	struct output_config out;	/* stdout */
 	struct output_config err;	/* stderr */
 
+	/* [eventlistener:NAME] (eventlistener.c): events is NULL elsewhere. */
+	strv_t events;
+	int buffer_size;
+	char *result_handler;
+	/* [fcgi-program:NAME] (fcgi.c): fcgi_socket is NULL elsewhere. */
+	char *fcgi_socket;
+	char *fcgi_socket_owner;
+	unsigned fcgi_socket_mode;
+	int fcgi_socket_backlog;
 	struct rlimit_config rlimits[PRL_COUNT];
 	struct cglimit_config cglimits[PCG_COUNT];
 
@@ -159,6 +187,12 @@ struct config {
 
 	struct program_config **programs;	/* in file order */
 	size_t n_programs;
+
+	/* What the load accepted but the daemon says once it has loaded it:
+	 * supervisord settings with no effect here, keys given twice
+	 * ("FILE:LINE: message"). */
+	char **warnings;
+	size_t n_warnings;
 };
 
 /* The problems found by a load, each "FILE:LINE: message". */
@@ -180,6 +214,10 @@ void program_config_free(struct program_config *pc);
 void config_errors_free(struct config_errors *errs);
 
 const struct program_config *config_find(const struct config *cfg, const char *name);
+
+/* Whether pc waits for dependency name to have exited (NAME:exited). */
+bool program_config_waits_exit(const struct program_config *pc,
+    const char *name);
 
 /* Whether code counts as success for this program. */
 bool program_config_exit_ok(const struct program_config *pc, int code);

@@ -298,6 +298,121 @@ build_numprocs_set(struct config_build *b, const struct config_key *k,
 	return -1;
 }
 
+/* Whether https can be probed in this build (probe-tls.c). */
+#ifdef HAVE_TLS_PROBES
+#define BUILD_TLS_OK	true
+#else
+#define BUILD_TLS_OK	false
+#endif
+
+/* ready, health: a check (check.h), parsed and compiled now. */
+static int
+build_check_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e, enum check_use use)
+{
+	struct check	*c = CONFIG_FIELD(k, b->obj, struct check);
+	char		 err[256];
+
+	if (check_parse(e->value, use, BUILD_TLS_OK, c, err, sizeof err) != 0) {
+		config_key_error(b, e, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* ready = running | notify | fd:N | tcp:... | http(s)://... | exec:... | log:... */
+static int
+build_ready_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	return build_check_set(b, k, e, CHECK_USE_READY);
+}
+
+/* health = tcp:... | http(s)://... | exec:... | watchdog:DURATION */
+static int
+build_health_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	return build_check_set(b, k, e, CHECK_USE_HEALTH);
+}
+
+/* Give a copied program its own check. */
+static void
+build_check_dup(const struct config_key *k, void *obj)
+{
+	check_dup(CONFIG_FIELD(k, obj, struct check));
+}
+
+/* Free a check. */
+static void
+build_check_release(const struct config_key *k, void *obj)
+{
+	check_release(CONFIG_FIELD(k, obj, struct check));
+}
+
+/*
+ * depends_on: names, each maybe NAME:exited (wait for a one-shot to have
+ * exited well).  The names land in depends_on without the suffix, so the
+ * graph walks see plain names; the exited ones are listed in aux as well.
+ */
+static int
+build_depends_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	strv_t	*names = CONFIG_FIELD(k, b->obj, strv_t);
+	strv_t	*exited = (strv_t *)(void *)((char *)b->obj + k->aux);
+	size_t	 i, n = 0, len;
+	char	*colon;
+
+	if (config_type_list.set(b, k, e) != 0)
+		return -1;
+	strv_free(*exited);
+	*exited = xcalloc(strv_length(*names) + 1, sizeof **exited);
+	for (i = 0; (*names)[i] != NULL; i++) {
+		if ((colon = strchr((*names)[i], ':')) == NULL)
+			continue;
+		len = (size_t)(colon - (*names)[i]);
+		if (strcmp(colon, ":exited") != 0 || len == 0) {
+			config_key_error(b, e, "NAME or NAME:exited expected, "
+			    "not '%s'", (*names)[i]);
+			return -1;
+		}
+		*colon = '\0';
+		(*exited)[n++] = xstrndup((*names)[i], len);
+	}
+	return 0;
+}
+
+/* Copy depends_on and its exited names. */
+static void
+build_depends_dup(const struct config_key *k, void *obj)
+{
+	strv_t	*names = CONFIG_FIELD(k, obj, strv_t);
+	strv_t	*exited = (strv_t *)(void *)((char *)obj + k->aux);
+
+	if (*names != NULL)
+		*names = strv_copy(*names);
+	if (*exited != NULL)
+		*exited = strv_copy(*exited);
+}
+
+/* Free depends_on and its exited names. */
+static void
+build_depends_release(const struct config_key *k, void *obj)
+{
+	strv_free(*CONFIG_FIELD(k, obj, strv_t));
+	strv_free(*(strv_t *)(void *)((char *)obj + k->aux));
+}
+
+const struct config_type config_type_ready = {
+	build_ready_set, build_check_dup, build_check_release
+};
+const struct config_type config_type_health = {
+	build_health_set, build_check_dup, build_check_release
+};
+const struct config_type config_type_depends = {
+	build_depends_set, build_depends_dup, build_depends_release
+};
 const struct config_type config_type_log = {
 	build_log_set, NULL, build_string_release
 };
@@ -369,13 +484,63 @@ build_has(const struct section *sec, const char *name)
 	return false;
 }
 
+/* The entry of sec for the key called name, or NULL. */
+static const struct entry *
+build_entry(const struct section *sec, const char *name)
+{
+	size_t	i;
+
+	for (i = sec->n_entries; i-- > 0;) {
+		if (strcmp(sec->entries[i].key->name, name) == 0)
+			return &sec->entries[i];
+	}
+	return NULL;
+}
+
+/* Whether the daemon reads an output (a pipe): not null, not inherited. */
+static bool
+build_output_read(const struct output_config *oc)
+{
+	return oc->kind != OUTPUT_NULL && oc->kind != OUTPUT_INHERIT;
+}
+
+/* Checks across the readiness and health keys. */
+static void
+build_check_ready(struct config_build *b, const struct section *sec,
+    struct program_config *pc)
+{
+	const struct { const char *key; double v; } positive[] = {
+		{ "ready_interval", pc->ready_interval },
+		{ "health_interval", pc->health_interval },
+		{ "health_timeout", pc->health_timeout },
+	};
+	const struct entry	*e;
+	bool			 err_read;
+	size_t			 i;
+
+	err_read = pc->err.kind == OUTPUT_STDOUT ? build_output_read(&pc->out) :
+	    build_output_read(&pc->err);
+	if (pc->ready.kind == CHECK_LOG && !build_output_read(&pc->out) &&
+	    !err_read && (e = build_entry(sec, "ready")) != NULL)
+		config_key_error(b, e, "log: needs stdout or stderr read by the "
+		    "daemon (not null or inherit)");
+	for (i = 0; i < sizeof positive / sizeof positive[0]; i++) {
+		if (positive[i].v <= 0 &&
+		    (e = build_entry(sec, positive[i].key)) != NULL)
+			config_key_error(b, e, "must be more than 0 seconds");
+	}
+	if ((e = build_entry(sec, "health_retries")) != NULL &&
+	    pc->health_retries < 1)
+		config_key_error(b, e, "must be at least 1");
+}
+
 /* Validate the [safeexitd] section into cfg and collect the include globs. */
 static void
 build_main(struct load *ld, struct config *cfg)
 {
 	struct config_build	b = { .ld = ld, .obj = cfg };
 
-	config_keys_defaults(cfg, CK_MAIN);
+	config_keys_defaults(cfg, CK_DAEMON);
 	if (ld->main == NULL)
 		return;
 	b.file = ld->main->file;
@@ -411,14 +576,15 @@ build_redirect(struct config_build *b, struct program_config *pc)
 static void
 build_required(struct config_build *b, const struct section *sec)
 {
-	size_t	i;
+	unsigned	flag = config_section_flag(sec->kind) | CK_REQUIRED;
+	size_t		i;
 
 	for (i = 0; i < config_n_keys; i++) {
-		if ((config_keys[i].flags & (CK_PROGRAM | CK_REQUIRED)) ==
-		    (CK_PROGRAM | CK_REQUIRED) &&
+		if ((config_keys[i].flags & flag) == flag &&
 		    !build_has(sec, config_keys[i].name))
 			load_error(b->ld, sec->file, sec->line,
-			    "program %s: %s is required", sec->name,
+			    "%s %s: %s is required",
+			    config_section_title(sec->kind), sec->name,
 			    config_keys[i].name);
 	}
 }
@@ -435,6 +601,9 @@ build_program(struct load *ld, const struct section *sec,
 	*pc = *tmpl;
 	config_keys_dup(pc, CK_PROGRAM);
 	pc->name = xstrdup(sec->name);
+	pc->kind = sec->kind == SECTION_EVENTLISTENER ?
+	    PROGRAM_KIND_EVENTLISTENER : sec->kind == SECTION_FCGI_PROGRAM ?
+	    PROGRAM_KIND_FCGI : PROGRAM_KIND_PROGRAM;
 	pc->file = xstrdup(ld->files[sec->file]);
 	pc->line = sec->line;
 
@@ -443,6 +612,7 @@ build_program(struct load *ld, const struct section *sec,
 	b.obj = pc;
 	build_entries(&b, sec);
 	build_redirect(&b, pc);
+	build_check_ready(&b, sec, pc);
 	build_required(&b, sec);
 	pc->fingerprint = config_fingerprint(sec, pc, b.have_out,
 	    b.stderr_key != NULL || (b.redirect != NULL && b.redirect_on));
@@ -521,7 +691,7 @@ build_programs(struct load *ld, struct config *cfg)
 
 	secs = xcalloc(ld->n_sections, sizeof *secs);
 	for (i = 0; i < ld->n_sections; i++) {
-		if (ld->sections[i]->kind == SECTION_PROGRAM) {
+		if (SECTION_IS_PROGRAM(ld->sections[i]->kind)) {
 			ld->sections[i]->program = n;
 			secs[n++] = ld->sections[i];
 		}
@@ -561,6 +731,11 @@ config_load(const char *path, struct config_errors *errs)
 	if (ld.n_problems != 0) {
 		config_free(cfg);
 		cfg = NULL;
+	} else {
+		cfg->warnings = ld.warnings;
+		cfg->n_warnings = ld.n_warnings;
+		ld.warnings = NULL;
+		ld.n_warnings = 0;
 	}
 	load_finish_errors(&ld, errs);
 	load_free(&ld);
@@ -579,7 +754,10 @@ config_free(struct config *cfg)
 		program_config_free(cfg->programs[i]);
 	free(cfg->programs);
 	free(cfg->file);
-	config_keys_release(cfg, CK_MAIN);
+	config_keys_release(cfg, CK_DAEMON);
+	for (i = 0; i < cfg->n_warnings; i++)
+		free(cfg->warnings[i]);
+	free(cfg->warnings);
 	free(cfg);
 }
 
@@ -634,6 +812,13 @@ config_find(const struct config *cfg, const char *name)
 	if (cfg == NULL || name == NULL || (i = config_index(cfg, name)) < 0)
 		return NULL;
 	return cfg->programs[i];
+}
+
+/* Whether pc waits for dependency name to have exited (NAME:exited). */
+bool
+program_config_waits_exit(const struct program_config *pc, const char *name)
+{
+	return strv_contains(pc->depends_exited, name);
 }
 
 /* Whether an exit code is one of the program's exitcodes. */

@@ -66,7 +66,11 @@ static const struct config_words stop_methods = { "invalid value",
 } };
 
 #define M	CK_MAIN
-#define P	(CK_PROGRAM | CK_RESTART)
+#define P	(CK_PROGRAM | CK_RESTART | CK_KINDS)
+#define SD	CK_SUPERVISORD
+#define EL	(CK_PROGRAM | CK_RESTART | CK_KIND_LISTENER)
+#define FC	(CK_PROGRAM | CK_RESTART | CK_KIND_FCGI)
+#define SD_S	(CK_SUPERVISORD | CK_SHARED)
 
 const struct config_key config_keys[] = {
 	/* [safeexitd] */
@@ -124,8 +128,22 @@ const struct config_key config_keys[] = {
 	    PROG(start_retries), 0, 0, "3", NULL, P },
 	{ "priority", { NULL }, &config_type_int, PROG(priority), 0, 0, "999",
 	    NULL, P },
-	{ "depends_on", { NULL }, &config_type_list, PROG(depends_on), 0,
-	    PROG(depends_line), "", NULL, P },
+	{ "depends_on", { NULL }, &config_type_depends, PROG(depends_on),
+	    PROG(depends_exited), PROG(depends_line), "", NULL, P },
+	{ "ready", { NULL }, &config_type_ready, PROG(ready), 0, 0, "running",
+	    NULL, P },
+	{ "ready_timeout", { NULL }, &config_type_duration, PROG(ready_timeout),
+	    0, 0, "60", NULL, P },
+	{ "ready_interval", { NULL }, &config_type_duration,
+	    PROG(ready_interval), 0, 0, "0.5", NULL, P },
+	{ "health", { NULL }, &config_type_health, PROG(health), 0, 0, NULL,
+	    NULL, P },
+	{ "health_interval", { NULL }, &config_type_duration,
+	    PROG(health_interval), 0, 0, "10", NULL, P },
+	{ "health_timeout", { NULL }, &config_type_duration,
+	    PROG(health_timeout), 0, 0, "5", NULL, P },
+	{ "health_retries", { NULL }, &config_type_count, PROG(health_retries),
+	    0, 0, "3", NULL, P },
 	{ "stop_signal", { "stopsignal" }, &config_type_signal,
 	    PROG(stop_signal), 0, 0, "TERM", NULL, P },
 	{ "stop_timeout", { "stopwaitsecs" }, &config_type_duration,
@@ -180,9 +198,74 @@ const struct config_key config_keys[] = {
 	{ "redirect_stderr", { NULL }, &config_type_redirect, 0, 0, 0, NULL,
 	    NULL, P | CK_RESOLVED },
 	{ "process_name", { NULL }, &config_type_process_name, 0, 0, 0, NULL,
-	    NULL, CK_PROGRAM },
+	    NULL, CK_PROGRAM | CK_KINDS },
 	{ "numprocs", { NULL }, &config_type_numprocs, 0, 0, 0, NULL, NULL,
-	    CK_PROGRAM },
+	    CK_PROGRAM | CK_KINDS },
+
+	/* supervisord's own sections */
+	{ "logfile", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
+	{ "logfile_maxbytes", { NULL }, &config_type_accepted, 0, 0, 0, NULL,
+	    NULL, SD },
+	{ "logfile_backups", { NULL }, &config_type_accepted, 0, 0, 0, NULL,
+	    NULL, SD },
+	{ "loglevel", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
+	{ "pidfile", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
+	{ "nodaemon", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
+	{ "silent", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
+	{ "minfds", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
+	{ "minprocs", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
+	{ "umask", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
+	{ "directory", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
+	{ "user", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
+	{ "identifier", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	    SD },
+	{ "childlogdir", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	    SD },
+	{ "nocleanup", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
+	{ "strip_ansi", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	    SD },
+	{ "environment", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	    SD },
+	{ "file", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	    CK_UNIX_HTTP },
+	{ "chmod", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	    CK_UNIX_HTTP },
+	{ "chown", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	    CK_UNIX_HTTP },
+	{ "port", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	    CK_INET_HTTP },
+	{ "username", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	    CK_UNIX_HTTP | CK_INET_HTTP | CK_SUPERVISORCTL },
+	{ "password", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	    CK_UNIX_HTTP | CK_INET_HTTP | CK_SUPERVISORCTL },
+	{ "serverurl", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	    CK_SUPERVISORCTL },
+	{ "prompt", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	    CK_SUPERVISORCTL },
+	{ "history_file", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	    CK_SUPERVISORCTL },
+	{ "files", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	    CK_INCLUDE },
+	{ "programs", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	    CK_GROUP },
+	{ "priority", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	    CK_GROUP },
+
+	/* [eventlistener:NAME] and [fcgi-program:NAME] only */
+	{ "events", { NULL }, &config_type_events, PROG(events), 0, 0, NULL,
+	    NULL, EL | CK_REQUIRED },
+	{ "buffer_size", { NULL }, &config_type_count, PROG(buffer_size), 0, 0,
+	    "10", NULL, EL },
+	{ "result_handler", { NULL }, &config_type_string,
+	    PROG(result_handler), 0, 0, NULL, NULL, EL },
+	{ "socket", { NULL }, &config_type_fcgi_socket, PROG(fcgi_socket), 0, 0,
+	    NULL, NULL, FC | CK_REQUIRED },
+	{ "socket_owner", { NULL }, &config_type_string,
+	    PROG(fcgi_socket_owner), 0, 0, NULL, NULL, FC },
+	{ "socket_mode", { NULL }, &config_type_mode, PROG(fcgi_socket_mode), 0,
+	    0, "0700", NULL, FC },
+	{ "socket_backlog", { NULL }, &config_type_int,
+	    PROG(fcgi_socket_backlog), 0, 0, "0", NULL, FC },
 };
 
 const size_t config_n_keys = sizeof config_keys / sizeof config_keys[0];
@@ -199,11 +282,102 @@ static const char *const supervisord_unsupported[] = {
 	"serverurl",
 };
 
-/* The CK_ flag of a kind of section. */
-static unsigned
-config_key_section_flag(enum section_kind kind)
+/*
+ * supervisord's [eventlistener:] and [fcgi-program:] keys this build does
+ * not have rows for yet: accepted with a warning rather than refused, so
+ * that a supervisord config still checks.  A row of config_keys[] wins.
+ */
+static const struct {
+	const char		*name;
+	enum section_kind	 kind;
+} supervisord_pending[] = {
+	{ "events", SECTION_EVENTLISTENER },
+	{ "buffer_size", SECTION_EVENTLISTENER },
+	{ "result_handler", SECTION_EVENTLISTENER },
+	{ "socket", SECTION_FCGI_PROGRAM },
+	{ "socket_owner", SECTION_FCGI_PROGRAM },
+	{ "socket_mode", SECTION_FCGI_PROGRAM },
+	{ "socket_backlog", SECTION_FCGI_PROGRAM },
+};
+
+/* Each kind of section: how its header starts, its title, its key flag. */
+static const struct {
+	const char		*header;	/* "program:" takes a name */
+	enum section_kind	 kind;
+	unsigned		 flag;
+} section_kinds[] = {
+	{ "safeexitd", SECTION_MAIN, CK_MAIN },
+	{ "program:", SECTION_PROGRAM, CK_PROGRAM | CK_KIND_PROGRAM },
+	{ "eventlistener:", SECTION_EVENTLISTENER,
+	    CK_PROGRAM | CK_KIND_LISTENER },
+	{ "fcgi-program:", SECTION_FCGI_PROGRAM, CK_PROGRAM | CK_KIND_FCGI },
+	{ "group:", SECTION_GROUP, CK_GROUP },
+	{ "supervisord", SECTION_SUPERVISORD, CK_SUPERVISORD },
+	{ "unix_http_server", SECTION_UNIX_HTTP, CK_UNIX_HTTP },
+	{ "inet_http_server", SECTION_INET_HTTP, CK_INET_HTTP },
+	{ "supervisorctl", SECTION_SUPERVISORCTL, CK_SUPERVISORCTL },
+	{ "rpcinterface:", SECTION_RPCINTERFACE, 0 },
+	{ "include", SECTION_INCLUDE, CK_INCLUDE },
+};
+#define N_SECTION_KINDS	(sizeof section_kinds / sizeof section_kinds[0])
+
+/*
+ * The kind of section a header (without its brackets) names, with its name
+ * (after the colon) in *name, NULL for a section without one; -1 when the
+ * header is not one of ours.
+ */
+enum section_kind
+config_section_kind(const char *header, const char **name)
 {
-	return kind == SECTION_MAIN ? CK_MAIN : CK_PROGRAM;
+	size_t	i, len;
+
+	for (i = 0; i < N_SECTION_KINDS; i++) {
+		len = strlen(section_kinds[i].header);
+		if (section_kinds[i].header[len - 1] == ':') {
+			if (strncmp(header, section_kinds[i].header, len) != 0)
+				continue;
+			*name = header + len;
+		} else {
+			if (strcmp(header, section_kinds[i].header) != 0)
+				continue;
+			*name = NULL;
+		}
+		return section_kinds[i].kind;
+	}
+	*name = NULL;
+	return (enum section_kind)-1;
+}
+
+/* How a kind of section is written in messages: "program", "supervisord". */
+const char *
+config_section_title(enum section_kind kind)
+{
+	static char	titles[N_SECTION_KINDS][24];
+	size_t		i, len;
+
+	for (i = 0; i < N_SECTION_KINDS; i++) {
+		if (section_kinds[i].kind != kind)
+			continue;
+		if (titles[i][0] == '\0') {
+			len = strcspn(section_kinds[i].header, ":");
+			memcpy(titles[i], section_kinds[i].header, len);
+		}
+		return titles[i];
+	}
+	return "?";
+}
+
+/* The CK_ flags a key must have to be one of a kind of section's. */
+unsigned
+config_section_flag(enum section_kind kind)
+{
+	size_t	i;
+
+	for (i = 0; i < N_SECTION_KINDS; i++) {
+		if (section_kinds[i].kind == kind)
+			return section_kinds[i].flag;
+	}
+	return 0;
 }
 
 /*
@@ -211,7 +385,7 @@ config_key_section_flag(enum section_kind kind)
  * use): a file of 10,000 programs looks up some 100,000 keys.  A slot holds
  * the row's index + 1 and which spelling (0: the name, 1 and 2: aliases).
  */
-#define KEY_INDEX_SIZE	512
+#define KEY_INDEX_SIZE	1024
 static struct {
 	unsigned short	row;
 	unsigned char	spelling;
@@ -273,7 +447,7 @@ config_key_find(const char *name, enum section_kind kind,
 {
 	const struct config_key	*k;
 	const char		*sp;
-	unsigned		 flag = config_key_section_flag(kind);
+	unsigned		 flag = config_section_flag(kind);
 	size_t			 h;
 
 	if (!key_index_built)
@@ -282,12 +456,29 @@ config_key_find(const char *name, enum section_kind kind,
 	    h = (h + 1) & (KEY_INDEX_SIZE - 1)) {
 		k = &config_keys[key_index[h].row - 1];
 		sp = config_key_spelling(k, key_index[h].spelling);
-		if ((k->flags & flag) && strcasecmp(sp, name) == 0) {
+		if (flag != 0 && (k->flags & flag) == flag &&
+		    strcasecmp(sp, name) == 0) {
 			*spelling = sp;
 			return k;
 		}
 	}
 	return NULL;
+}
+
+/* Whether name is a supervisord key of a kind of section that this build
+ * accepts without acting on it yet. */
+bool
+config_key_supervisord_pending(const char *name, enum section_kind kind)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof supervisord_pending /
+	    sizeof supervisord_pending[0]; i++) {
+		if (supervisord_pending[i].kind == kind &&
+		    strcasecmp(supervisord_pending[i].name, name) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* Whether name is a supervisord program key that safeexitd cannot honour. */
@@ -326,7 +517,9 @@ config_keys_defaults(void *obj, unsigned flag)
 	size_t			 i;
 
 	for (i = 0; i < config_n_keys; i++) {
-		if (!(config_keys[i].flags & flag) || config_keys[i].def == NULL)
+		if (!(config_keys[i].flags & flag) ||
+		    (config_keys[i].flags & CK_SHARED) ||
+		    config_keys[i].def == NULL)
 			continue;
 		e.key = &config_keys[i];
 		e.spelling = e.key->name;
@@ -344,6 +537,7 @@ config_keys_dup(void *obj, unsigned flag)
 
 	for (i = 0; i < config_n_keys; i++) {
 		if ((config_keys[i].flags & flag) &&
+		    !(config_keys[i].flags & CK_SHARED) &&
 		    config_keys[i].type->dup != NULL)
 			config_keys[i].type->dup(&config_keys[i], obj);
 	}
@@ -357,6 +551,7 @@ config_keys_release(void *obj, unsigned flag)
 
 	for (i = 0; i < config_n_keys; i++) {
 		if ((config_keys[i].flags & flag) &&
+		    !(config_keys[i].flags & CK_SHARED) &&
 		    config_keys[i].type->release != NULL)
 			config_keys[i].type->release(&config_keys[i], obj);
 	}

@@ -25,10 +25,28 @@
 #define CONFIG_MAIN_SECTION	"safeexitd"
 #define CONFIG_PROGRAM_PREFIX	"program:"
 
+/*
+ * The kinds of section.  The program-like ones ([program:], [eventlistener:],
+ * [fcgi-program:]) each build a struct program_config of their kind; the
+ * supervisord ones fill struct config, or are read by config-build.c.
+ */
 enum section_kind {
 	SECTION_MAIN,		/* [safeexitd]: struct config */
 	SECTION_PROGRAM,	/* [program:NAME]: struct program_config */
+	SECTION_EVENTLISTENER,	/* [eventlistener:NAME]: a program_config */
+	SECTION_FCGI_PROGRAM,	/* [fcgi-program:NAME]: a program_config */
+	SECTION_GROUP,		/* [group:NAME] */
+	SECTION_SUPERVISORD,	/* [supervisord]: struct config */
+	SECTION_UNIX_HTTP,	/* [unix_http_server]: struct config */
+	SECTION_INET_HTTP,	/* [inet_http_server] */
+	SECTION_SUPERVISORCTL,	/* [supervisorctl] */
+	SECTION_RPCINTERFACE,	/* [rpcinterface:NAME]: any key */
+	SECTION_INCLUDE,	/* [include] */
 };
+
+/* Whether a kind of section builds a struct program_config. */
+#define SECTION_IS_PROGRAM(k) ((k) == SECTION_PROGRAM || \
+	(k) == SECTION_EVENTLISTENER || (k) == SECTION_FCGI_PROGRAM)
 
 /* Key flags (struct config_key.flags). */
 #define CK_MAIN		0x01	/* a [safeexitd] key */
@@ -38,6 +56,23 @@ enum section_kind {
 #define CK_RESOLVED	0x10	/* fingerprinted by what it resolved to */
 #define CK_REQUIRED	0x20	/* a section without it is refused */
 #define CK_ALIASES_BOTH	0x40	/* both aliases may be given; they must agree */
+#define CK_SHARED	0x80	/* fills a field another row owns: no default,
+				   copy or release of its own */
+/* Which program-like sections take a CK_PROGRAM key. */
+#define CK_KIND_PROGRAM	0x100	/* [program:NAME] */
+#define CK_KIND_LISTENER 0x200	/* [eventlistener:NAME] */
+#define CK_KIND_FCGI	0x400	/* [fcgi-program:NAME] */
+#define CK_KINDS	(CK_KIND_PROGRAM | CK_KIND_LISTENER | CK_KIND_FCGI)
+/* supervisord's own sections (their keys fill struct config, or none). */
+#define CK_SUPERVISORD	0x0800	/* [supervisord] */
+#define CK_UNIX_HTTP	0x1000	/* [unix_http_server] */
+#define CK_INET_HTTP	0x2000	/* [inet_http_server] */
+#define CK_SUPERVISORCTL 0x4000	/* [supervisorctl] */
+#define CK_INCLUDE	0x8000	/* [include] */
+#define CK_GROUP	0x10000	/* [group:NAME] */
+/* Every section whose keys fill struct config. */
+#define CK_DAEMON	(CK_MAIN | CK_SUPERVISORD | CK_UNIX_HTTP | \
+			 CK_INET_HTTP | CK_SUPERVISORCTL | CK_INCLUDE)
 
 /* One word of a key whose value is one of a few words. */
 struct config_word {
@@ -96,7 +131,8 @@ struct entry {
 
 struct section {
 	enum section_kind	 kind;
-	char			*name;		/* program name; NULL for main */
+	char			*name;		/* program or group name; NULL for
+						   a section without one */
 	int			 file;		/* index into load.files */
 	int			 line;
 	struct entry		*entries;
@@ -137,6 +173,8 @@ struct load {
 
 	struct problem		 *problems;
 	size_t			  n_problems;
+	char			**warnings;	/* "FILE:LINE: message" */
+	size_t			  n_warnings;
 };
 
 /* Building one section: where it is, what it fills, notes across keys. */
@@ -169,15 +207,22 @@ void		 load_verror(struct load *, int, int, const char *, va_list)
 		    LOG_PRINTF(4, 0);
 void		 load_error(struct load *, int, int, const char *, ...)
 		    LOG_PRINTF(4, 5);
+void		 load_warning(struct load *, int, int, const char *, ...)
+		    LOG_PRINTF(4, 5);
 int		 load_main(struct load *, const char *);
 void		 load_includes(struct load *, int);
 void		 load_finish_errors(struct load *, struct config_errors *);
 void		 load_free(struct load *);
 struct section	*section_find_program(struct load *, const char *);
+struct section	*section_find_group(struct load *, const char *);
 
-/* config-keys.c: the keys of each section. */
+/* config-keys.c: the sections and the keys of each. */
+enum section_kind config_section_kind(const char *, const char **);
+const char	*config_section_title(enum section_kind);
+unsigned	 config_section_flag(enum section_kind);
 const struct config_key *config_key_find(const char *, enum section_kind,
 		    const char **);
+bool		 config_key_supervisord_pending(const char *, enum section_kind);
 bool		 config_key_supervisord_unsupported(const char *);
 bool		 config_key_pair_allowed(const struct config_key *,
 		    const char *, const char *);
@@ -190,12 +235,15 @@ extern const struct config_type config_type_bool, config_type_duration,
 		    config_type_count, config_type_int, config_type_signal,
 		    config_type_size, config_type_mode, config_type_string,
 		    config_type_path, config_type_list, config_type_env,
-		    config_type_words, config_type_command;
+		    config_type_words, config_type_command,
+		    config_type_accepted;
 void		 config_key_error(struct config_build *, const struct entry *,
 		    const char *, ...) LOG_PRINTF(3, 4);
 int		 config_value_error(struct config_build *, const struct entry *,
 		    const char *);
 
+/* config-listener.c: [eventlistener:] and [fcgi-program:] value types. */
+extern const struct config_type config_type_events, config_type_fcgi_socket;
 /* config-limits.c: rlimits (aux: how the number is written) and cgroup
  * limits (aux: which, enum program_cglimit). */
 enum limit_unit {
@@ -210,7 +258,8 @@ extern const struct config_type config_type_log, config_type_include,
 		    config_type_cgroups, config_type_exitcodes,
 		    config_type_stop_group, config_type_output,
 		    config_type_redirect, config_type_process_name,
-		    config_type_numprocs;
+		    config_type_numprocs, config_type_ready,
+		    config_type_health, config_type_depends;
 
 /* config-fingerprint.c */
 char		*config_fingerprint(const struct section *,

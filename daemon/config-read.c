@@ -123,6 +123,27 @@ load_verror(struct load *ld, int file, int line, const char *fmt, va_list ap)
 	free(msg);
 }
 
+/* Record a warning at file:line: the config loads, the daemon says it. */
+void
+load_warning(struct load *ld, int file, int line, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	ld->warnings = xreallocarray(ld->warnings, ld->n_warnings + 1,
+	    sizeof *ld->warnings);
+	if (line > 0)
+		ld->warnings[ld->n_warnings++] = xasprintf("%s:%d: warning: %s",
+		    ld->files[file], line, msg);
+	else
+		ld->warnings[ld->n_warnings++] = xasprintf("%s: warning: %s",
+		    ld->files[file], msg);
+	free(msg);
+}
+
 /* Record a problem at file:line. */
 void
 load_error(struct load *ld, int file, int line, const char *fmt, ...)
@@ -359,6 +380,9 @@ load_free(struct load *ld)
 	for (i = 0; i < ld->n_problems; i++)
 		free(ld->problems[i].msg);
 	free(ld->problems);
+	for (i = 0; i < ld->n_warnings; i++)
+		free(ld->warnings[i]);
+	free(ld->warnings);
 }
 
 /*
@@ -544,10 +568,11 @@ reader_error(struct reader *rd, const char *fmt, ...)
 static void
 reader_section(struct reader *rd, char *p)
 {
-	struct load	*ld = rd->ld;
-	struct section	*other;
-	size_t		 len = strlen(p);
-	char		*name;
+	struct load		*ld = rd->ld;
+	struct section		*other;
+	enum section_kind	 kind;
+	size_t			 len = strlen(p);
+	const char		*name;
 
 	rd->sec = NULL;
 	rd->entry = -1;
@@ -559,44 +584,59 @@ reader_section(struct reader *rd, char *p)
 		return;
 	}
 	p[len - 1] = '\0';
-	name = p + 1;
 
-	if (strcmp(name, CONFIG_MAIN_SECTION) == 0) {
+	kind = config_section_kind(p + 1, &name);
+	if ((int)kind == -1) {
+		reader_error(rd, "unknown section [%s]", p + 1);
+		return;
+	}
+	if (kind == SECTION_MAIN) {
 		if (!rd->is_main) {
 			reader_error(rd, "section [%s] is allowed only in the "
 			    "main file (included files hold [program:NAME] "
-			    "sections)", name);
+			    "sections)", p + 1);
 			return;
 		}
 		if (ld->main != NULL) {
 			reader_error(rd, "duplicate section [%s] (first at "
-			    "%s:%d)", name, ld->files[ld->main->file],
+			    "%s:%d)", p + 1, ld->files[ld->main->file],
 			    ld->main->line);
 			return;
 		}
 		ld->main = section_new(ld, SECTION_MAIN, NULL, rd->file,
 		    rd->lineno);
 		rd->sec = ld->main;
-	} else if (strncmp(name, CONFIG_PROGRAM_PREFIX,
-	    strlen(CONFIG_PROGRAM_PREFIX)) == 0) {
-		name += strlen(CONFIG_PROGRAM_PREFIX);
-		if (!program_name_valid(name)) {
-			reader_error(rd, "invalid program name '%s' (letters, "
+	} else if (SECTION_IS_PROGRAM(kind) || kind == SECTION_GROUP) {
+		/* supervisord strips the name ("[program: a ]" is "a"). */
+		char	*n = xstrdup(name), *e = n + strlen(n);
+
+		while (e > n && is_blank(e[-1]))
+			*--e = '\0';
+		for (e = n; is_blank(*e); e++)
+			;
+		if (!program_name_valid(e)) {
+			reader_error(rd, "invalid %s name '%s' (letters, "
 			    "digits, '_', '.' and '-'; at most %d characters)",
-			    name, CONFIG_NAME_MAX);
+			    config_section_title(kind), e, CONFIG_NAME_MAX);
+		} else if ((other = kind == SECTION_GROUP ?
+		    section_find_group(ld, e) : section_find_program(ld, e)) !=
+		    NULL) {
+			reader_error(rd, "duplicate %s %s (first defined "
+			    "at %s:%d)", config_section_title(kind), e,
+			    ld->files[other->file], other->line);
+		} else
+			rd->sec = section_new(ld, kind, e, rd->file,
+			    rd->lineno);
+		free(n);
+		if (rd->sec == NULL)
 			return;
-		}
-		if ((other = section_find_program(ld, name)) != NULL) {
-			reader_error(rd, "duplicate program %s (first defined "
-			    "at %s:%d)", name, ld->files[other->file],
-			    other->line);
-			return;
-		}
-		rd->sec = section_new(ld, SECTION_PROGRAM, name, rd->file,
-		    rd->lineno);
 	} else {
-		reader_error(rd, "unknown section [%s]", name);
-		return;
+		/*
+		 * supervisord's own sections may come more than once and from
+		 * included files: their keys merge, the last one read wins.
+		 */
+		rd->sec = section_new(ld, kind, kind == SECTION_RPCINTERFACE ?
+		    name : NULL, rd->file, rd->lineno);
 	}
 	rd->state = READER_SECTION;
 }
@@ -646,8 +686,16 @@ reader_handler(void *user, const char *section, const char *name,
 	if (rd->state != READER_SECTION)
 		return 1;
 
+	/* [rpcinterface:x] keys go to supervisord's XML-RPC factory. */
+	if (rd->sec->kind == SECTION_RPCINTERFACE)
+		return 1;
 	if ((key = config_key_find(name, rd->sec->kind, &spelling)) == NULL) {
-		if (rd->sec->kind == SECTION_PROGRAM &&
+		if (config_key_supervisord_pending(name, rd->sec->kind))
+			load_warning(rd->ld, rd->file, rd->lineno, "[%s:%s] "
+			    "key '%s' has no effect in this version",
+			    config_section_title(rd->sec->kind), rd->sec->name,
+			    name);
+		else if (SECTION_IS_PROGRAM(rd->sec->kind) &&
 		    config_key_supervisord_unsupported(name))
 			reader_error(rd, "supervisord key '%s' is not supported",
 			    name);
@@ -706,7 +754,7 @@ section_new(struct load *ld, enum section_kind kind, const char *name,
 	ld->sections = xreallocarray(ld->sections, ld->n_sections + 1,
 	    sizeof *ld->sections);
 	ld->sections[ld->n_sections++] = sec;
-	if (kind == SECTION_PROGRAM)
+	if (SECTION_IS_PROGRAM(kind) || kind == SECTION_GROUP)
 		section_index(ld, sec);
 	return sec;
 }
@@ -750,9 +798,9 @@ section_index(struct load *ld, struct section *sec)
 	ld->n_by_name++;
 }
 
-/* The program section called name, or NULL. */
-struct section *
-section_find_program(struct load *ld, const char *name)
+/* The program-like (or group) section called name, or NULL. */
+static struct section *
+section_find(struct load *ld, const char *name, bool group)
 {
 	size_t	i, mask;
 
@@ -761,9 +809,24 @@ section_find_program(struct load *ld, const char *name)
 	mask = ld->by_name_cap - 1;
 	for (i = section_name_hash(name) & mask; ld->by_name[i] != NULL;
 	    i = (i + 1) & mask)
-		if (strcmp(ld->by_name[i]->name, name) == 0)
+		if ((ld->by_name[i]->kind == SECTION_GROUP) == group &&
+		    strcmp(ld->by_name[i]->name, name) == 0)
 			return ld->by_name[i];
 	return NULL;
+}
+
+/* The program-like section called name, or NULL. */
+struct section *
+section_find_program(struct load *ld, const char *name)
+{
+	return section_find(ld, name, false);
+}
+
+/* The [group:name] section, or NULL. */
+struct section *
+section_find_group(struct load *ld, const char *name)
+{
+	return section_find(ld, name, true);
 }
 
 /* Free a section and its entries. */

@@ -332,6 +332,19 @@ type_command_release(const struct config_key *k, void *obj)
 	strv_free(*type_command_argv(k, obj));
 }
 
+/* A supervisord key accepted where it has no effect: nothing to set. */
+static int
+type_accepted_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	(void)b;
+	(void)k;
+	(void)e;
+	return 0;
+}
+
+const struct config_type config_type_accepted = { type_accepted_set, NULL,
+    NULL };
 const struct config_type config_type_bool = { type_bool_set, NULL, NULL };
 const struct config_type config_type_duration = { type_duration_set, NULL, NULL };
 const struct config_type config_type_count = { type_count_set, NULL, NULL };

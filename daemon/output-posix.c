@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "keeper.h"
 #include "log.h"
+#include "eventlistener.h"
 #include "output.h"
 #include "output-lines.h"
 #include "safeopen.h"
@@ -69,6 +70,8 @@ struct output {
 	struct sink out, err;
 	int child_out, child_err;	/* what the program gets as 1 and 2 */
 	int inherit_out, inherit_err;	/* the daemon's own 1 or 2, for inherit */
+	output_line_fn line_fn;		/* output_watch_lines, or NULL */
+	void *line_arg;
 	struct output *next;
 	struct output **prevp;		/* what points at this one: unlinks in O(1) */
 };
@@ -373,6 +376,21 @@ output_file_open(struct sink *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* Lines of o to fn as well (fn NULL: no more). */
+void
+output_watch_lines(struct output *o, output_line_fn fn, void *arg)
+{
+	if (o == NULL)
+		return;
+	o->line_fn = fn;
+	o->line_arg = arg;
+	/* A file sink frames lines only for the hook: start each one afresh. */
+	if (o->out.kind == OUTPUT_FILE)
+		o->out.line_len = 0;
+	if (o->err.kind == OUTPUT_FILE)
+		o->err.line_len = 0;
+}
+
 /* Drain what the pipe holds now, then release the stream. */
 static void
 output_sink_close(struct sink *s)
@@ -470,6 +488,8 @@ output_read_cb(evutil_socket_t fd, short what, void *arg)
 		ssize_t n = read(fd, buf, sizeof buf);
 
 		if (n > 0) {
+			eventlistener_output(s->owner->name,
+			    strcmp(s->stream, "stderr") == 0 ? 2 : 1, buf, (size_t)n);
 			output_consume(s, buf, (size_t)n);
 			if ((size_t)n < sizeof buf)
 				return;
@@ -493,7 +513,8 @@ output_consume(struct sink *s, const char *buf, size_t len)
 {
 	if (s->kind == OUTPUT_FILE) {
 		output_file_write(s, buf, len);
-		return;
+		if (s->owner->line_fn == NULL)
+			return;
 	}
 	if (s->line == NULL && (s->line = malloc(OUTPUT_LINE_MAX)) == NULL)
 		fatal("%s", __func__);
@@ -511,6 +532,10 @@ output_line(struct sink *s, const char *line, size_t len)
 {
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
+	if (s->owner->line_fn != NULL)
+		s->owner->line_fn(s->owner->line_arg, line, len);
+	if (s->kind == OUTPUT_FILE)
+		return;		/* framed for the hook only; written as it came */
 	if (s->kind == OUTPUT_SYSLOG)
 		syslog(LOG_DAEMON | LOG_INFO, "%s %s: %.*s", s->owner->name,
 		    s->stream, (int)len, line);

@@ -19,11 +19,14 @@
 #include "rlimits.h"
 #include "accounting.h"
 #include "deadline.h"
+#include "eventlistener.h"
+#include "fcgi.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "output.h"
 #include "platform.h"
 #include "program.h"
+#include "ready.h"
 #include "reap.h"
 #include "spawn.h"
 #include "statefile.h"
@@ -127,6 +130,7 @@ posix_request(const struct program *p, struct spawn_request *req,
 	req->stdout_fd = output_stdout_fd(p->output);
 	req->stderr_fd = output_stderr_fd(p->output);
 	req->cgroup_fd = -1;
+	req->extra_fd = -1;
 	req->n_rlimits = rlimits_resolve(p->cfg, posix_rlimits,
 	    &req->sets_nofile);
 	req->rlimits = posix_rlimits;
@@ -144,9 +148,25 @@ posix_spawn(struct program *p)
 	    (p->output = output_open(p->cfg, p->error, sizeof p->error)) == NULL)
 		return -1;
 	posix_request(p, &req, p->cfg->argv);
-	if (cgroup_enabled() && (req.cgroup_fd = cgroup_open(p->cfg->name,
-	    p->error, sizeof p->error)) == -1)
+	if (ready_prepare_spawn(p, &req) == -1)
 		return -1;
+	/* A FastCGI program's socket, or a listener's pipes, as 0 (and 1). */
+	if ((req.stdin_fd = fcgi_fd(p)) != -1)
+		req.has_stdin = true;
+	else if (p->cfg->fcgi_socket != NULL) {
+		snprintf(p->error, sizeof p->error, "no FastCGI socket %s",
+		    p->cfg->fcgi_socket);
+		return -1;
+	}
+	if (eventlistener_spawn_fds(p, &req.stdin_fd, &req.stdout_fd, p->error,
+	    sizeof p->error) == -1)
+		return -1;
+	req.has_stdin = req.stdin_fd != -1;
+	if (cgroup_enabled() && (req.cgroup_fd = cgroup_open(p->cfg->name,
+	    p->error, sizeof p->error)) == -1) {
+		eventlistener_spawned(p, false);
+		return -1;
+	}
 	if (req.cgroup_fd != -1 && cgroup_apply_limits(p->cfg, p->error,
 	    sizeof p->error) == -1) {
 		close(req.cgroup_fd);
@@ -156,6 +176,7 @@ posix_spawn(struct program *p)
 	pid = spawn_process(&req, &st, p->error, sizeof p->error);
 	if (req.cgroup_fd != -1)
 		close(req.cgroup_fd);
+	eventlistener_spawned(p, pid != -1);
 	if (pid == -1)
 		return -1;
 	p->pid = pid;
@@ -449,6 +470,7 @@ platform_program_release(struct program *p)
 {
 	posix_unwatch(p);
 	reap_forget(p);
+	ready_forget(p);
 	if (p->timer != NULL)
 		event_free(p->timer);
 	p->timer = NULL;

@@ -38,6 +38,8 @@
 #include "platform.h"
 #include "program.h"
 #include "ptrmap.h"
+#include "probe.h"
+#include "ready.h"
 #include "reap.h"
 #include "safeexitd.h"
 #include "timeval.h"
@@ -297,6 +299,9 @@ reap_dispatch(pid_t pid, int status)
 {
 	struct program *p;
 
+	/* What the program said before it exited comes first (MAINPID=). */
+	if ((p = program_find_pid(pid)) != NULL)
+		ready_drain(p);
 	if ((p = program_find_pid(pid)) != NULL) {
 		platform_spawn_settle(p);
 		lifecycle_exited(p, status);
@@ -305,7 +310,7 @@ reap_dispatch(pid_t pid, int status)
 	} else if ((p = program_find_stop_command(pid)) != NULL) {
 		platform_stop_command_settle(p);
 		lifecycle_stop_command_exited(p, status);
-	} else
+	} else if (!probe_reaped(pid, status))
 		log_debug("reaped pid %ld (%s %d)", (long)pid,
 		    WIFEXITED(status) ? "exit" : "signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));

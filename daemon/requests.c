@@ -23,6 +23,7 @@
 #include "platform.h"
 #include "program.h"
 #include "protocol.h"
+#include "ready.h"
 #include "requests.h"
 #include "safeexitd.h"
 #include "shutdown.h"
@@ -137,6 +138,7 @@ requests_program(const struct program *p)
 {
 	struct json_object *o = json_object_new_object();
 	const char *sig;
+	char note[512];
 
 	json_object_object_add(o, "name", json_object_new_string(p->cfg->name));
 	json_object_object_add(o, "state",
@@ -154,8 +156,17 @@ requests_program(const struct program *p)
 	} else
 		json_object_object_add(o, "signal", NULL);
 	json_object_object_add(o, "restarts", json_object_new_int(p->restarts));
+	json_object_object_add(o, "ready",
+	    json_object_new_boolean(ready_is_ready(p)));
+	json_object_object_add(o, "health", ready_health(p) != NULL ?
+	    json_object_new_string(ready_health(p)) : NULL);
+	json_object_object_add(o, "status_text", ready_status_text(p) != NULL ?
+	    json_object_new_string(ready_status_text(p)) : NULL);
 	json_object_object_add(o, "error", p->error[0] != '\0' ?
 	    json_object_new_string(p->error) : NULL);
+	ready_describe(p, note, sizeof note);
+	json_object_object_add(o, "note", note[0] != '\0' ?
+	    json_object_new_string(note) : NULL);
 	return o;
 }
 
@@ -169,7 +180,8 @@ static void
 requests_program_text(struct protocol_text *t, const struct program *p)
 {
 	struct accounting use;
-	const char *sig;
+	const char *sig, *s;
+	char note[512];
 
 	REQUESTS_TEXT(t, "{\"name\":");
 	protocol_text_string(t, p->cfg->name);
@@ -192,7 +204,17 @@ requests_program_text(struct protocol_text *t, const struct program *p)
 			protocol_text_printf(t, "%d", p->exit_signal);
 	} else
 		REQUESTS_TEXT(t, "null");
-	protocol_text_printf(t, ",\"restarts\":%d", p->restarts);
+	protocol_text_printf(t, ",\"restarts\":%d,\"ready\":%s,\"health\":",
+	    p->restarts, ready_is_ready(p) ? "true" : "false");
+	if ((s = ready_health(p)) != NULL)
+		protocol_text_string(t, s);
+	else
+		REQUESTS_TEXT(t, "null");
+	REQUESTS_TEXT(t, ",\"status_text\":");
+	if ((s = ready_status_text(p)) != NULL)
+		protocol_text_string(t, s);
+	else
+		REQUESTS_TEXT(t, "null");
 	/* Read now, for status alone: nothing counts while nobody asks. */
 	accounting_read(p, &use);
 	REQUESTS_TEXT(t, ",\"cpu_seconds\":");
@@ -202,6 +224,12 @@ requests_program_text(struct protocol_text *t, const struct program *p)
 	REQUESTS_TEXT(t, ",\"error\":");
 	if (p->error[0] != '\0')
 		protocol_text_string(t, p->error);
+	else
+		REQUESTS_TEXT(t, "null");
+	REQUESTS_TEXT(t, ",\"note\":");
+	ready_describe(p, note, sizeof note);
+	if (note[0] != '\0')
+		protocol_text_string(t, note);
 	else
 		REQUESTS_TEXT(t, "null");
 	REQUESTS_TEXT(t, "}");

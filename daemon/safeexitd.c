@@ -26,6 +26,8 @@
 #include "control.h"
 #include "keeper.h"
 #include "depgraph.h"
+#include "eventlistener.h"
+#include "fcgi.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "logind.h"
@@ -34,6 +36,7 @@
 #include "platform.h"
 #include "program.h"
 #include "protocol.h"
+#include "ready.h"
 #include "reload.h"
 #include "resources.h"
 #include "safeopen.h"
@@ -344,6 +347,7 @@ daemon_shutdown(const char *why)
 	log_notice("shutting down (%s)", why);
 	notify_stopping();
 	notify_extend_timeout(d.cfg->shutdown_timeout + 5);
+	eventlistener_supervisor_state(false);
 	lifecycle_set_exiting(true);
 	for (size_t i = 0; i < programs.n; i++)
 		proglist_add(&l, programs.v[i]);
@@ -470,6 +474,8 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 		log_warnx("reload: the config has errors; nothing changed");
 		return -1;
 	}
+	for (size_t i = 0; i < newcfg->n_warnings; i++)
+		log_warnx("reload: %s", newcfg->warnings[i]);
 	notify_reloading();
 	res = json_object_new_object();
 	restart = json_object_new_array();
@@ -494,6 +500,8 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 	    d.cfg->log_level != newcfg->log_level)
 		daemon_apply_log(newcfg, d.cli_level, d.foreground);
 	reload_apply(newcfg, newcfg->shutdown_timeout, res);
+	fcgi_sync();
+	eventlistener_sync();
 	json_object_object_add(res, "restart_needed", restart);
 	config_free(d.cfg);
 	d.cfg = newcfg;
@@ -656,6 +664,8 @@ daemon_settle(const struct daemon_args *a)
 	d.cli_level = a->log_level;
 	d.foreground = !a->detach;
 	daemon_apply_log(d.cfg, a->log_level, !a->detach);
+	for (size_t i = 0; i < d.cfg->n_warnings; i++)
+		log_warnx("%s", d.cfg->warnings[i]);
 	daemon_remember_setup();
 	if (a->detach && (d.config_path = daemon_absolute(d.config_path)) == NULL)
 		fatal("cannot find the config file's full path");
@@ -697,10 +707,12 @@ daemon_setup_loop(void)
 	if (signals_init(d.base) == -1)
 		fatalx("cannot set up signal handling");
 	lifecycle_init(&platform_lifecycle_ops);
+	ready_init(d.base);
 	startplan_init();
 	shutdown_init(d.base);
 	reload_init(d.base);
 	program_observe(daemon_fatal_cb, NULL);
+	eventlistener_init(d.base, "supervisor");
 
 	memset(copts, 0, sizeof *copts);
 	copts->path = d.socket_path;
@@ -745,8 +757,12 @@ daemon_start_programs(void)
 			proglist_add(&autostart, p);
 	}
 	/* Programs still running from before a crash or re-exec are not started again. */
+	fcgi_sync();
+	eventlistener_sync();
 	adopt_programs(d.state_path);
 	output_reclaim_done();
+	if (adopt_control_fd() < 0)
+		eventlistener_supervisor_state(true);
 	startplan_start(autostart.v, autostart.n);
 	proglist_free(&autostart);
 }
@@ -766,6 +782,7 @@ daemon_cleanup(bool detached)
 	daemon_remove_pidfile();
 	while (programs.n > 0)
 		program_remove(programs.v[programs.n - 1]);
+	ready_fini();
 	signals_fini();
 	platform_fini();
 	event_base_free(d.base);
@@ -804,6 +821,8 @@ main(int argc, char **argv)
 	}
 	config_errors_free(&errs);
 	if (a.check) {
+		for (size_t i = 0; i < d.cfg->n_warnings; i++)
+			fprintf(stderr, "%s\n", d.cfg->warnings[i]);
 		config_free(d.cfg);
 		return 0;
 	}
@@ -821,7 +840,8 @@ main(int argc, char **argv)
 	log_notice("ready: %zu program%s, control socket %s, pid %ld", programs.n,
 	    programs.n == 1 ? "" : "s", d.socket_path, (long)getpid());
 	daemon_trim_memory();
-	notify_ready();
+	/* The service manager hears READY=1 once the autostart programs are. */
+	ready_when_settled(notify_ready);
 	platform_detach_done(0);
 
 	event_base_dispatch(d.base);

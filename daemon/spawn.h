@@ -25,6 +25,8 @@ struct spawn_request {
 	const char *user;		/* NULL: keep the daemon's */
 	const char *group;		/* NULL: the user's primary group */
 	unsigned umask;
+	bool has_stdin;			/* stdin_fd for 0, else /dev/null */
+	int stdin_fd;
 	int stdout_fd;			/* descriptors for 1 and 2 */
 	int stderr_fd;
 	/*
@@ -34,6 +36,11 @@ struct spawn_request {
 	 * process it ever starts is counted in that cgroup (cgroup.c).
 	 */
 	int cgroup_fd;
+	/* A descriptor the child gets as extra_fd_num, or -1 (ready = fd:N). */
+	int extra_fd;
+	int extra_fd_num;
+	/* "KEY=value" the daemon sets last, over everything (NOTIFY_SOCKET). */
+	char *const *daemon_environment;
 	/*
 	 * rlimits to set before exec, while still privileged (a raised hard
 	 * limit needs it); a program's own descriptor limit replaces the one

@@ -11,7 +11,11 @@ unit_tests = \
 	tests/unit/test-config \
 	tests/unit/test-lifecycle \
 	tests/unit/test-deadline \
-	tests/unit/test-planner
+	tests/unit/test-planner \
+	tests/unit/test-events
+if PLATFORM_POSIX
+unit_tests += tests/unit/test-check
+endif
 check_PROGRAMS += $(unit_tests) tests/helpers/testchild
 TESTS += $(unit_tests)
 
@@ -24,17 +28,23 @@ tests_unit_test_protocol_LDADD = lib/libsafeexit.a $(JSONC_LIBS)
 
 tests_unit_test_config_SOURCES = tests/unit/test-config.c tests/unit/tap.h
 tests_unit_test_config_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
-tests_unit_test_config_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
+tests_unit_test_config_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_libs) $(LIBSYSTEMD_LIBS)
 
 tests_unit_test_lifecycle_SOURCES = tests/unit/test-lifecycle.c tests/unit/tap.h
-tests_unit_test_lifecycle_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
+tests_unit_test_lifecycle_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_libs) $(LIBSYSTEMD_LIBS)
 
 tests_unit_test_deadline_SOURCES = tests/unit/test-deadline.c tests/unit/tap.h
 tests_unit_test_deadline_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 tests_unit_test_deadline_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
 
 tests_unit_test_planner_SOURCES = tests/unit/test-planner.c tests/unit/tap.h
-tests_unit_test_planner_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
+tests_unit_test_planner_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_libs) $(LIBSYSTEMD_LIBS)
+
+tests_unit_test_check_SOURCES = tests/unit/test-check.c tests/unit/tap.h
+tests_unit_test_check_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_libs) $(LIBSYSTEMD_LIBS)
+
+tests_unit_test_events_SOURCES = tests/unit/test-events.c tests/unit/tap.h
+tests_unit_test_events_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
 
 tests_helpers_testchild_SOURCES = tests/helpers/testchild.c
 
@@ -66,7 +76,7 @@ EXTRA_DIST += tests/fuzz
 if ENABLE_FUZZING
 fuzz_targets = tests/fuzz/fuzz-config tests/fuzz/fuzz-request tests/fuzz/fuzz-parsers
 noinst_PROGRAMS += $(fuzz_targets)
-fuzz_libs = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
+fuzz_libs = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_libs) $(LIBSYSTEMD_LIBS)
 tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
 tests_fuzz_fuzz_config_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_config_LDADD = $(fuzz_libs)

@@ -26,7 +26,8 @@ QUICK = 0.2
 # The keys of `status --json`, exactly as safeexitctl(1) shows them.
 DAEMON_KEYS = {"pid", "version", "uptime"}
 PROGRAM_KEYS = {"name", "state", "pid", "uptime", "exit_code", "signal",
-                "restarts", "cpu_seconds", "memory_bytes", "oom_kills"}
+                "restarts", "ready", "health", "status_text",
+                "cpu_seconds", "memory_bytes", "oom_kills"}
 
 RUNNING_LINE = r"pid (\d+), uptime \d+:\d\d:\d\d"
 
@@ -184,10 +185,12 @@ def test_status_json_has_exactly_the_spec_keys(daemon_factory, conf, events,
     assert ps["web"]["uptime"] > 0
     assert ps["web"]["exit_code"] is None and ps["web"]["signal"] is None
     assert ps["web"]["restarts"] == 0
+    assert ps["web"]["ready"] is True
 
     assert ps["idle"] == {"name": "idle", "state": "STOPPED", "pid": None,
                           "uptime": None, "exit_code": None, "signal": None,
-                          "restarts": 0, "cpu_seconds": 0,
+                          "restarts": 0, "ready": False, "health": None,
+                          "status_text": None, "cpu_seconds": 0,
                           "memory_bytes": 0, "oom_kills": 0}
 
     assert ps["code"]["state"] == "EXITED"

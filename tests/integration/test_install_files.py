@@ -849,7 +849,8 @@ def test_man_client_json_example(man_pages):
     assert set(obj["daemon"]) == {"pid", "version", "uptime"}
     assert obj["daemon"]["version"] == package_version()
     assert set(obj["programs"][0]) == {"name", "state", "pid", "uptime",
-                                       "exit_code", "signal", "restarts"}
+                                       "exit_code", "signal", "restarts",
+                                       "ready", "health", "status_text"}
 
 
 def test_man_config_keys(man_pages):
