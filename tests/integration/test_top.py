@@ -57,12 +57,15 @@ def test_top_is_live_on_a_terminal_and_quits_on_q(daemon_factory, conf):
     try:
         seen = b""
         deadline = time.monotonic() + WAIT
-        # Two screens: the table is redrawn in place.
-        while seen.count(b"\033[H\033[2J") < 2 and time.monotonic() < deadline:
+        # Two whole screens: the table is redrawn in place.
+        clear = b"\033[H\033[2J"
+        while not (seen.count(clear) >= 2 and
+                   b"q: quit" in seen.split(clear)[-1]) and \
+                time.monotonic() < deadline:
             if select.select([fd], [], [], 0.5)[0]:
                 seen += os.read(fd, 65536)
-        assert seen.count(b"\033[H\033[2J") >= 2, seen
-        screen = seen.split(b"\033[H\033[2J")[-1].decode()
+        assert seen.count(clear) >= 2, seen
+        screen = seen.split(clear)[-1].decode()
         assert rows(screen)["a"][0] == "RUNNING"
         os.write(fd, b"q")
         deadline = time.monotonic() + WAIT
