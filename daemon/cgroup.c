@@ -835,14 +835,6 @@ cgroup_usage(const char *name, struct cgroup_usage *u)
 }
 
 int
-cgroup_pids(const char *name, pid_t **pids, size_t *n)
-{
-	if (!cg.enabled)
-		return -1;
-	return cgroup_read_pids(name, pids, n);
-}
-
-int
 cgroup_file_path(const char *name, const char *file, char *buf, size_t len)
 {
 	char rel[256];

@@ -100,9 +100,6 @@ struct cgroup_usage {
 /* Read name's usage: 0, or -1 when it has no cgroup. */
 int cgroup_usage(const char *name, struct cgroup_usage *u);
 
-/* The pids in name's cgroup (free *pids): 0, or -1 without one. */
-int cgroup_pids(const char *name, pid_t **pids, size_t *n);
-
 /* The full path of file in name's cgroup: 0, or -1 without one. */
 int cgroup_file_path(const char *name, const char *file, char *buf, size_t len);
 
