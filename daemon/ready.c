@@ -43,6 +43,8 @@ struct ready {
 	bool refused_said;		/* a stranger's message was logged */
 };
 
+#define READY_GRID_US	50000	/* health probes gather on this grid */
+
 static struct event_base *ready_base;
 static void (*settled_fn)(void);
 
@@ -53,6 +55,8 @@ static void ready_begin_start(struct ready *r);
 static void ready_begin_health(struct ready *r);
 static void ready_halt(struct ready *r);
 static void ready_arm(struct ready *r, double secs);
+static void ready_arm_health(struct ready *r, double interval);
+static void ready_probe(struct ready *r, const struct check *c);
 static void ready_timer_cb(evutil_socket_t fd, short what, void *arg);
 static void ready_probe_done(void *arg, bool ok, const char *why);
 static void ready_health_failed(struct ready *r, const char *why);
@@ -242,6 +246,29 @@ ready_fd_close(struct ready *r)
 	r->fd_read = r->fd_write = -1;
 }
 
+/*
+ * Arm the timer for the next health probe, at least interval from now, on a
+ * grid of READY_GRID_US microseconds of the loop's clock: the probes of many
+ * programs then share one wake-up of the daemon (a wake-up costs as much as
+ * a probe) instead of each having its own.
+ */
+static void
+ready_arm_health(struct ready *r, double interval)
+{
+	struct timeval now;
+	long long t, due;
+
+	if (interval < 10 * READY_GRID_US / 1e6 ||
+	    event_base_gettimeofday_cached(ready_base, &now) == -1) {
+		ready_arm(r, interval);
+		return;
+	}
+	t = (long long)now.tv_sec * 1000000 + now.tv_usec;
+	due = t + (long long)(interval * 1e6);
+	due += (READY_GRID_US - due % READY_GRID_US) % READY_GRID_US;
+	ready_arm(r, (double)(due - t) / 1e6);
+}
+
 /* Arm the one timer secs from now. */
 static void
 ready_arm(struct ready *r, double secs)
@@ -310,7 +337,22 @@ ready_begin_health(struct ready *r)
 			r->watchdog = c->watchdog;
 		ready_arm(r, r->watchdog);
 	} else
-		ready_arm(r, r->p->cfg->health_interval);
+		ready_arm_health(r, r->p->cfg->health_interval);
+}
+
+/* Probe c: the answer at once when the probe can give it, else later. */
+static void
+ready_probe(struct ready *r, const struct check *c)
+{
+	char why[192];
+	bool ok;
+
+	if (probe_now(c, &ok, why, sizeof why)) {
+		ready_probe_done(r, ok, why);
+		return;
+	}
+	r->probe = probe_start(c, r->p, r->p->cfg->health_timeout,
+	    ready_probe_done, r);
 }
 
 /* The timer: a probe is due, or the watchdog went unfed. */
@@ -322,8 +364,7 @@ ready_timer_cb(evutil_socket_t fd, short what, void *arg)
 	char why[192];
 
 	if (p->state == STATE_STARTING && check_is_probe(&p->cfg->ready)) {
-		r->probe = probe_start(&p->cfg->ready, p, p->cfg->health_timeout,
-		    ready_probe_done, r);
+		ready_probe(r, &p->cfg->ready);
 		return;
 	}
 	if (p->state != STATE_RUNNING || !r->health_on)
@@ -334,8 +375,7 @@ ready_timer_cb(evutil_socket_t fd, short what, void *arg)
 		ready_health_failed(r, why);
 		return;
 	}
-	r->probe = probe_start(&p->cfg->health, p, p->cfg->health_timeout,
-	    ready_probe_done, r);
+	ready_probe(r, &p->cfg->health);
 }
 
 /* A probe's answer, for readiness or for health by the program's state. */
@@ -362,7 +402,7 @@ ready_probe_done(void *arg, bool ok, const char *why)
 			log_notice("%s: healthy again (%s)", p->cfg->name, why);
 		r->failures = 0;
 		r->health_why[0] = '\0';
-		ready_arm(r, p->cfg->health_interval);
+		ready_arm_health(r, p->cfg->health_interval);
 		return;
 	}
 	ready_health_failed(r, why);
@@ -382,8 +422,10 @@ ready_health_failed(struct ready *r, const char *why)
 		lifecycle_unhealthy(p, why);
 		return;
 	}
-	ready_arm(r, p->cfg->health.kind == CHECK_WATCHDOG ? r->watchdog :
-	    p->cfg->health_interval);
+	if (p->cfg->health.kind == CHECK_WATCHDOG)
+		ready_arm(r, r->watchdog);
+	else
+		ready_arm_health(r, p->cfg->health_interval);
 }
 
 /* ready = fd:N: a newline means ready; later writes are read and dropped. */

@@ -34,6 +34,18 @@ s.close()
 print("deaf now", flush=True)
 time.sleep(1000)
 ''',
+    # stuck.py PORT BACKLOG: listen on [::] (IPv4 too) with BACKLOG and
+    # never accept; print "listening".
+    "stuck.py": r'''
+import socket, sys, time
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", int(sys.argv[1])))
+s.listen(int(sys.argv[2]))
+print("listening", flush=True)
+time.sleep(1000)
+''',
     # client.py PORT: connect at once or exit 1.
     "client.py": r'''
 import socket, sys, time
