@@ -6,6 +6,12 @@
  * started and stopped from the program's state changes, so a program that
  * leaves STARTING or RUNNING leaves no probe, timer or hook behind.  The
  * deadline of a start (ready_timeout) is the lifecycle's own deadline.
+ *
+ * Across a re-exec the notify sockets and fd:N pipes are handed over
+ * (READY_ENV names them), so nothing a program sends meanwhile is lost;
+ * after a crash the notify names are the same (sdnotify.c), and an fd:N
+ * pipe is opened again through /proc/PID/fd/N.  A STATUS= text and the
+ * health failures in a row travel in the state file (ready_resume).
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -14,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -25,6 +32,7 @@
 #include "ready.h"
 #include "sdnotify.h"
 #include "spawn.h"
+#include "statefile.h"
 
 struct ready {
 	struct program *p;
@@ -43,10 +51,23 @@ struct ready {
 	bool refused_said;		/* a stranger's message was logged */
 };
 
+#define READY_ENV	"SAFEEXITD_READY_FDS"	/* NAME=NOTIFY,FD;... */
 #define READY_GRID_US	50000	/* health probes gather on this grid */
 
 static struct event_base *ready_base;
 static void (*settled_fn)(void);
+
+/* What a re-exec handed over, by program name, until taken. */
+struct ready_handover {
+	char *name;
+	int notify_fd, fd_read;
+};
+static struct ready_handover *handovers;
+static size_t n_handovers;
+
+static void ready_import(void);
+static int ready_take(const char *name, bool notify);
+static void ready_reattach_fd(struct ready *r);
 
 static struct ready *ready_get(struct program *p);
 static bool ready_wanted(const struct program *p);
@@ -70,13 +91,198 @@ static int ready_open_notify(struct ready *r);
 static void ready_settled_check(struct program *p, enum program_state old,
     void *arg);
 
-/* Watch every program's state changes. */
+/* Watch every program's state changes; take what a re-exec handed over. */
 void
-ready_init(struct event_base *base)
+ready_init(struct event_base *base, const char *instance)
 {
 	ready_base = base;
+	sdnotify_init(instance);
 	probe_init(base);
+	ready_import();
 	program_observe(ready_changed, NULL);
+}
+
+/* Read READY_ENV (a re-exec's hand-over) into the table; programs must not
+ * inherit it. */
+static void
+ready_import(void)
+{
+	char *env = getenv(READY_ENV), *copy, *item, *save = NULL;
+
+	if (env == NULL)
+		return;
+	if ((copy = strdup(env)) == NULL)
+		fatal("%s", __func__);
+	unsetenv(READY_ENV);
+	for (item = strtok_r(copy, ";", &save); item != NULL;
+	    item = strtok_r(NULL, ";", &save)) {
+		char *eq = strchr(item, '=');
+		struct ready_handover *h;
+		int a, b;
+
+		if (eq == NULL || sscanf(eq + 1, "%d,%d", &a, &b) != 2)
+			continue;
+		*eq = '\0';
+		if ((handovers = realloc(handovers, (n_handovers + 1) *
+		    sizeof *handovers)) == NULL)
+			fatal("%s", __func__);
+		h = &handovers[n_handovers++];
+		if ((h->name = strdup(item)) == NULL)
+			fatal("%s", __func__);
+		h->notify_fd = a;
+		h->fd_read = b;
+		if (a >= 0)
+			fcntl(a, F_SETFD, FD_CLOEXEC);
+		if (b >= 0)
+			fcntl(b, F_SETFD, FD_CLOEXEC);
+	}
+	free(copy);
+}
+
+/* Take the handed-over notify socket (or fd:N pipe) of name, or -1. */
+static int
+ready_take(const char *name, bool notify)
+{
+	int fd;
+
+	for (size_t i = 0; i < n_handovers; i++) {
+		if (strcmp(handovers[i].name, name) != 0)
+			continue;
+		if (notify) {
+			fd = handovers[i].notify_fd;
+			handovers[i].notify_fd = -1;
+		} else {
+			fd = handovers[i].fd_read;
+			handovers[i].fd_read = -1;
+		}
+		return fd;
+	}
+	return -1;
+}
+
+void
+ready_handover_done(void)
+{
+	for (size_t i = 0; i < n_handovers; i++) {
+		if (handovers[i].notify_fd >= 0)
+			close(handovers[i].notify_fd);
+		if (handovers[i].fd_read >= 0)
+			close(handovers[i].fd_read);
+		free(handovers[i].name);
+	}
+	free(handovers);
+	handovers = NULL;
+	n_handovers = 0;
+}
+
+/* Set or clear close-on-exec on fd. */
+static void
+ready_set_cloexec(int fd, bool on)
+{
+	int flags;
+
+	if (fd < 0 || (flags = fcntl(fd, F_GETFD)) == -1)
+		return;
+	fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC);
+}
+
+void
+ready_export(void)
+{
+	char *env = NULL;
+	size_t len = 0;
+	const char *sep = "";
+	FILE *f;
+
+	if ((f = open_memstream(&env, &len)) == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < programs.n; i++) {
+		struct ready *r = programs.v[i]->ready;
+		int nfd = r != NULL && r->notify != NULL ?
+		    sdnotify_fd(r->notify) : -1;
+
+		if (r == NULL || (nfd == -1 && r->fd_read == -1))
+			continue;
+		fprintf(f, "%s%s=%d,%d", sep, programs.v[i]->cfg->name, nfd,
+		    r->fd_read);
+		sep = ";";
+		ready_set_cloexec(nfd, false);
+		ready_set_cloexec(r->fd_read, false);
+	}
+	fclose(f);
+	setenv(READY_ENV, env, 1);
+	free(env);
+}
+
+void
+ready_export_undo(void)
+{
+	unsetenv(READY_ENV);
+	for (size_t i = 0; i < programs.n; i++) {
+		struct ready *r = programs.v[i]->ready;
+
+		if (r == NULL)
+			continue;
+		if (r->notify != NULL)
+			ready_set_cloexec(sdnotify_fd(r->notify), true);
+		ready_set_cloexec(r->fd_read, true);
+	}
+}
+
+void
+ready_resume(struct program *p, const char *status_text, int failures,
+    const char *why)
+{
+	struct ready *r;
+
+	if (!ready_wanted(p))
+		return;
+	r = ready_get(p);
+	snprintf(r->status_text, sizeof r->status_text, "%s", status_text);
+	if (r->health_on && failures > 0 &&
+	    failures < p->cfg->health_retries) {
+		r->failures = failures;
+		snprintf(r->health_why, sizeof r->health_why, "%s", why);
+	}
+}
+
+int
+ready_failures(const struct program *p, const char **why)
+{
+	const struct ready *r = p->ready;
+
+	*why = r != NULL ? r->health_why : "";
+	return r != NULL && r->health_on ? r->failures : 0;
+}
+
+/*
+ * An adopted program's fd:N pipe: the one handed over, or after a crash the
+ * pipe itself, opened again through /proc/PID/fd/N (the program holds its
+ * write end; an fd that is no longer a pipe is not read).
+ */
+static void
+ready_reattach_fd(struct ready *r)
+{
+	struct program *p = r->p;
+	char path[64];
+	struct stat st;
+	int fd;
+
+	if (r->fd_read != -1 || p->cfg->ready.kind != CHECK_FD || !p->adopted)
+		return;
+	if ((fd = ready_take(p->cfg->name, false)) == -1 && p->pid > 0) {
+		snprintf(path, sizeof path, "/proc/%ld/fd/%d", (long)p->pid,
+		    p->cfg->ready.fd);
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd != -1 && (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode))) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd == -1)
+		return;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	r->fd_read = fd;
 }
 
 /* Stop watching; programs are released one by one (ready_forget). */
@@ -124,8 +330,8 @@ ready_open_notify(struct ready *r)
 
 	if (r->notify != NULL)
 		return 0;
-	r->notify = sdnotify_open(ready_base, r->p->cfg->name, ready_notified,
-	    r, err, sizeof err);
+	r->notify = sdnotify_open(ready_base, r->p->cfg->name,
+	    ready_take(r->p->cfg->name, true), ready_notified, r, err, sizeof err);
 	if (r->notify == NULL) {
 		snprintf(r->p->error, sizeof r->p->error, "%s", err);
 		return -1;
@@ -288,6 +494,9 @@ ready_begin_start(struct ready *r)
 {
 	const struct check *c = &r->p->cfg->ready;
 
+	if (check_wants_notify(c) || check_wants_notify(&r->p->cfg->health))
+		(void)ready_open_notify(r);	/* adopted: none was made */
+	ready_reattach_fd(r);
 	switch (c->kind) {
 	case CHECK_FD:
 		/* Only the child may hold the write end: its EOF must be its own. */
@@ -320,6 +529,7 @@ ready_begin_health(struct ready *r)
 {
 	const struct check *c = &r->p->cfg->health;
 
+	ready_reattach_fd(r);
 	if (r->fd_read != -1 && r->fd_ev == NULL) {
 		/* Keep reading fd:N, so the program never writes into a full pipe. */
 		if ((r->fd_ev = event_new(ready_base, r->fd_read,
@@ -398,8 +608,10 @@ ready_probe_done(void *arg, bool ok, const char *why)
 	if (p->state != STATE_RUNNING || !r->health_on)
 		return;
 	if (ok) {
-		if (r->failures > 0)
+		if (r->failures > 0) {
 			log_notice("%s: healthy again (%s)", p->cfg->name, why);
+			statefile_touch();
+		}
 		r->failures = 0;
 		r->health_why[0] = '\0';
 		ready_arm_health(r, p->cfg->health_interval);
@@ -416,6 +628,7 @@ ready_health_failed(struct ready *r, const char *why)
 
 	r->failures++;
 	snprintf(r->health_why, sizeof r->health_why, "%s", why);
+	statefile_touch();	/* the count survives a crash */
 	log_warnx("%s: health check failed (%d of %d): %s", p->cfg->name,
 	    r->failures, p->cfg->health_retries, why);
 	if (r->failures >= p->cfg->health_retries) {
@@ -526,6 +739,7 @@ ready_notified(void *arg, const struct sdnotify_msg *m, pid_t sender)
 		for (char *s = r->status_text; *s != '\0'; s++)
 			if ((unsigned char)*s < ' ')
 				*s = ' ';
+		statefile_touch();	/* it survives a crash */
 	}
 	if (m->mainpid > 0 && m->mainpid != p->pid) {
 		if (ready_sender_ok(p, m->mainpid))
