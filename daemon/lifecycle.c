@@ -754,6 +754,14 @@ lifecycle_set_main_pid(struct program *p, pid_t pid, pid_t pgid)
 	p->main_alive = true;
 	if (pgid > 0)
 		p->pgid = pgid;
+	/*
+	 * While its parent lives it is not our child, and its parent, not we,
+	 * reaps it: watch it as an adopted process (a pidfd), whose exit
+	 * status nobody tells us.  Our child (its parent gone) needs nothing.
+	 */
+	if (ops->watch != NULL && ops->watch(p) == -1)
+		log_warnx("%s: cannot watch pid %ld", p->cfg->name, (long)pid);
+	p->adopted = p->watch_fd != -1;
 }
 
 /* Event: the program asks for more time to start or to stop. */

@@ -77,8 +77,9 @@ for m in sys.argv[1:]:
     time.sleep(0.2)
 time.sleep(1000)
 ''',
-    # forking.py PIDFILE: fork; the child names itself MAINPID and says
-    # READY=1, writes its pid to PIDFILE; the parent exits once it has.
+    # forking.py PIDFILE [stay]: fork; the child names itself MAINPID and
+    # says READY=1, writes its pid to PIDFILE; the parent exits once it has
+    # (with "stay": it stays, never waiting for the child).
     "forking.py": r'''
 import os, socket, sys, time
 addr = os.environ["NOTIFY_SOCKET"]
@@ -99,6 +100,8 @@ if pid == 0:
         time.sleep(1000)
 os.close(w)
 os.read(r, 1)
+while len(sys.argv) > 2 and sys.argv[2] == "stay":
+    time.sleep(1000)
 os._exit(0)
 ''',
 }

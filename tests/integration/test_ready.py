@@ -8,6 +8,7 @@ daemon naming its MAINPID), one-shots with depends_on = NAME:exited.
 import json
 import os
 import re
+import signal
 import socket
 import time
 
@@ -150,6 +151,24 @@ def test_mainpid_forking_daemon(daemon_factory, conf, scripts, workdir):
     assert d.ctl("stop", "fork").returncode == 0
     wait_gone([child], 10)
     assert state_of(d, "fork")["signal"] == "TERM"
+
+
+def test_mainpid_whose_parent_stays_is_watched(daemon_factory, conf, scripts,
+                                               workdir):
+    """The new main process is not the daemon's child while its parent
+    lives (and its parent, not the daemon, reaps it): its end is seen all
+    the same."""
+    pidfile = workdir / "child.pid"
+    d = daemon_factory(conf.program(
+        "fork", command=py("forking.py", pidfile, "stay"), ready="notify",
+        autorestart="never", stop_timeout=2))
+    d.wait_state("fork", "RUNNING", timeout=20)
+    wait_for(pidfile.exists, 10, "the child's pid file")
+    child = int(pidfile.read_text())
+    d.wait_log(r"fork: main process is now pid %d" % child)
+    os.kill(child, signal.SIGKILL)
+    d.wait_log(r"fork: pid %d exited" % child, timeout=20)
+    d.wait_log(r"fork: RUNNING -> ", timeout=20)
 
 
 def test_never_ready_goes_fatal_with_cause(daemon_factory, conf):
