@@ -731,7 +731,7 @@ daemon_setup_loop(void)
 	if (signals_init(d.base) == -1)
 		fatalx("cannot set up signal handling");
 	lifecycle_init(&platform_lifecycle_ops);
-	ready_init(d.base);
+	ready_init(d.base, d.socket_path);
 	startplan_init();
 	shutdown_init(d.base);
 	reload_init(d.base);
