@@ -111,10 +111,13 @@ static unsigned			 control_nlinger;
 static char			*control_path;		/* unlinked at shutdown */
 static bool			 control_has_group;
 static gid_t			 control_gid;
+static bool			 control_has_owner;
+static uid_t			 control_uid;
 
 static int	control_setup(struct event_base *, const struct control_options *);
 static int	control_listen(int);
 static int	control_group(const char *);
+static int	control_owner(const char *);
 static int	control_private_dir(const char *);
 static int	control_probe(const char *, const struct sockaddr_un *);
 static void	control_accept(evutil_socket_t, short, void *);
@@ -193,8 +196,9 @@ control_init(struct event_base *base, const struct control_options *opts)
 			log_warn("bind %s", opts->path);
 		goto fail;
 	}
-	if (control_has_group && chown(opts->path, (uid_t)-1,
-	    control_gid) == -1) {
+	if ((control_has_group || control_has_owner) && chown(opts->path,
+	    control_has_owner ? control_uid : (uid_t)-1,
+	    control_has_group ? control_gid : (gid_t)-1) == -1) {
 		log_warn("chown %s", opts->path);
 		goto fail;
 	}
@@ -410,7 +414,8 @@ control_setup(struct event_base *base, const struct control_options *opts)
 		log_warnx("%s: already listening", __func__);
 		return (-1);
 	}
-	if (control_group(opts->group) == -1)
+	if (control_group(opts->group) == -1 ||
+	    control_owner(opts->owner) == -1)
 		return (-1);
 
 	/* Writing to a client that left must be an error, not death. */
@@ -476,6 +481,31 @@ control_group(const char *name)
 		control_gid = (gid_t)id;
 	}
 	control_has_group = true;
+	return (0);
+}
+
+/* Resolve the socket's owner once, so an unknown user fails at start-up. */
+static int
+control_owner(const char *name)
+{
+	struct passwd	*pw;
+	char		*end;
+	unsigned long	 id;
+
+	control_has_owner = false;
+	if (name == NULL || *name == '\0')
+		return (0);
+	if ((pw = getpwnam(name)) != NULL)
+		control_uid = pw->pw_uid;
+	else {
+		id = strtoul(name, &end, 10);
+		if (*end != '\0' || end == name || id > (uid_t)-2) {
+			log_warnx("socket owner: unknown user %s", name);
+			return (-1);
+		}
+		control_uid = (uid_t)id;
+	}
+	control_has_owner = true;
 	return (0);
 }
 
@@ -688,11 +718,13 @@ control_fds_low(int fd)
 	return ((rlim_t)fd + CONTROL_FD_RESERVE >= rl.rlim_cur);
 }
 
-/* Root, the daemon's own user, or a member of socket_group. */
+/* Root, the daemon's own user, the socket's owner, or a member of
+ * socket_group. */
 static bool
 control_allowed(int fd, uid_t uid, gid_t gid)
 {
-	if (uid == 0 || uid == geteuid())
+	if (uid == 0 || uid == geteuid() ||
+	    (control_has_owner && uid == control_uid))
 		return (true);
 	if (!control_has_group)
 		return (false);

@@ -38,6 +38,7 @@
 #include "shutdown.h"
 #include "signals.h"
 #include "startplan.h"
+#include "supervisord.h"
 #include "statefile.h"
 
 #ifndef SYSCONFDIR
@@ -450,6 +451,7 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 	}
 	for (size_t i = 0; i < newcfg->n_warnings; i++)
 		log_warnx("reload: %s", newcfg->warnings[i]);
+	supervisord_detached(newcfg, !d.foreground, true);
 	notify_reloading();
 	res = json_object_new_object();
 	restart = json_object_new_array();
@@ -655,6 +657,8 @@ main(int argc, char **argv)
 	daemon_apply_log(d.cfg, cli_level, !detach);
 	for (size_t i = 0; i < d.cfg->n_warnings; i++)
 		log_warnx("%s", d.cfg->warnings[i]);
+	if (supervisord_rlimits(d.cfg) == -1)
+		return 1;
 	daemon_remember_setup();
 	if (detach && (d.config_path = daemon_absolute(d.config_path)) == NULL)
 		fatal("cannot find the config file's full path");
@@ -662,6 +666,7 @@ main(int argc, char **argv)
 		daemon_check_syslog();
 	if (detach && platform_detach() == -1)
 		fatalx("cannot run in the background");
+	supervisord_detached(d.cfg, detach, false);
 	d.started_at = platform_now();
 	if (socket_arg != NULL)
 		d.socket_path = strdup(socket_arg);
@@ -689,6 +694,7 @@ main(int argc, char **argv)
 	copts->path = d.socket_path;
 	copts->mode = d.cfg->socket_mode;
 	copts->group = d.cfg->socket_group;
+	copts->owner = d.cfg->socket_owner;
 	if ((adopt_control_fd() >= 0 ?
 	    control_init_fd(d.base, adopt_control_fd(), copts) :
 	    control_init(d.base, copts)) == -1) {
@@ -696,6 +702,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	daemon_write_pidfile();
+	if (supervisord_drop_user(d.cfg) == -1) {
+		platform_detach_done(1);
+		return 1;
+	}
 	notify_init(d.base);
 	logind_init(d.base, &logind_cb);
 
