@@ -66,6 +66,7 @@ static const struct {
 	{ "nodaemon", "safeexitd stays in the foreground unless started "
 	    "with -d" },
 	{ "silent", "has no effect: the daemon's log goes where logfile says" },
+	{ "strip_ansi", "has no effect: program output is written as it is" },
 	{ "port", "the HTTP server is not in this version: "
 	    "[inet_http_server] has no effect" },
 	{ "username", "has no effect: no password is asked; the socket's "

@@ -8,7 +8,9 @@
  * "%%" is "%".  A '%' followed by anything else is kept as it is (Python
  * would refuse it; safeexitd's own values such as "cpu_max = 200%" need it).
  */
+#ifndef _WIN32
 #include <sys/utsname.h>
+#endif
 
 #include <ctype.h>
 #include <stdio.h>
@@ -138,6 +140,7 @@ expand_format(const char *spec, char conv, bool is_int, long ival,
 const char *
 config_host_node_name(void)
 {
+#ifndef _WIN32
 	static struct utsname	u;
 	static bool		done;
 
@@ -147,6 +150,11 @@ config_host_node_name(void)
 		done = true;
 	}
 	return u.nodename;
+#else
+	const char	*name = getenv("COMPUTERNAME");
+
+	return name != NULL ? name : "";
+#endif
 }
 
 /*

@@ -146,7 +146,6 @@ struct config {
 	int daemon_user_line;
 	char *identifier;	/* in AUTO log names */
 	char *childlogdir;	/* where AUTO logs go */
-	bool strip_ansi;
 	strv_t environment;	/* for every program; a program's own wins */
 	bool supervisord;	/* the config has a [supervisord] section */
 
