@@ -1093,8 +1093,10 @@ build_cycle_found(void *arg, const size_t *path, size_t len)
 
 /*
  * Check that every depends_on name exists and that no cycle exists.  A
- * name is a program section (every one of its processes) or a process's
- * full name (GROUP:PROCESS).
+ * name is a program section (every one of its processes), a process's full
+ * name (GROUP:PROCESS), or a [group:] (every process in it).  Each
+ * program's depends_on is rewritten to the full names it stands for, which
+ * is what the daemon looks programs up by.
  */
 static void
 build_check_depends(struct load *ld, struct config *cfg,
@@ -1103,41 +1105,56 @@ build_check_depends(struct load *ld, struct config *cfg,
 	struct build_cycles	 bc = { ld, cfg, secs };
 	struct program_config	*pc;
 	struct section		*dep;
-	size_t			 i, j, k, n_to = 0, cap = 16, *first, *to;
+	strv_t			 names;
+	size_t			 i, j, k, n_to = 0, cap = 16, n_names, *first, *to;
 
 	first = xcalloc(cfg->n_programs + 1, sizeof *first);
 	to = xcalloc(cap, sizeof *to);
 	for (i = 0; i < cfg->n_programs; i++) {
 		pc = cfg->programs[i];
 		first[i] = n_to;
+		names = xcalloc(1, sizeof *names);
+		n_names = 0;
 		for (j = 0; pc->depends_on[j] != NULL; j++) {
-			size_t	lo = 0, n = 0;
+			const char	*d = pc->depends_on[j];
+			size_t		 before = n_to;
 
-			if ((dep = section_find_program(ld,
-			    pc->depends_on[j])) != NULL) {
-				lo = ranges[dep->program].first;
-				n = ranges[dep->program].n;
-			} else if (strchr(pc->depends_on[j], ':') != NULL) {
+			if ((dep = section_find_program(ld, d)) != NULL) {
+				for (k = ranges[dep->program].first;
+				    k < ranges[dep->program].first +
+				    ranges[dep->program].n; k++) {
+					if (n_to == cap)
+						to = xreallocarray(to, cap *= 2,
+						    sizeof *to);
+					to[n_to++] = k;
+				}
+			} else {
 				for (k = 0; k < cfg->n_programs; k++) {
-					if (strcmp(cfg->programs[k]->name,
-					    pc->depends_on[j]) == 0) {
-						lo = k;
-						n = 1;
-						break;
-					}
+					if (strcmp(cfg->programs[k]->name, d) !=
+					    0 && (section_find_group(ld, d) ==
+					    NULL || strcmp(cfg->programs[k]->
+					    group_name, d) != 0))
+						continue;
+					if (n_to == cap)
+						to = xreallocarray(to, cap *= 2,
+						    sizeof *to);
+					to[n_to++] = k;
 				}
 			}
-			if (dep == NULL && n == 0)
+			if (dep == NULL && n_to == before &&
+			    section_find_group(ld, d) == NULL)
 				load_error(ld, secs[i]->file, pc->depends_line,
-				    "depends_on: unknown program '%s'",
-				    pc->depends_on[j]);
-			for (k = lo; k < lo + n; k++) {
-				if (n_to == cap)
-					to = xreallocarray(to, cap *= 2,
-					    sizeof *to);
-				to[n_to++] = k;
+				    "depends_on: unknown program '%s'", d);
+			for (k = before; k < n_to; k++) {
+				names = xreallocarray(names, n_names + 2,
+				    sizeof *names);
+				names[n_names++] = xstrdup(
+				    cfg->programs[to[k]]->name);
+				names[n_names] = NULL;
 			}
 		}
+		strv_free(pc->depends_on);
+		pc->depends_on = names;
 	}
 	first[cfg->n_programs] = n_to;
 	depgraph_find_cycles(cfg->n_programs, first, to, build_cycle_found, &bc);

@@ -52,6 +52,7 @@ static void		 test_value_errors(void);
 static void		 test_supervisord_errors(void);
 static void		 test_supervisord_sections(void);
 static void		 test_expansions(void);
+static void		 test_daemon_last_read(void);
 static void		 test_depends(void);
 static void		 test_fingerprint(void);
 static void		 test_missing_file(void);
@@ -1287,6 +1288,10 @@ test_supervisord_sections(void)
 	    == NULL, "numprocs_start .. numprocs_start + numprocs - 1");
 	pc = find(cfg, "pool:beat");
 	if (pc != NULL) {
+		ok(strv_length(pc->depends_on) == 3 &&
+		    strcmp(pc->depends_on[0], "pool:worker_01") == 0 &&
+		    strcmp(pc->depends_on[2], "pool:worker_03") == 0,
+		    "depends_on a numprocs program: each of its processes");
 		is_str(pc->argv[1], "pool", "%%(group_name)s");
 		is_str(pc->argv[2], config_host_node_name(),
 		    "%%(host_node_name)s");
@@ -1311,6 +1316,43 @@ test_supervisord_sections(void)
 	ok(warned_env, "program serverurl: a warning");
 	config_free(cfg);
 	unsetenv("SV_TEST_N");
+}
+
+/* A daemon setting in [safeexitd] and [supervisord], and in an included
+ * file: the last read counts, with a warning naming both places. */
+static void
+test_daemon_last_read(void)
+{
+	struct config_errors	 errs;
+	struct config		*cfg;
+
+	write_file("lr/inc/more.conf",
+	    "[supervisord]\n"
+	    "pidfile = /run/third.pid\n");
+	write_file("lr/main.conf",
+	    "[safeexitd]\n"			/* 1 */
+	    "pidfile = /run/first.pid\n"	/* 2 */
+	    "[supervisord]\n"			/* 3 */
+	    "pidfile = /run/second.pid\n"	/* 4 */
+	    "[include]\n"			/* 5 */
+	    "files = inc/*.conf\n");		/* 6 */
+	cfg = load("lr/main.conf", &errs);
+	expect_valid("last read", cfg, &errs);
+	if (cfg == NULL)
+		return;
+	is_str(cfg->pidfile, "/run/third.pid", "the last read counts");
+	is_int(cfg->n_warnings, 2, "a warning each time");
+	if (cfg->n_warnings == 2) {
+		ok(msg_matches(cfg->warnings[0], expand_s("lr/main.conf:4: "
+		    "warning: pidfile: the daemon's setting was also given at "
+		    "@/lr/main.conf:2 (pidfile): the last one read counts")),
+		    "%s", cfg->warnings[0]);
+		ok(strstr(cfg->warnings[1], "inc/more.conf:2: warning: pidfile: "
+		    "the daemon's setting was also given at ") != NULL &&
+		    strstr(cfg->warnings[1], "main.conf:4") != NULL,
+		    "%s", cfg->warnings[1]);
+	}
+	config_free(cfg);
 }
 
 /* Expansions: every name, printf widths, %%, and the errors, each naming
@@ -1790,6 +1832,7 @@ main(void)
 	test_value_errors();
 	test_supervisord_errors();
 	test_supervisord_sections();
+	test_daemon_last_read();
 	test_expansions();
 	test_depends();
 	test_fingerprint();
