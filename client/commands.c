@@ -1,7 +1,8 @@
 /*
  * The commands of safeexitctl: one table entry each (name, usage, operand
  * counts, options, handler), the option parser they share, and how their
- * results are printed and turned into exit codes.
+ * results are printed and turned into exit codes.  tail.c reads the log
+ * file that `tail` asks the daemon for.
  *
  * Text status, one line per program, columns aligned, no header:
  *	NAME  STATE     DETAIL
@@ -11,18 +12,12 @@
  * directory"), or nothing for a program that never ran.
  */
 #include <sys/types.h>
-#include <sys/inotify.h>
-#include <sys/stat.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -30,6 +25,7 @@
 #include "parse.h"
 #include "protocol.h"
 #include "safeexitctl.h"
+#include "tail.h"
 
 #define STATE_WIDTH	8	/* STARTING, STOPPING */
 
@@ -66,12 +62,6 @@ static void	programs_print(struct json_object *);
 static struct json_object *programs_spec(struct json_object *);
 static bool	program_trim_to_spec(struct json_object *);
 static void	format_uptime(double, char *, size_t);
-
-static int	tail_last(int, int);
-static int	tail_copy(int, const char *);
-static int	tail_open(const char *, bool);
-static int	tail_follow(const char *, int);
-static int	tail_write(const char *, size_t);
 
 /* States that count as reached, per command. */
 static const char *const want_running[] = { "RUNNING", NULL };
@@ -376,7 +366,7 @@ cmd_status(const struct cmd_entry *entry, struct cmd_args *args)
 	programs = reply_programs(reply);
 
 	if (ctl_opts.json) {
-		/* Exactly SPEC's shape, whatever else the daemon sends. */
+		/* Exactly safeexitctl(1)'s shape, whatever else the daemon sends. */
 		out = json_object_new_object();
 		d = json_object_new_object();
 		json_object_object_get_ex(reply, "daemon", &daemon);
@@ -560,7 +550,7 @@ cmd_tail(const struct cmd_entry *entry, struct cmd_args *args)
 	struct json_object	*reply, *val;
 	const char		*err, *stream = "stdout";
 	char			*q[2], *path;
-	int			 n = 10, fd, r;
+	int			 n = 10, r;
 
 	if (args->lines != NULL && parse_uint(args->lines, &n, &err) != 0)
 		return (cmd_bad(entry, err, args->lines));
@@ -592,23 +582,7 @@ cmd_tail(const struct cmd_entry *entry, struct cmd_args *args)
 		return (CTL_EXIT_NOT_REACHED);
 	}
 
-	fd = tail_open(path, !args->follow);
-	if (fd == -1 && !args->follow) {
-		r = errno == EACCES ? CTL_EXIT_PERMISSION :
-		    CTL_EXIT_NOT_REACHED;
-		free(path);
-		return (r);
-	}
-	r = CTL_EXIT_DONE;
-	if (fd != -1 && tail_last(fd, n) == -1)
-		r = CTL_EXIT_NOT_REACHED;
-	else if (args->follow) {
-		/* Runs until interrupted, and closes fd. */
-		r = tail_follow(path, fd);
-		fd = -1;
-	}
-	if (fd != -1)
-		close(fd);
+	r = tail_file(path, n, args->follow);
 	free(path);
 	return (r);
 }
@@ -818,6 +792,20 @@ prog_detail(struct json_object *p, char *buf, size_t size)
 		snprintf(buf, size, "%s", s);
 }
 
+/* The detail column, then the daemon's note on readiness and health. */
+static void
+prog_detail_note(struct json_object *p, char *buf, size_t size)
+{
+	const char	*note;
+	size_t		 n;
+
+	prog_detail(p, buf, size);
+	if (*(note = prog_string(p, "note")) == '\0')
+		return;
+	n = strlen(buf);
+	snprintf(buf + n, size - n, "%s%s", n > 0 ? "; " : "", note);
+}
+
 /* Aligned status lines, no header. */
 static void
 programs_print(struct json_object *programs)
@@ -837,7 +825,7 @@ programs_print(struct json_object *programs)
 	}
 	for (i = 0; i < n; i++) {
 		p = json_object_array_get_idx(programs, i);
-		prog_detail(p, detail, sizeof detail);
+		prog_detail_note(p, detail, sizeof detail);
 		if (detail[0] == '\0')
 			printf("%-*s  %s\n", (int)width, prog_string(p, "name"),
 			    prog_string(p, "state"));
@@ -848,15 +836,16 @@ programs_print(struct json_object *programs)
 	}
 }
 
-/* SPEC section 5's keys of a program, in SPEC's order. */
+/* The keys of a program in safeexitctl(1)'s JSON OUTPUT, in its order. */
 static const char *const spec_keys[] = {
-	"name", "state", "pid", "uptime", "exit_code", "signal", "restarts", NULL
+	"name", "state", "pid", "uptime", "exit_code", "signal", "restarts",
+	"ready", "health", "status_text", NULL
 };
 
 /*
- * Whether p starts with exactly SPEC's keys in SPEC's order (the daemon
- * sends them so); then dropping what follows makes it SPEC's shape as it
- * is, without building a copy of every program.
+ * Whether p starts with exactly those keys in that order (the daemon
+ * sends them so); then dropping what follows gives it the documented
+ * shape as it is, without building a copy of every program.
  */
 static bool
 program_trim_to_spec(struct json_object *p)
@@ -896,7 +885,7 @@ program_trim_to_spec(struct json_object *p)
 }
 
 /*
- * Programs as SPEC section 5 shows them: these keys, in this order.  The
+ * Programs as safeexitctl(1) shows them: these keys, in this order.  The
  * objects of programs are trimmed to that shape and shared where they can
  * be, so programs is changed too.
  */
@@ -942,195 +931,4 @@ format_uptime(double secs, char *buf, size_t size)
 		    d == 1 ? "" : "s", h, m, s);
 	else
 		snprintf(buf, size, "%lld:%02lld:%02lld", h, m, s);
-}
-
-/* Open the log; a missing one is reported only when report_missing. */
-static int
-tail_open(const char *path, bool report_missing)
-{
-	struct stat	st;
-	int		fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		if (errno != ENOENT || report_missing)
-			ctl_warn("%s", path);
-		return (-1);
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		ctl_warnx("%s: not a regular file", path);
-		close(fd);
-		errno = EINVAL;
-		return (-1);
-	}
-	return (fd);
-}
-
-/*
- * Print the last n lines, reading backwards from the end, and leave the
- * offset at the end for following.
- */
-static int
-tail_last(int fd, int n)
-{
-	char	buf[8192];
-	off_t	size, off, start = 0;
-	ssize_t	got, i;
-	int	count = 0;
-
-	if ((size = lseek(fd, 0, SEEK_END)) == -1)
-		return (-1);
-	if (n == 0)
-		return (0);
-	off = size;
-	while (off > 0 && start == 0) {
-		got = off < (off_t)sizeof buf ? (ssize_t)off :
-		    (ssize_t)sizeof buf;
-		off -= got;
-		if (pread(fd, buf, got, off) != got) {
-			ctl_warn("read");
-			return (-1);
-		}
-		for (i = got - 1; i >= 0; i--) {
-			/* The newline ending the last line starts nothing. */
-			if (buf[i] != '\n' || off + i == size - 1)
-				continue;
-			if (++count == n) {
-				start = off + i + 1;
-				break;
-			}
-		}
-	}
-	if (lseek(fd, start, SEEK_SET) == -1)
-		return (-1);
-	return (tail_copy(fd, NULL));
-}
-
-/*
- * Copy from the offset to the end of the file.  A file that shrank below
- * the offset was truncated in place: start again from its beginning.
- */
-static int
-tail_copy(int fd, const char *path)
-{
-	char		buf[65536];
-	struct stat	st;
-	off_t		off;
-	ssize_t		n;
-
-	if (path != NULL && fstat(fd, &st) == 0 &&
-	    (off = lseek(fd, 0, SEEK_CUR)) != -1 && st.st_size < off) {
-		ctl_warnx("%s: file truncated", path);
-		lseek(fd, 0, SEEK_SET);
-	}
-	for (;;) {
-		n = read(fd, buf, sizeof buf);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			ctl_warn("read");
-			return (-1);
-		}
-		if (n == 0)
-			return (0);
-		if (tail_write(buf, (size_t)n) == -1)
-			return (-1);
-	}
-}
-
-/*
- * Follow the log like tail -F: inotify on the file (writes, truncation,
- * rename, removal) and on its folder (a new file of that name).  After any
- * event, copy what is new and check whether the name now points to another
- * file; if so, finish the old one and start the new one from its beginning.
- */
-static int
-tail_follow(const char *path, int fd)
-{
-	char		 events[4096]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	struct stat	 st, cur;
-	char		*dir, *slash;
-	int		 ifd, fwd = -1, dwd;
-	ssize_t		 n;
-
-	if ((dir = strdup(path)) == NULL) {
-		ctl_warn("strdup");
-		return (CTL_EXIT_NOT_REACHED);
-	}
-	if ((slash = strrchr(dir, '/')) == NULL)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-
-	if ((ifd = inotify_init1(IN_CLOEXEC)) == -1) {
-		ctl_warn("inotify_init1");
-		free(dir);
-		return (CTL_EXIT_NOT_REACHED);
-	}
-	dwd = inotify_add_watch(ifd, dir, IN_CREATE | IN_MOVED_TO);
-	free(dir);
-	if (dwd == -1) {
-		ctl_warn("inotify_add_watch %s", path);
-		close(ifd);
-		return (CTL_EXIT_NOT_REACHED);
-	}
-	if (fd == -1)
-		ctl_warnx("%s does not exist yet; waiting for it", path);
-
-	for (;;) {
-		if (fd != -1 && fwd == -1)
-			fwd = inotify_add_watch(ifd, path, IN_MODIFY |
-			    IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF);
-		if (fd != -1 && tail_copy(fd, path) == -1)
-			break;
-
-		/* Rotated or replaced: the name leads to another file now. */
-		if (fd != -1 && fstat(fd, &cur) == 0 &&
-		    (stat(path, &st) == -1 || st.st_ino != cur.st_ino ||
-		    st.st_dev != cur.st_dev)) {
-			if (tail_copy(fd, path) == -1)
-				break;
-			close(fd);
-			fd = -1;
-			if (fwd != -1)
-				inotify_rm_watch(ifd, fwd);
-			fwd = -1;
-		}
-		if (fd == -1 && (fd = tail_open(path, false)) != -1) {
-			ctl_warnx("%s: following the new file", path);
-			continue;
-		}
-
-		n = read(ifd, events, sizeof events);
-		if (n == -1 && errno != EINTR) {
-			ctl_warn("inotify");
-			break;
-		}
-	}
-	if (fd != -1)
-		close(fd);
-	close(ifd);
-	return (CTL_EXIT_NOT_REACHED);
-}
-
-/* Write it all to stdout. */
-static int
-tail_write(const char *buf, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		n = write(STDOUT_FILENO, buf, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			ctl_warn("write");
-			return (-1);
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return (0);
 }

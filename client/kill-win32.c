@@ -16,24 +16,22 @@
  * only, never to the whole console: killing one program must not interrupt
  * the others that share its console (safeexitd's programs do, each in a
  * group of its own).  A process that leads no group cannot be reached so;
- * it is terminated after the grace period.
+ * it is terminated after the grace period.  kill.c reads the command line;
+ * this file stops the processes.
  */
 #include <windows.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kill.h"
-#include "parse.h"
+#include "kill-backend.h"
+#include "winutil.h"
 
-static const char kill_usage_text[] =
-    "usage: safeexitctl kill [-S SIG] [-t SECS] PID...\n"
+const char kill_platform_usage[] =
     "\n"
     "Ask each PID to stop, wait up to SECS seconds for all of them to exit,\n"
     "then terminate those left and wait up to one second more.  How a\n"
@@ -46,69 +44,44 @@ static const char kill_usage_text[] =
     "\n"
     "  -S, --signal SIG     the first request, as above (default: TERM)\n"
     "  -t, --timeout SECS   grace period before termination, decimals\n"
-    "                       allowed (default: 4)\n"
-    "  -h, --help           print this help\n"
-    "\n"
-    "Exit status: 0 when every process is gone (a PID that does not exist\n"
-    "counts as gone), 1 when one could not be asked or survived, 2 on a\n"
-    "usage error.\n";
+    "                       allowed (default: 4)\n";
 
-#define KILL_PREFIX		"safeexitctl: kill: "
-#define KILL_DEFAULT_GRACE	4.0
-#define KILL_FINAL_WAIT		1.0
+/* How long the console helper may take. */
 #define KILL_HELPER_WAIT_MS	5000
 
-enum kill_state {
-	KILL_WAITING,
-	KILL_GONE,
-	KILL_FAILED,
-};
-
 struct kill_target {
-	DWORD		 pid;
-	HANDLE		 process;
-	enum kill_state	 state;
+	DWORD			 pid;
+	HANDLE			 process;
+	enum kill_state		 state;
+	enum kill_outcome	 outcome;
 };
 
-static const struct option kill_options[] = {
-	{ "signal",		required_argument,	NULL,	'S' },
-	{ "timeout",		required_argument,	NULL,	't' },
-	{ "help",		no_argument,		NULL,	'h' },
-	{ "console-event",	required_argument,	NULL,	'E' },
-	{ NULL,			0,			NULL,	0 }
-};
-
-static void	kill_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
-static int	kill_usage_error(const char *, ...)
-		    __attribute__((format(printf, 1, 2)));
-
-/* Print a message to stderr under the command's prefix. */
-static void
-kill_warnx(const char *fmt, ...)
+/* The signals that mean something here; see the usage text. */
+bool
+kill_platform_signal_ok(int sig)
 {
-	va_list	ap;
-
-	fputs(KILL_PREFIX, stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+	return sig == SIGTERM || sig == SIGINT || sig == SIGBREAK ||
+	    sig == SIGHUP || sig == SIGKILL;
 }
 
-/* Report a usage error with the synopsis and return the usage exit code. */
-static int
-kill_usage_error(const char *fmt, ...)
+/* Ourselves; PID 1 means nothing special here. */
+const char *
+kill_platform_refuse(long pid)
 {
-	va_list	ap;
+	static char	buf[64];
 
-	fputs(KILL_PREFIX, stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	fprintf(stderr, "%.*s\n", (int)strcspn(kill_usage_text, "\n"),
-	    kill_usage_text);
-	return 2;
+	if ((DWORD)pid != GetCurrentProcessId())
+		return NULL;
+	snprintf(buf, sizeof buf, "refusing to signal itself (PID %ld)", pid);
+	return buf;
+}
+
+/* Settle a target. */
+static void
+kill_done(struct kill_target *t, enum kill_outcome outcome)
+{
+	t->state = KILL_DONE;
+	t->outcome = outcome;
 }
 
 /* Monotonic seconds. */
@@ -118,36 +91,22 @@ kill_now(void)
 	return (double)GetTickCount64() / 1000.0;
 }
 
-/* The system's text for an error. */
-static const char *
-kill_strerror(DWORD err)
-{
-	static char	buf[256];
-	size_t		n;
-
-	n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM |
-	    FORMAT_MESSAGE_IGNORE_INSERTS, NULL, err, 0, buf, sizeof buf, NULL);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
-	    buf[n - 1] == '.'))
-		n--;
-	if (n == 0)
-		n = (size_t)snprintf(buf, sizeof buf, "error %lu",
-		    (unsigned long)err);
-	buf[n] = '\0';
-	return buf;
-}
-
 /*
- * The helper's whole job: leave our console (we were started without
- * one), join the target's, and raise the event there; we ignore it
- * ourselves.  Exit 0 when it went out.
+ * The helper's whole job ("kill --console-event c|break PID"): leave our
+ * console (we were started without one), join the target's, and raise the
+ * event there; we ignore it ourselves.  Exit 0 when it went out.
  */
-static int
-kill_console_helper(const char *event, const char *pidarg)
+int
+kill_platform_helper(int argc, char **argv)
 {
-	DWORD	pid = (DWORD)strtoul(pidarg, NULL, 10);
-	DWORD	ev = strcmp(event, "break") == 0 ? CTRL_BREAK_EVENT :
-		    CTRL_C_EVENT;
+	DWORD	pid, ev;
+
+	if (argc < 2 || strcmp(argv[1], "--console-event") != 0)
+		return -1;
+	if (argc != 4)
+		return 2;
+	pid = (DWORD)strtoul(argv[3], NULL, 10);
+	ev = strcmp(argv[2], "break") == 0 ? CTRL_BREAK_EVENT : CTRL_C_EVENT;
 
 	FreeConsole();
 	if (pid == 0 || !AttachConsole(pid))
@@ -197,25 +156,6 @@ struct kill_enum {
 	bool	post;
 };
 
-/* Whether w is a window Windows made for the process, not one of its own. */
-static bool
-kill_helper_window(HWND w)
-{
-	static const char *const helpers[] = {
-		"IME", "MSCTFIME UI", "OleMainThreadWndClass",
-		"CicMarshalWndClass", "ConsoleWindowClass",
-	};
-	char	cls[64];
-	size_t	i;
-
-	if (GetClassNameA(w, cls, sizeof cls) == 0)
-		return false;
-	for (i = 0; i < sizeof helpers / sizeof helpers[0]; i++)
-		if (strcmp(cls, helpers[i]) == 0)
-			return true;
-	return false;
-}
-
 /* EnumWindows: count (and close) the target's top-level windows. */
 static BOOL CALLBACK
 kill_enum_cb(HWND w, LPARAM arg)
@@ -224,7 +164,7 @@ kill_enum_cb(HWND w, LPARAM arg)
 	DWORD			 pid = 0;
 
 	GetWindowThreadProcessId(w, &pid);
-	if (pid != e->pid || kill_helper_window(w))
+	if (pid != e->pid || winutil_system_window(w))
 		return TRUE;
 	e->found++;
 	if (e->post)
@@ -285,7 +225,7 @@ kill_wait(struct kill_target *t, size_t n, double secs)
 			if (t[i].state != KILL_WAITING)
 				continue;
 			if (kill_exited(&t[i])) {
-				t[i].state = KILL_GONE;
+				kill_done(&t[i], KILL_GONE);
 				continue;
 			}
 			left++;
@@ -302,85 +242,25 @@ kill_wait(struct kill_target *t, size_t n, double secs)
 	}
 }
 
-/* Parse the command line, then ask, wait, terminate and report. */
-int
-kill_main(int argc, char **argv)
+/* Hold, ask, wait, terminate; see kill-backend.h. */
+void
+kill_platform_run(int sig, double grace, const long *pids,
+    enum kill_outcome *out, size_t n)
 {
 	struct kill_target	*t;
-	const char		*err, *event = NULL;
-	double			 grace = KILL_DEFAULT_GRACE;
-	size_t			 i, j, n = 0;
-	DWORD			 self = GetCurrentProcessId(), e;
-	int			 ch, sig = SIGTERM, status = 0, v;
+	size_t			 i;
+	DWORD			 e;
 
-	/* Another command may have run getopt already: 0 starts afresh. */
-	optind = 0;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":S:t:h", kill_options,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'S':
-			if (parse_signal(optarg, &sig, &err) != 0)
-				return kill_usage_error("invalid signal '%s': %s",
-				    optarg, err);
-			if (sig != SIGTERM && sig != SIGINT && sig != SIGBREAK &&
-			    sig != SIGHUP && sig != SIGKILL)
-				return kill_usage_error("signal '%s' has no "
-				    "meaning on Windows", optarg);
-			break;
-		case 't':
-			if (parse_duration(optarg, &grace, &err) != 0)
-				return kill_usage_error(
-				    "invalid timeout '%s': %s", optarg, err);
-			break;
-		case 'E':
-			event = optarg;
-			break;
-		case 'h':
-			fputs(kill_usage_text, stdout);
-			return 0;
-		case ':':
-			return kill_usage_error("option %s needs an argument",
-			    argv[optind - 1]);
-		default:
-			if (optopt != 0)
-				return kill_usage_error("unknown option -%c",
-				    optopt);
-			return kill_usage_error("unknown option %s",
-			    argv[optind - 1]);
-		}
-	}
-	if (event != NULL)
-		return optind + 1 == argc ? kill_console_helper(event,
-		    argv[optind]) : 2;
-	if (optind == argc)
-		return kill_usage_error("no PID given");
-	if ((t = calloc((size_t)(argc - optind), sizeof *t)) == NULL) {
+	if ((t = calloc(n, sizeof *t)) == NULL) {
 		kill_warnx("out of memory");
-		return 1;
-	}
-
-	/* Check every argument before anything is sent. */
-	for (; optind < argc; optind++) {
-		if (parse_uint(argv[optind], &v, NULL) != 0 || v <= 0) {
-			status = kill_usage_error("invalid PID: %s",
-			    argv[optind]);
-			goto out;
-		}
-		if ((DWORD)v == self) {
-			status = kill_usage_error(
-			    "refusing to signal itself (PID %d)", v);
-			goto out;
-		}
-		for (j = 0; j < n; j++)
-			if (t[j].pid == (DWORD)v)
-				break;
-		if (j == n)
-			t[n++].pid = (DWORD)v;
+		for (i = 0; i < n; i++)
+			out[i] = KILL_FAILED;
+		return;
 	}
 
 	/* Hold every process before the first request. */
 	for (i = 0; i < n; i++) {
+		t[i].pid = (DWORD)pids[i];
 		t[i].process = OpenProcess(SYNCHRONIZE | PROCESS_TERMINATE |
 		    PROCESS_QUERY_LIMITED_INFORMATION, FALSE, t[i].pid);
 		if (t[i].process != NULL && !kill_exited(&t[i])) {
@@ -391,11 +271,12 @@ kill_main(int argc, char **argv)
 		if (t[i].process != NULL || e == ERROR_INVALID_PARAMETER) {
 			kill_warnx("no such process: %lu",
 			    (unsigned long)t[i].pid);
-			t[i].state = KILL_GONE;
+			kill_done(&t[i], KILL_MISSING);
 		} else {
 			kill_warnx("cannot open %lu: %s",
-			    (unsigned long)t[i].pid, kill_strerror(e));
-			t[i].state = KILL_FAILED;
+			    (unsigned long)t[i].pid, winutil_strerror(e));
+			kill_done(&t[i], e == ERROR_ACCESS_DENIED ?
+			    KILL_DENIED : KILL_FAILED);
 		}
 	}
 
@@ -411,20 +292,18 @@ kill_main(int argc, char **argv)
 			    !TerminateProcess(t[i].process, 128 + SIGKILL))
 				kill_warnx("cannot terminate %lu: %s",
 				    (unsigned long)t[i].pid,
-				    kill_strerror(GetLastError()));
+				    winutil_strerror(GetLastError()));
 		kill_wait(t, n, KILL_FINAL_WAIT);
 	}
 	for (i = 0; i < n; i++) {
-		if (t[i].state == KILL_WAITING)
+		if (t[i].state == KILL_WAITING) {
 			kill_warnx("%lu still running after termination",
 			    (unsigned long)t[i].pid);
-		if (t[i].state != KILL_GONE)
-			status = 1;
-	}
-out:
-	for (i = 0; i < n; i++)
+			kill_done(&t[i], KILL_FAILED);
+		}
+		out[i] = t[i].outcome;
 		if (t[i].process != NULL)
 			CloseHandle(t[i].process);
+	}
 	free(t);
-	return status;
 }

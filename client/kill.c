@@ -1,102 +1,31 @@
 /*
- * safeexitctl kill: signal processes, wait a grace period, then SIGKILL the
- * ones left, without asking the daemon.
- *
- * On Linux every target is held by a pidfd opened before the first signal:
- * signals go through pidfd_send_signal, so a PID that is recycled while we
- * wait can never be hit, and the wait is a single poll() on all of them.
- * Where pidfds are missing (old kernels, other systems) kill() and a probe
- * with kill(pid, 0) take their place.
+ * safeexitctl kill, the front end every platform shares: usage, options,
+ * the checks made before anything is signalled, and the exit status.  How
+ * a process is asked to stop and then forced is the platform's
+ * (kill-backend.h).
  */
-
-#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef _WIN32
-#include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <time.h>
-#include <unistd.h>
-#include <sys/types.h>
-#ifdef __linux__
-#include <fcntl.h>
-#include <sys/syscall.h>
-#endif
-#endif
-
-#if defined(__linux__) && defined(SYS_pidfd_open) && \
-    defined(SYS_pidfd_send_signal)
-#define KILL_HAVE_PIDFD 1
-#endif
-
 #include "kill.h"
+#include "kill-backend.h"
 #include "parse.h"
 
-/* Usage errors and --help share this text; its first line is the synopsis. */
-static const char kill_usage_text[] =
-    "usage: safeexitctl kill [-S SIG] [-t SECS] PID...\n"
-    "\n"
-    "Send SIG to each PID, wait up to SECS seconds for all of them to exit,\n"
-    "then send SIGKILL to those left and wait up to one second more.\n"
-    "\n"
-    "  -S, --signal SIG     the first signal, by name (TERM, INT, QUIT, ...)\n"
-    "                       or number (default: TERM)\n"
-    "  -t, --timeout SECS   grace period before SIGKILL, decimals allowed\n"
-    "                       (default: 4)\n"
+#define KILL_DEFAULT_GRACE	4.0
+
+static const char kill_synopsis[] =
+    "usage: safeexitctl kill [-S SIG] [-t SECS] PID...\n";
+
+static const char kill_usage_end[] =
     "  -h, --help           print this help\n"
     "\n"
-    "Exit status: 0 when every process is gone (a PID that does not exist\n"
-    "counts as gone), 1 when one could not be signalled or survived, 2 on a\n"
-    "usage error.\n";
-
-#define KILL_PREFIX		"safeexitctl: kill: "
-#define KILL_DEFAULT_GRACE	4.0
-#define KILL_FINAL_WAIT		1.0
-
-#ifndef _WIN32
-/* Longest pause between two probes of a target that has no pidfd. */
-#define KILL_PROBE_MAX_MS	50
-
-enum kill_state {
-	KILL_WAITING,		/* signalled, still running */
-	KILL_GONE,		/* exited, or never existed */
-	KILL_FAILED,		/* could not be signalled */
-};
-
-struct kill_target {
-	pid_t		 pid;
-	int		 fd;	/* pidfd, or -1 */
-	enum kill_state	 state;
-};
-#endif
-
-static void	kill_warnx(const char *, ...)
-		    __attribute__((format(printf, 1, 2)));
-#ifndef _WIN32
-static int	kill_usage_error(const char *, ...)
-		    __attribute__((format(printf, 1, 2)));
-static int	kill_parse_pid(const char *, pid_t *);
-static double	kill_now(void);
-static int	kill_pidfd_open(pid_t);
-static bool	kill_pidfd_exited(int);
-static int	kill_send(struct kill_target *, int);
-static bool	kill_zombie(pid_t);
-static bool	kill_alive(pid_t);
-static void	kill_signal_all(struct kill_target *, size_t, int);
-static size_t	kill_wait(struct kill_target *, struct pollfd *, size_t,
-		    double);
-
-#ifdef KILL_HAVE_PIDFD
-/* Cleared at the first ENOSYS so a kernel without pidfds is asked once. */
-static bool	kill_have_pidfd_open = true;
-static bool	kill_have_pidfd_send = true;
-#endif
+    "Exit status: 0 when every process is gone, 1 when a PID does not exist\n"
+    "or a process could not be signalled or survived, 2 on a usage error,\n"
+    "4 when a process may not be signalled by this user (this wins over 1).\n";
 
 static const struct option kill_options[] = {
 	{ "signal",	required_argument,	NULL,	'S' },
@@ -104,10 +33,15 @@ static const struct option kill_options[] = {
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
-#endif
+
+static int	kill_usage_error(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+static int	kill_options_parse(int, char **, int *, double *);
+static int	kill_pids_parse(int, char **, long *, size_t *);
+static int	kill_status(const enum kill_outcome *, size_t);
 
 /* Print a message to stderr under the command's prefix. */
-static void
+void
 kill_warnx(const char *fmt, ...)
 {
 	va_list	ap;
@@ -118,23 +52,6 @@ kill_warnx(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 }
-
-#ifdef _WIN32
-
-/* Windows has no signals to stage; the daemon's stop_method covers it. */
-int
-kill_main(int argc, char **argv)
-{
-	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "--help") == 0)) {
-		fputs(kill_usage_text, stdout);
-		return 0;
-	}
-	kill_warnx("not supported on Windows");
-	return 1;
-}
-
-#else /* !_WIN32 */
 
 /* Report a usage error with the synopsis and return the usage exit code. */
 static int
@@ -147,246 +64,22 @@ kill_usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	fprintf(stderr, "%.*s\n", (int)strcspn(kill_usage_text, "\n"),
-	    kill_usage_text);
+	fputs(kill_synopsis, stderr);
 	return 2;
 }
 
-/* Parse a PID: decimal digits only, greater than 0. */
-static int
-kill_parse_pid(const char *s, pid_t *out)
-{
-	int	v;
-
-	if (parse_uint(s, &v, NULL) != 0 || v <= 0)
-		return -1;
-	*out = (pid_t)v;
-	return 0;
-}
-
-/* Seconds on a clock that wall-clock changes cannot move. */
-static double
-kill_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
- * Open a pidfd for pid (always close-on-exec), or return -1: with errno
- * ESRCH when pid does not exist, anything else meaning "use kill()".
+ * Parse the options into *sig and *grace; returns -1 to go on with the
+ * PIDs at optind, else the exit status (0 after --help).
  */
 static int
-kill_pidfd_open(pid_t pid)
+kill_options_parse(int argc, char **argv, int *sig, double *grace)
 {
-#ifdef KILL_HAVE_PIDFD
-	long	fd;
-
-	if (!kill_have_pidfd_open) {
-		errno = ENOSYS;
-		return -1;
-	}
-	fd = syscall(SYS_pidfd_open, pid, 0);
-	if (fd == -1 && errno == ENOSYS)
-		kill_have_pidfd_open = false;
-	return (int)fd;
-#else
-	(void)pid;
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
-/* Whether the process behind a pidfd has already exited. */
-static bool
-kill_pidfd_exited(int fd)
-{
-	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
-
-	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLIN | POLLHUP));
-}
-
-/* Send sig to a target; returns 0, or -1 with errno (ESRCH: it is gone). */
-static int
-kill_send(struct kill_target *t, int sig)
-{
-#ifdef KILL_HAVE_PIDFD
-	if (t->fd != -1 && kill_have_pidfd_send) {
-		if (syscall(SYS_pidfd_send_signal, t->fd, sig, NULL, 0) == 0)
-			return 0;
-		if (errno != ENOSYS)
-			return -1;
-		kill_have_pidfd_send = false;
-	}
-#endif
-	/*
-	 * Without pidfd_send_signal the PID may have been reused since the
-	 * pidfd was opened; the pidfd still tells whether our process exited.
-	 */
-	if (t->fd != -1 && kill_pidfd_exited(t->fd)) {
-		errno = ESRCH;
-		return -1;
-	}
-	return kill(t->pid, sig);
-}
-
-/* Whether pid is a zombie, which kill(pid, 0) cannot tell from a live one. */
-static bool
-kill_zombie(pid_t pid)
-{
-#ifdef __linux__
-	char	 path[64], buf[512], *p;
-	ssize_t	 n;
-	int	 fd;
-
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return false;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	/* The command name may hold ')', so the state follows the last one. */
-	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
-		return false;
-	return p[2] == 'Z' || p[2] == 'X';
-#else
-	(void)pid;
-	return false;
-#endif
-}
-
-/* Probe a target that has no pidfd: alive unless kill() says ESRCH. */
-static bool
-kill_alive(pid_t pid)
-{
-	if (kill(pid, 0) == -1 && errno == ESRCH)
-		return false;
-	return !kill_zombie(pid);
-}
-
-/* Send sig to every waiting target; mark the ones that are gone or refuse. */
-static void
-kill_signal_all(struct kill_target *t, size_t n, int sig)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		if (t[i].state != KILL_WAITING)
-			continue;
-		if (kill_send(&t[i], sig) == 0)
-			continue;
-		if (errno == ESRCH) {
-			/* Only a PID never seen alive is worth a message. */
-			if (t[i].fd == -1 && sig != SIGKILL)
-				kill_warnx("no such process: %ld",
-				    (long)t[i].pid);
-			t[i].state = KILL_GONE;
-		} else {
-			kill_warnx("cannot signal %ld: %s", (long)t[i].pid,
-			    strerror(errno));
-			t[i].state = KILL_FAILED;
-		}
-	}
-}
-
-/*
- * Wait up to secs for every waiting target to exit; returns how many are
- * left.  Targets with a pidfd are watched by poll() alone.  A target
- * without one cannot be waited for: only its parent hears of its exit, so
- * it is probed with kill(pid, 0), first after 1 ms, then at doubling
- * intervals up to KILL_PROBE_MAX_MS, which notices a quick exit quickly
- * and costs little while a slow one takes its time.
- */
-static size_t
-kill_wait(struct kill_target *t, struct pollfd *pfd, size_t n, double secs)
-{
-	double	deadline, remaining, ms;
-	size_t	i, left;
-	int	timeout, interval = 1;
-	bool	probing;
-
-	deadline = kill_now() + secs;
-	for (;;) {
-		left = 0;
-		probing = false;
-		for (i = 0; i < n; i++) {
-			pfd[i].fd = -1;
-			pfd[i].events = POLLIN;
-			pfd[i].revents = 0;
-			if (t[i].state != KILL_WAITING)
-				continue;
-			if (t[i].fd == -1) {
-				if (!kill_alive(t[i].pid)) {
-					t[i].state = KILL_GONE;
-					continue;
-				}
-				probing = true;
-			} else
-				pfd[i].fd = t[i].fd;
-			left++;
-		}
-		if (left == 0)
-			return 0;
-
-		/* Round up, or poll() would wake just before the deadline. */
-		remaining = deadline - kill_now();
-		ms = remaining > 0 ? remaining * 1000 : 0;
-		if (ms >= INT_MAX)
-			timeout = INT_MAX;
-		else if ((timeout = (int)ms) < ms)
-			timeout++;
-		if (probing && timeout > interval) {
-			timeout = interval;
-			interval = interval * 2 > KILL_PROBE_MAX_MS ?
-			    KILL_PROBE_MAX_MS : interval * 2;
-		}
-		if (poll(pfd, (nfds_t)n, timeout) == -1) {
-			if (errno == EINTR)
-				continue;
-			kill_warnx("poll: %s", strerror(errno));
-			return left;
-		}
-		for (i = 0; i < n; i++) {
-			if (pfd[i].fd == -1 || pfd[i].revents == 0)
-				continue;
-			close(t[i].fd);
-			t[i].fd = -1;
-			/* An unusable pidfd leaves the target to probing. */
-			if (pfd[i].revents & (POLLIN | POLLHUP))
-				t[i].state = KILL_GONE;
-		}
-		if (remaining <= 0) {
-			left = 0;
-			for (i = 0; i < n; i++) {
-				if (t[i].state == KILL_WAITING &&
-				    (t[i].fd != -1 || kill_alive(t[i].pid)))
-					left++;
-				else if (t[i].state == KILL_WAITING)
-					t[i].state = KILL_GONE;
-			}
-			return left;
-		}
-	}
-}
-
-/* Parse the command line, then signal, wait, escalate and report. */
-int
-kill_main(int argc, char **argv)
-{
-	struct kill_target	*t;
-	struct pollfd		*pfd;
-	const char		*err;
-	double			 grace = KILL_DEFAULT_GRACE;
-	size_t			 i, j, n = 0;
-	pid_t			 pid, self = getpid();
-	int			 ch, sig = SIGTERM, status = 0;
+	const char	*err;
+	int		 ch;
 
 	/* Another command may have run getopt already: start afresh. */
-#ifdef __linux__
+#if defined(__linux__) || defined(_WIN32)
 	optind = 0;
 #else
 	optind = 1;
@@ -396,19 +89,22 @@ kill_main(int argc, char **argv)
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'S':
-			if (parse_signal(optarg, &sig, &err) != 0) {
+			if (parse_signal(optarg, sig, &err) != 0)
 				return kill_usage_error("invalid signal '%s': %s",
 				    optarg, err);
-			}
+			if (!kill_platform_signal_ok(*sig))
+				return kill_usage_error("signal '%s' has no "
+				    "meaning here", optarg);
 			break;
 		case 't':
-			if (parse_duration(optarg, &grace, &err) != 0) {
+			if (parse_duration(optarg, grace, &err) != 0)
 				return kill_usage_error(
 				    "invalid timeout '%s': %s", optarg, err);
-			}
 			break;
 		case 'h':
-			fputs(kill_usage_text, stdout);
+			fputs(kill_synopsis, stdout);
+			fputs(kill_platform_usage, stdout);
+			fputs(kill_usage_end, stdout);
 			return 0;
 		case ':':
 			return kill_usage_error("option %s needs an argument",
@@ -421,88 +117,80 @@ kill_main(int argc, char **argv)
 			    argv[optind - 1]);
 		}
 	}
+	return -1;
+}
+
+/*
+ * Check every PID before anything is signalled, keeping each once; returns
+ * -1 when all are fine, else the exit status.
+ */
+static int
+kill_pids_parse(int argc, char **argv, long *pids, size_t *n)
+{
+	const char	*why;
+	size_t		 j;
+	int		 v;
+
+	*n = 0;
 	if (optind == argc)
 		return kill_usage_error("no PID given");
-
-	if ((t = calloc((size_t)(argc - optind), sizeof *t)) == NULL ||
-	    (pfd = calloc((size_t)(argc - optind), sizeof *pfd)) == NULL) {
-		kill_warnx("out of memory");
-		free(t);
-		return 1;
-	}
-
-	/* Check every argument before anything is signalled. */
 	for (; optind < argc; optind++) {
-		if (kill_parse_pid(argv[optind], &pid) != 0) {
-			status = kill_usage_error("invalid PID: %s",
+		if (parse_uint(argv[optind], &v, NULL) != 0 || v <= 0)
+			return kill_usage_error("invalid PID: %s",
 			    argv[optind]);
-			goto out;
-		}
-		if (pid == 1) {
-			status = kill_usage_error("refusing to signal PID 1");
-			goto out;
-		}
-		if (pid == self) {
-			status = kill_usage_error(
-			    "refusing to signal itself (PID %ld)", (long)pid);
-			goto out;
-		}
-		for (j = 0; j < n; j++) {
-			if (t[j].pid == pid)
+		if ((why = kill_platform_refuse(v)) != NULL)
+			return kill_usage_error("%s", why);
+		for (j = 0; j < *n; j++)
+			if (pids[j] == v)
 				break;
-		}
-		if (j == n) {
-			t[n].pid = pid;
-			t[n].fd = -1;
-			t[n].state = KILL_WAITING;
-			n++;
-		}
+		if (j == *n)
+			pids[(*n)++] = v;
 	}
+	return -1;
+}
 
-	/* Hold every process by a pidfd before the first signal. */
+/* The exit status: a refusal says more than any other failure, so it wins. */
+static int
+kill_status(const enum kill_outcome *out, size_t n)
+{
+	size_t	i;
+	int	status = 0;
+
 	for (i = 0; i < n; i++) {
-		if ((t[i].fd = kill_pidfd_open(t[i].pid)) != -1)
-			continue;
-		if (errno == ESRCH) {
-			kill_warnx("no such process: %ld", (long)t[i].pid);
-			t[i].state = KILL_GONE;
-		}
-	}
-
-	kill_signal_all(t, n, sig);
-	/*
-	 * A stopped process cannot act on its signal until it is continued,
-	 * so follow up with SIGCONT as systemd does.
-	 */
-	if (sig != SIGKILL && sig != SIGCONT && sig != SIGSTOP &&
-	    sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU) {
-		for (i = 0; i < n; i++) {
-			if (t[i].state == KILL_WAITING)
-				(void)kill_send(&t[i], SIGCONT);
-		}
-	}
-
-	if (kill_wait(t, pfd, n, grace) != 0) {
-		kill_signal_all(t, n, SIGKILL);
-		kill_wait(t, pfd, n, KILL_FINAL_WAIT);
-	}
-	for (i = 0; i < n; i++) {
-		if (t[i].state == KILL_WAITING) {
-			kill_warnx("%ld still running after SIGKILL",
-			    (long)t[i].pid);
-		}
-		if (t[i].state != KILL_GONE)
+		if (out[i] == KILL_DENIED)
+			status = 4;
+		else if (out[i] != KILL_GONE && status == 0)
 			status = 1;
 	}
-
-out:
-	for (i = 0; i < n; i++) {
-		if (t[i].fd != -1)
-			close(t[i].fd);
-	}
-	free(pfd);
-	free(t);
 	return status;
 }
 
-#endif /* !_WIN32 */
+/* Parse the command line, have the platform stop the processes, report. */
+int
+kill_main(int argc, char **argv)
+{
+	enum kill_outcome	*out = NULL;
+	long			*pids = NULL;
+	double			 grace = KILL_DEFAULT_GRACE;
+	size_t			 n;
+	int			 sig = SIGTERM, status;
+
+	if ((status = kill_platform_helper(argc, argv)) != -1)
+		return status;
+	if ((status = kill_options_parse(argc, argv, &sig, &grace)) != -1)
+		return status;
+	if (optind < argc &&
+	    ((pids = calloc((size_t)(argc - optind), sizeof *pids)) == NULL ||
+	    (out = calloc((size_t)(argc - optind), sizeof *out)) == NULL)) {
+		kill_warnx("out of memory");
+		free(pids);
+		return 1;
+	}
+	if ((status = kill_pids_parse(argc, argv, pids, &n)) == -1) {
+		kill_platform_run(sig, grace, pids, out, n);
+		status = kill_status(out, n);
+	}
+	free(out);
+	free(pids);
+	return status;
+}

@@ -1,12 +1,9 @@
 /*
  * safeexitctl: global options, finding and reaching the daemon, one request
- * and its reply, progress on a terminal, and the exit codes of SPEC
- * section 5.  Every wait has an end: -t, or a default for requests that
+ * and its reply, progress on a terminal, and the exit codes of
+ * safeexitctl(1).  Every wait has an end: -t, or a default for requests that
  * should be answered at once.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
 
 #include <sys/types.h>
 

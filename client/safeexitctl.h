@@ -11,7 +11,7 @@
 
 struct json_object;
 
-/* Exit codes, as SPEC section 5 promises them to scripts. */
+/* Exit codes, as safeexitctl(1) (EXIT STATUS) promises them to scripts. */
 #define CTL_EXIT_DONE		0	/* done */
 #define CTL_EXIT_NOT_REACHED	1	/* done, but a program is unknown or
 					 * not in the wanted state; -t ran out */

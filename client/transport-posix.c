@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "safeexitctl.h"
+#include "timeval.h"
 #include "transport.h"
 
 struct transport {
@@ -59,8 +60,7 @@ transport_connect(const char *path, double connect_secs, struct transport **out)
 	}
 	if (limit <= 0)
 		return (client_timed_out(0));
-	tv.tv_sec = (time_t)limit;
-	tv.tv_usec = (suseconds_t)((limit - (double)tv.tv_sec) * 1e6);
+	tv = timeval_from_secs(limit);
 	if (tv.tv_sec == 0 && tv.tv_usec == 0)
 		tv.tv_usec = 1;
 

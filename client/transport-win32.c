@@ -15,6 +15,7 @@
 
 #include "safeexitctl.h"
 #include "transport.h"
+#include "winutil.h"
 
 #define TRANSPORT_PIPE_PREFIX	L"\\\\.\\pipe\\"
 
@@ -48,25 +49,6 @@ transport_name(const char *path)
 	return full;
 }
 
-/* The system's text for an error, without its line break. */
-static const char *
-transport_strerror(DWORD err)
-{
-	static char	buf[256];
-	size_t		n;
-
-	n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM |
-	    FORMAT_MESSAGE_IGNORE_INSERTS, NULL, err, 0, buf, sizeof buf, NULL);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
-	    buf[n - 1] == '.'))
-		n--;
-	if (n == 0)
-		n = (size_t)snprintf(buf, sizeof buf, "error %lu",
-		    (unsigned long)err);
-	buf[n] = '\0';
-	return buf;
-}
-
 /* Open the pipe; while every instance is busy, wait within the limits. */
 int
 transport_connect(const char *path, double connect_secs, struct transport **out)
@@ -97,7 +79,7 @@ transport_connect(const char *path, double connect_secs, struct transport **out)
 		if (err != ERROR_PIPE_BUSY) {
 			free(name);
 			ctl_warnx("cannot reach safeexitd at %s: %s", path,
-			    transport_strerror(err));
+			    winutil_strerror(err));
 			return (err == ERROR_ACCESS_DENIED ?
 			    CTL_EXIT_PERMISSION : CTL_EXIT_UNREACHABLE);
 		}
@@ -177,7 +159,7 @@ fail:
 	if (err == ERROR_NO_DATA || err == ERROR_BROKEN_PIPE ||
 	    err == ERROR_PIPE_NOT_CONNECTED)
 		return (-1);
-	ctl_warnx("send to %s: %s", t->path, transport_strerror(err));
+	ctl_warnx("send to %s: %s", t->path, winutil_strerror(err));
 	return (CTL_EXIT_UNREACHABLE);
 }
 
@@ -207,7 +189,7 @@ fail:
 	if (err == ERROR_BROKEN_PIPE || err == ERROR_PIPE_NOT_CONNECTED ||
 	    err == ERROR_NO_DATA)
 		return (CTL_EXIT_DONE);
-	ctl_warnx("receive from %s: %s", t->path, transport_strerror(err));
+	ctl_warnx("receive from %s: %s", t->path, winutil_strerror(err));
 	return (CTL_EXIT_UNREACHABLE);
 }
 

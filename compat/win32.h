@@ -97,4 +97,28 @@ ssize_t	pread(int fd, void *buf, size_t len, off_t off);
 #define O_NONBLOCK	0
 #endif
 
+/* No symbolic links to tell apart here: lstat is stat. */
+#define lstat(path, st)	stat(path, st)
+
+/* dprintf(3), which MinGW lacks; for short messages. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <io.h>
+static inline int
+dprintf(int fd, const char *fmt, ...)
+{
+	char	buf[1024];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return n;
+	if ((size_t)n >= sizeof buf)
+		n = (int)sizeof buf - 1;
+	return _write(fd, buf, (unsigned)n);
+}
+
 #endif

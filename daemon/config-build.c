@@ -53,26 +53,6 @@ static const struct config_word logfile_words[] = {
 	{ NULL, 0, false },
 };
 
-/* What the daemon says about a supervisord key it takes but does not act
- * on, unless the value is the row's default (which means the same here). */
-static const struct {
-	const char	*key;
-	const char	*msg;
-} notices[] = {
-	{ "serverurl", "has no effect: safeexitd has no XML-RPC interface, "
-	    "programs get no SUPERVISOR_SERVER_URL" },
-	{ "logfile_maxbytes", "has no effect: the daemon does not rotate its "
-	    "own log (use logrotate)" },
-	{ "nodaemon", "safeexitd stays in the foreground unless started "
-	    "with -d" },
-	{ "silent", "has no effect: the daemon's log goes where logfile says" },
-	{ "strip_ansi", "has no effect: program output is written as it is" },
-	{ "port", "the HTTP server is not in this version: "
-	    "[inet_http_server] has no effect" },
-	{ "username", "has no effect: no password is asked; the socket's "
-	    "mode and owner say who may connect" },
-};
-
 static ssize_t		 config_index(const struct config *, const char *);
 
 /* Free a string field (the daemon's log). */
@@ -215,82 +195,6 @@ build_stop_group_set(struct config_build *b, const struct config_key *k,
 }
 
 /*
- * supervisord's stopasgroup and killasgroup, with their own meaning: the
- * stop signal goes to the group with stopasgroup, the kill with either.
- * Noted here, applied by build_sv_group() once every key is set.
- */
-static int
-build_sv_group_set(struct config_build *b, const struct config_key *k,
-    const struct entry *e)
-{
-	const char	*err;
-	bool		 v;
-
-	if (parse_bool(e->value, &v, &err) != 0)
-		return config_value_error(b, e, err);
-	if (strcmp(k->name, "stopasgroup") == 0) {
-		b->stopasgroup = e;
-		b->stopasgroup_on = v;
-	} else {
-		b->killasgroup = e;
-		b->killasgroup_on = v;
-	}
-	return 0;
-}
-
-/* stdout_syslog, stderr_syslog: noted, applied by build_sv_syslog(). */
-static int
-build_sv_syslog_set(struct config_build *b, const struct config_key *k,
-    const struct entry *e)
-{
-	const char	*err;
-	bool		 v;
-
-	if (parse_bool(e->value, &v, &err) != 0)
-		return config_value_error(b, e, err);
-	if (strcmp(k->name, "stdout_syslog") == 0)
-		b->stdout_syslog = v ? e : NULL;
-	else
-		b->stderr_syslog = v ? e : NULL;
-	return 0;
-}
-
-/* Whether a and b mean the same: as booleans, as sizes, or as words. */
-static bool
-build_same_value(const char *a, const char *b)
-{
-	bool		ba, bb;
-	long long	sa, sb;
-
-	if (parse_bool(a, &ba, NULL) == 0 && parse_bool(b, &bb, NULL) == 0)
-		return ba == bb;
-	if (parse_size(a, &sa, NULL) == 0 && parse_size(b, &sb, NULL) == 0)
-		return sa == sb;
-	return strcasecmp(a, b) == 0;
-}
-
-/* A supervisord key accepted with no effect here: a warning says so,
- * unless its value is its default (the row's def), which means the same. */
-static int
-build_notice_set(struct config_build *b, const struct config_key *k,
-    const struct entry *e)
-{
-	size_t	i;
-
-	if (b->ld == NULL || (k->def != NULL && build_same_value(e->value,
-	    k->def)))
-		return 0;
-	for (i = 0; i < sizeof notices / sizeof notices[0]; i++) {
-		if (strcmp(notices[i].key, k->name) == 0)
-			break;
-	}
-	load_warning(b->ld, b->file, e->line, "%s: %s", e->spelling,
-	    i < sizeof notices / sizeof notices[0] ? notices[i].msg :
-	    "has no effect here");
-	return 0;
-}
-
-/*
  * stdout or stderr: a word, or a file taken from the folder of the file the
  * section is in (as include globs are).  supervisord's spellings
  * (stdout_logfile, stderr_logfile) take supervisord's words.
@@ -364,18 +268,123 @@ build_redirect_set(struct config_build *b, const struct config_key *k,
 	return 0;
 }
 
-/* process_name, numprocs, numprocs_start: read by build_instances()
- * before the program is built; nothing to set here. */
+/* Whether https can be probed in this build (probe-tls.c). */
+#ifdef HAVE_TLS_PROBES
+#define BUILD_TLS_OK	true
+#else
+#define BUILD_TLS_OK	false
+#endif
+
+/* ready, health: a check (check.h), parsed and compiled now. */
 static int
-build_process_name_set(struct config_build *b, const struct config_key *k,
-    const struct entry *e)
+build_check_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e, enum check_use use)
 {
-	(void)b;
-	(void)k;
-	(void)e;
+	struct check	*c = CONFIG_FIELD(k, b->obj, struct check);
+	char		 err[256];
+
+	if (check_parse(e->value, use, BUILD_TLS_OK, c, err, sizeof err) != 0) {
+		config_key_error(b, e, "%s", err);
+		return -1;
+	}
 	return 0;
 }
 
+/* ready = running | notify | fd:N | tcp:... | http(s)://... | exec:... | log:... */
+static int
+build_ready_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	return build_check_set(b, k, e, CHECK_USE_READY);
+}
+
+/* health = tcp:... | http(s)://... | exec:... | watchdog:DURATION */
+static int
+build_health_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	return build_check_set(b, k, e, CHECK_USE_HEALTH);
+}
+
+/* Give a copied program its own check. */
+static void
+build_check_dup(const struct config_key *k, void *obj)
+{
+	check_dup(CONFIG_FIELD(k, obj, struct check));
+}
+
+/* Free a check. */
+static void
+build_check_release(const struct config_key *k, void *obj)
+{
+	check_release(CONFIG_FIELD(k, obj, struct check));
+}
+
+/*
+ * depends_on: names, each maybe NAME:exited (wait for a one-shot to have
+ * exited well).  The names land in depends_on without the suffix, so the
+ * graph walks see plain names; the exited ones are listed in aux as well.
+ */
+static int
+build_depends_set(struct config_build *b, const struct config_key *k,
+    const struct entry *e)
+{
+	strv_t	*names = CONFIG_FIELD(k, b->obj, strv_t);
+	strv_t	*exited = (strv_t *)(void *)((char *)b->obj + k->aux);
+	size_t	 i, n = 0, len;
+	char	*colon;
+
+	if (config_type_list.set(b, k, e) != 0)
+		return -1;
+	strv_free(*exited);
+	*exited = xcalloc(strv_length(*names) + 1, sizeof **exited);
+	for (i = 0; (*names)[i] != NULL; i++) {
+		/* GROUP:PROCESS is a name; only ":exited" at the end is not. */
+		if ((colon = strrchr((*names)[i], ':')) == NULL ||
+		    strcmp(colon, ":exited") != 0)
+			continue;
+		len = (size_t)(colon - (*names)[i]);
+		if (len == 0) {
+			config_key_error(b, e, "NAME or NAME:exited expected, "
+			    "not '%s'", (*names)[i]);
+			return -1;
+		}
+		*colon = '\0';
+		(*exited)[n++] = xstrndup((*names)[i], len);
+	}
+	return 0;
+}
+
+/* Copy depends_on and its exited names. */
+static void
+build_depends_dup(const struct config_key *k, void *obj)
+{
+	strv_t	*names = CONFIG_FIELD(k, obj, strv_t);
+	strv_t	*exited = (strv_t *)(void *)((char *)obj + k->aux);
+
+	if (*names != NULL)
+		*names = strv_copy(*names);
+	if (*exited != NULL)
+		*exited = strv_copy(*exited);
+}
+
+/* Free depends_on and its exited names. */
+static void
+build_depends_release(const struct config_key *k, void *obj)
+{
+	strv_free(*CONFIG_FIELD(k, obj, strv_t));
+	strv_free(*(strv_t *)(void *)((char *)obj + k->aux));
+}
+
+const struct config_type config_type_ready = {
+	build_ready_set, build_check_dup, build_check_release
+};
+const struct config_type config_type_health = {
+	build_health_set, build_check_dup, build_check_release
+};
+const struct config_type config_type_depends = {
+	build_depends_set, build_depends_dup, build_depends_release
+};
 const struct config_type config_type_log = {
 	build_log_set, NULL, build_string_release
 };
@@ -393,24 +402,13 @@ const struct config_type config_type_output = {
 const struct config_type config_type_redirect = {
 	build_redirect_set, NULL, NULL
 };
-const struct config_type config_type_process_name = {
-	build_process_name_set, NULL, NULL
-};
-const struct config_type config_type_sv_group = {
-	build_sv_group_set, NULL, NULL
-};
-const struct config_type config_type_sv_syslog = {
-	build_sv_syslog_set, NULL, NULL
-};
-const struct config_type config_type_notice = { build_notice_set, NULL, NULL };
-
 /*
  * Set every entry of sec into b->obj, each by its key's type, after
  * supervisord's expansions (b->ctx).  The expanded entries live in
- * b->expanded until build_done(), since setters keep pointers to them.
+ * b->expanded until config_build_done(), since setters keep pointers to them.
  */
-static void
-build_entries(struct config_build *b, const struct section *sec)
+void
+config_build_entries(struct config_build *b, const struct section *sec)
 {
 	struct entry	*e;
 	char		*err;
@@ -438,8 +436,8 @@ build_entries(struct config_build *b, const struct section *sec)
 }
 
 /* Free what building one section kept. */
-static void
-build_done(struct config_build *b)
+void
+config_build_done(struct config_build *b)
 {
 	size_t	i;
 
@@ -463,104 +461,54 @@ build_has(const struct section *sec, const char *name)
 	return false;
 }
 
-/* Whether the key k of a daemon section fills the field at offset off. */
+/* The entry of sec for the key called name, or NULL. */
+const struct entry *
+config_section_entry(const struct section *sec, const char *name)
+{
+	size_t	i;
+
+	for (i = sec->n_entries; i-- > 0;) {
+		if (strcmp(sec->entries[i].key->name, name) == 0)
+			return &sec->entries[i];
+	}
+	return NULL;
+}
+
+/* Whether the daemon reads an output (a pipe): not null, not inherited. */
 static bool
-build_daemon_field(const struct config_key *k)
+build_output_read(const struct output_config *oc)
 {
-	return !(k->flags & CK_PROGRAM) && k->type != &config_type_accepted &&
-	    k->type != &config_type_notice && k->type != &config_type_include;
+	return oc->kind != OUTPUT_NULL && oc->kind != OUTPUT_INHERIT;
 }
 
-/*
- * Build the daemon's sections of one part of the load, in the order they
- * were read: [safeexitd] and supervisord's [supervisord],
- * [unix_http_server], [inet_http_server], [supervisorctl], [include].  A
- * daemon setting given in two of them (or twice across files) counts as
- * last read, with a warning naming both places.
- */
+/* Checks across the readiness and health keys. */
 static void
-build_daemon(struct load *ld, struct config *cfg, size_t from, size_t to,
-    const struct entry **seen, int *seen_file)
+build_check_ready(struct config_build *b, const struct section *sec,
+    struct program_config *pc)
 {
-	struct config_build	 b;
-	struct expand_ctx	 ctx;
-	struct section		*sec;
+	const struct { const char *key; double v; } positive[] = {
+		{ "ready_interval", pc->ready_interval },
+		{ "health_interval", pc->health_interval },
+		{ "health_timeout", pc->health_timeout },
+	};
 	const struct entry	*e;
-	size_t			 i, j, row;
+	bool			 err_read;
+	size_t			 i;
 
-	for (i = from; i < to; i++) {
-		sec = ld->sections[i];
-		if (SECTION_IS_PROGRAM(sec->kind) ||
-		    sec->kind == SECTION_GROUP ||
-		    sec->kind == SECTION_RPCINTERFACE)
-			continue;
-		if (sec->kind == SECTION_SUPERVISORD)
-			cfg->supervisord = true;
-		if (sec->kind == SECTION_INCLUDE && sec->file != 0) {
-			/* supervisord does not read includes of includes. */
-			load_warning(ld, sec->file, sec->line, "[include] is "
-			    "read in the main file only (as supervisord does)");
-			continue;
-		}
-		memset(&ctx, 0, sizeof ctx);
-		ctx.here = ld->heres[sec->file];
-		ctx.process_num = ctx.numprocs = -1;
-		memset(&b, 0, sizeof b);
-		b.ld = ld;
-		b.file = sec->file;
-		b.dir = ld->dirs[sec->file];
-		b.obj = cfg;
-		b.ctx = &ctx;
-		for (j = 0; j < sec->n_entries; j++) {
-			e = &sec->entries[j];
-			if (!build_daemon_field(e->key))
-				continue;
-			/* Rows sharing a field are one setting. */
-			for (row = 0; row < config_n_keys; row++) {
-				if (build_daemon_field(&config_keys[row]) &&
-				    config_keys[row].offset == e->key->offset)
-					break;
-			}
-			if (seen[row] != NULL && seen[row]->line != 0)
-				load_warning(ld, sec->file, e->line, "%s: the "
-				    "daemon's setting was also given at %s:%d "
-				    "(%s): the last one read counts",
-				    e->spelling, ld->files[seen_file[row]],
-				    seen[row]->line, seen[row]->spelling);
-			seen[row] = e;
-			seen_file[row] = sec->file;
-			if (e->key->offset == offsetof(struct config, socket_mode))
-				cfg->socket_mode_set = true;
-		}
-		build_entries(&b, sec);
-		build_done(&b);
+	err_read = pc->err.kind == OUTPUT_STDOUT ? build_output_read(&pc->out) :
+	    build_output_read(&pc->err);
+	if (pc->ready.kind == CHECK_LOG && !build_output_read(&pc->out) &&
+	    !err_read && (e = config_section_entry(sec, "ready")) != NULL)
+		config_key_error(b, e, "log: needs stdout or stderr read by the "
+		    "daemon (not null or inherit)");
+	for (i = 0; i < sizeof positive / sizeof positive[0]; i++) {
+		if (positive[i].v <= 0 &&
+		    (e = config_section_entry(sec, positive[i].key)) != NULL)
+			config_key_error(b, e, "must be more than 0 seconds");
 	}
-}
-
-/* The daemon's settings after every file was read: the socket's owner,
- * its mode with a group, and the user the daemon drops to. */
-static void
-build_daemon_finish(struct load *ld, struct config *cfg)
-{
-	char	*colon;
-
-	if (cfg->socket_owner != NULL &&
-	    (colon = strchr(cfg->socket_owner, ':')) != NULL) {
-		/* chown = USER:GROUP */
-		*colon = '\0';
-		if (cfg->socket_group == NULL && colon[1] != '\0')
-			cfg->socket_group = xstrdup(colon + 1);
-	}
-	if (cfg->socket_owner != NULL && *cfg->socket_owner == '\0') {
-		free(cfg->socket_owner);
-		cfg->socket_owner = NULL;
-	}
-	if (cfg->socket_group != NULL && !cfg->socket_mode_set)
-		cfg->socket_mode = 0660;
-	if (cfg->daemon_user != NULL &&
-	    !config_files_user_exists(cfg->daemon_user))
-		load_error(ld, 0, cfg->daemon_user_line, "user: no such user "
-		    "'%s'", cfg->daemon_user);
+	if ((e = config_section_entry(sec, "health_retries")) != NULL &&
+	    pc->health_retries < 1)
+		config_key_error(b, e, "must be at least 1");
 }
 
 /*
@@ -584,152 +532,6 @@ build_redirect(struct config_build *b, struct program_config *pc)
 	pc->err.kind = OUTPUT_STDOUT;
 }
 
-/*
- * supervisord's stopasgroup and killasgroup: killasgroup defaults to
- * stopasgroup, and stopasgroup without killasgroup is refused (as
- * supervisord does).  Set with neither, safeexitd's stop_group holds.
- */
-static void
-build_sv_group(struct config_build *b, struct program_config *pc)
-{
-	bool	kill_group;
-
-	if (b->stopasgroup == NULL && b->killasgroup == NULL)
-		return;
-	if (b->stop_group != NULL) {
-		config_key_error(b, b->stopasgroup != NULL ? b->stopasgroup :
-		    b->killasgroup, "conflicts with 'stop_group' at line %d",
-		    b->stop_group->line);
-		return;
-	}
-	kill_group = b->killasgroup != NULL ? b->killasgroup_on :
-	    b->stopasgroup_on;
-	if (b->stopasgroup_on && !kill_group) {
-		config_key_error(b, b->killasgroup, "cannot be false with "
-		    "stopasgroup = true (as in supervisord)");
-		return;
-	}
-	pc->stop_group = kill_group;
-	pc->stop_main_only = kill_group && !b->stopasgroup_on;
-}
-
-/*
- * stdout_syslog, stderr_syslog: an output with no file of its own goes to
- * syslog; copying to syslog beside a file is not done, and said so.
- */
-static void
-build_sv_syslog(struct config_build *b, struct program_config *pc)
-{
-	const struct entry	*e[2] = { b->stdout_syslog, b->stderr_syslog };
-	struct output_config	*out[2] = { &pc->out, &pc->err };
-	bool			 given[2] = { b->have_out, b->stderr_key != NULL };
-	int			 i;
-
-	for (i = 0; i < 2; i++) {
-		if (e[i] == NULL)
-			continue;
-		if (out[i]->kind == OUTPUT_NULL || !given[i] ||
-		    (i == 1 && out[i]->kind == OUTPUT_STDOUT &&
-		    b->redirect_on)) {
-			if (i == 1 && b->redirect_on)
-				continue;	/* stderr is in stdout's */
-			free(out[i]->path);
-			out[i]->path = NULL;
-			out[i]->kind = OUTPUT_SYSLOG;
-		} else if (out[i]->kind != OUTPUT_SYSLOG)
-			load_warning(b->ld, b->file, e[i]->line, "%s: the "
-			    "output goes to its file only; safeexitd does not "
-			    "also copy it to syslog", e[i]->spelling);
-	}
-}
-
-/* The name of an AUTO log: supervisord's NAME-CHANNEL---IDENTIFIER-XXXXXX.log,
- * its last part a hash (so a reload keeps the same file) not random. */
-static char *
-build_auto_name(const char *dir, const char *name, const char *channel,
-    const char *ident)
-{
-	static const char	digits[] = "abcdefghijklmnopqrstuvwxyz0123456789_";
-	unsigned long long	h = 0xcbf29ce484222325ULL;
-	const char		*parts[3] = { name, channel, ident }, *p;
-	char			 tag[7];
-	int			 i;
-
-	for (i = 0; i < 3; i++) {
-		for (p = parts[i]; *p != '\0'; p++) {
-			h ^= (unsigned char)*p;
-			h *= 0x100000001b3ULL;
-		}
-	}
-	for (i = 0; i < 6; i++) {
-		tag[i] = digits[h % (sizeof digits - 1)];
-		h /= sizeof digits - 1;
-	}
-	tag[6] = '\0';
-	return xasprintf("%s/%s-%s---%s-%s.log", dir, name, channel, ident, tag);
-}
-
-/* Name the AUTO logs of a program in childlogdir (or the temporary folder,
- * as supervisord's default). */
-static void
-build_auto_logs(const struct config *cfg, struct program_config *pc)
-{
-	const char	*dir = cfg->childlogdir;
-
-	if (dir == NULL && ((dir = getenv("TMPDIR")) == NULL || *dir != '/'))
-		dir = "/tmp";
-	if (pc->out.kind == OUTPUT_FILE && pc->out.path == NULL)
-		pc->out.path = build_auto_name(dir, pc->process_name, "stdout",
-		    cfg->identifier);
-	if (pc->err.kind == OUTPUT_FILE && pc->err.path == NULL)
-		pc->err.path = build_auto_name(dir, pc->process_name, "stderr",
-		    cfg->identifier);
-}
-
-/*
- * The environment a supervisord config gives its programs beyond the
- * daemon's: SUPERVISOR_ENABLED, SUPERVISOR_PROCESS_NAME and
- * SUPERVISOR_GROUP_NAME, then [supervisord] environment, then the
- * program's own, which wins.
- */
-static void
-build_environment(const struct config *cfg, struct program_config *pc)
-{
-	strv_t	env;
-	size_t	i, n = 0, len;
-
-	if (!cfg->supervisord)
-		return;
-	env = xcalloc(strv_length(cfg->environment) +
-	    strv_length(pc->environment) + 4, sizeof *env);
-	env[n++] = xstrdup("SUPERVISOR_ENABLED=1");
-	env[n++] = xasprintf("SUPERVISOR_PROCESS_NAME=%s", pc->process_name);
-	env[n++] = xasprintf("SUPERVISOR_GROUP_NAME=%s", pc->group_name);
-	for (i = 0; cfg->environment != NULL && cfg->environment[i] != NULL;
-	    i++)
-		env[n++] = xstrdup(cfg->environment[i]);
-	for (i = 0; pc->environment != NULL && pc->environment[i] != NULL;
-	    i++)
-		env[n++] = xstrdup(pc->environment[i]);
-	/* Later entries win: drop an earlier one a later one sets again. */
-	for (i = 0; i < n; i++) {
-		len = strcspn(env[i], "=");
-		for (size_t j = i + 1; j < n; j++) {
-			if (strncmp(env[i], env[j], len + 1) == 0) {
-				free(env[i]);
-				env[i] = NULL;
-				break;
-			}
-		}
-	}
-	for (i = 0, len = 0; i < n; i++)
-		if (env[i] != NULL)
-			env[len++] = env[i];
-	env[len] = NULL;
-	strv_free(pc->environment);
-	pc->environment = env;
-}
-
 /* Report the required keys sec lacks (a wrong value was reported already). */
 static void
 build_required(struct config_build *b, const struct section *sec)
@@ -747,18 +549,10 @@ build_required(struct config_build *b, const struct section *sec)
 	}
 }
 
-/* One process of a program section, as numprocs makes them. */
-struct build_instance {
-	const char	*group;		/* [group:G], or the section's name */
-	char		*process;	/* process_name, expanded */
-	int		 num;		/* process_num */
-	int		 numprocs;
-};
-
 /* Validate one process of a program-like section, from the defaults in
  * tmpl. */
-static struct program_config *
-build_program(struct load *ld, struct config *cfg, const struct section *sec,
+struct program_config *
+config_build_program(struct load *ld, struct config *cfg, const struct section *sec,
     const struct program_config *tmpl, const struct build_instance *in,
     strv_t own_env)
 {
@@ -800,13 +594,11 @@ build_program(struct load *ld, struct config *cfg, const struct section *sec,
 	b.dir = ld->dirs[sec->file];
 	b.obj = pc;
 	b.ctx = &ctx;
-	build_entries(&b, sec);
+	config_build_entries(&b, sec);
 	build_redirect(&b, pc);
-	build_sv_group(&b, pc);
-	build_sv_syslog(&b, pc);
+	config_sv_program(&b, cfg, pc);
+	build_check_ready(&b, sec, pc);
 	build_required(&b, sec);
-	build_auto_logs(cfg, pc);
-	build_environment(cfg, pc);
 	if (pc->user != NULL && !config_files_user_exists(pc->user)) {
 		for (size_t i = 0; i < b.n_expanded; i++)
 			if (strcmp(b.expanded[i].key->name, "user") == 0)
@@ -815,252 +607,8 @@ build_program(struct load *ld, struct config *cfg, const struct section *sec,
 	}
 	pc->fingerprint = config_fingerprint(sec, pc, b.have_out,
 	    b.stderr_key != NULL || (b.redirect != NULL && b.redirect_on));
-	build_done(&b);
+	config_build_done(&b);
 	return pc;
-}
-
-/* The raw entry of sec for the key called name, or NULL. */
-static const struct entry *
-build_entry(const struct section *sec, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < sec->n_entries; i++) {
-		if (strcmp(sec->entries[i].key->name, name) == 0)
-			return &sec->entries[i];
-	}
-	return NULL;
-}
-
-/*
- * A number of a program section read before it is built (numprocs,
- * numprocs_start): expanded without process_num, as supervisord does.
- */
-static int
-build_early_number(struct load *ld, const struct section *sec,
-    const struct expand_ctx *ctx, const char *name, int def)
-{
-	const struct entry	*e = build_entry(sec, name);
-	char			*v, *err;
-	int			 n;
-
-	if (e == NULL)
-		return def;
-	if (config_expand(e->value, ctx, &v, &err) == -1) {
-		load_error(ld, sec->file, e->line, "%s: %s", e->spelling, err);
-		free(err);
-		return -1;
-	}
-	if (parse_uint(v, &n, NULL) != 0) {
-		load_error(ld, sec->file, e->line, "%s: not a number '%s'",
-		    e->spelling, v);
-		n = -1;
-	}
-	free(v);
-	return n;
-}
-
-/* The program's own environment, raw, so its keys are ENV_ names for its
- * other values (supervisord's behaviour); NULL when it has none. */
-static strv_t
-build_own_env(const struct section *sec, const struct expand_ctx *ctx)
-{
-	const struct entry	*e = build_entry(sec, "environment");
-	strv_t			 env = NULL;
-	char			*v, *err;
-
-	if (e == NULL)
-		return NULL;
-	if (config_expand(e->value, ctx, &v, &err) == -1) {
-		free(err);	/* reported when the key itself is set */
-		return NULL;
-	}
-	if (parse_env(v, &env, NULL) != 0)
-		env = NULL;
-	free(v);
-	return env;
-}
-
-/* What one [group:G] section says: its name, members and priority. */
-struct build_group {
-	const struct section	 *sec;
-	strv_t			  members;
-	int			  priority;
-	bool			  has_priority;
-};
-
-/* Read the [group:G] sections: each member must be a program section, in
- * one group only; member_of[section index] is the group's index + 1. */
-static struct build_group *
-build_groups(struct load *ld, size_t *n_groups, size_t *member_of)
-{
-	struct build_group	*groups = NULL, *g;
-	struct expand_ctx	 ctx;
-	struct section		*sec, *m;
-	const struct entry	*e;
-	char			*v, *err, *tok, *save;
-	size_t			 i, n = 0;
-
-	for (i = 0; i < ld->n_sections; i++) {
-		sec = ld->sections[i];
-		if (sec->kind != SECTION_GROUP)
-			continue;
-		groups = xreallocarray(groups, n + 1, sizeof *groups);
-		g = &groups[n++];
-		memset(g, 0, sizeof *g);
-		g->sec = sec;
-		memset(&ctx, 0, sizeof ctx);
-		ctx.here = ld->heres[sec->file];
-		ctx.process_num = ctx.numprocs = -1;
-		g->members = xcalloc(1, sizeof *g->members);
-		if ((e = build_entry(sec, "priority")) != NULL) {
-			if (config_expand(e->value, &ctx, &v, &err) == -1) {
-				load_error(ld, sec->file, e->line, "priority: "
-				    "%s", err);
-				free(err);
-			} else {
-				errno = 0;
-				g->priority = (int)strtol(v, &tok, 10);
-				if (*v == '\0' || *tok != '\0' || errno != 0)
-					load_error(ld, sec->file, e->line,
-					    "priority: invalid number '%s'", v);
-				g->has_priority = true;
-				free(v);
-			}
-		}
-		if ((e = build_entry(sec, "programs")) == NULL) {
-			load_error(ld, sec->file, sec->line, "group %s: "
-			    "programs is required", sec->name);
-			continue;
-		}
-		if (config_expand(e->value, &ctx, &v, &err) == -1) {
-			load_error(ld, sec->file, e->line, "programs: %s", err);
-			free(err);
-			continue;
-		}
-		for (tok = strtok_r(v, ",", &save); tok != NULL;
-		    tok = strtok_r(NULL, ",", &save)) {
-			while (is_blank(*tok) || *tok == '\n')
-				tok++;
-			for (char *end = tok + strlen(tok); end > tok &&
-			    (is_blank(end[-1]) || end[-1] == '\n');)
-				*--end = '\0';
-			if (*tok == '\0')
-				continue;
-			if ((m = section_find_program(ld, tok)) == NULL) {
-				load_error(ld, sec->file, e->line, "programs: "
-				    "no [program:%s] (or eventlistener, "
-				    "fcgi-program)", tok);
-				continue;
-			}
-			for (size_t s = 0; s < ld->n_sections; s++) {
-				if (ld->sections[s] != m)
-					continue;
-				if (member_of[s] != 0) {
-					load_error(ld, sec->file, e->line,
-					    "programs: %s is already in group "
-					    "%s", tok,
-					    groups[member_of[s] - 1].sec->name);
-					break;
-				}
-				member_of[s] = n;
-				break;
-			}
-		}
-		free(v);
-	}
-	*n_groups = n;
-	return groups;
-}
-
-/* Where a program section's processes are in cfg->programs. */
-struct build_range {
-	size_t	first, n;
-};
-
-/*
- * Build the processes of one program section: numprocs of them from
- * numprocs_start, each named by process_name, in its group.
- */
-static void
-build_instances(struct load *ld, struct config *cfg, struct section *sec,
-    const struct program_config *tmpl, const struct build_group *group,
-    struct build_range *range, struct section ***prog_secs)
-{
-	struct build_instance	 in;
-	struct expand_ctx	 ctx;
-	const struct entry	*pn;
-	struct program_config	*pc;
-	strv_t			 own_env;
-	char			*err;
-	int			 numprocs, start, k;
-
-	memset(&ctx, 0, sizeof ctx);
-	ctx.here = ld->heres[sec->file];
-	ctx.program_name = sec->name;
-	ctx.group_name = group != NULL ? group->sec->name : sec->name;
-	ctx.process_num = ctx.numprocs = -1;
-	numprocs = build_early_number(ld, sec, &ctx, "numprocs", 1);
-	start = build_early_number(ld, sec, &ctx, "numprocs_start", 0);
-	range->first = cfg->n_programs;
-	range->n = 0;
-	if (numprocs < 0 || start < 0)
-		return;
-	pn = build_entry(sec, "process_name");
-	if (numprocs > 1 && (pn == NULL ||
-	    strstr(pn->value, "%(process_num)") == NULL)) {
-		load_error(ld, sec->file, pn != NULL ? pn->line :
-		    build_entry(sec, "numprocs")->line,
-		    "process_name: numprocs = %d needs %%(process_num) in "
-		    "process_name, so each process has a name of its own "
-		    "(as supervisord requires)", numprocs);
-		return;
-	}
-	ctx.numprocs = numprocs;
-	for (k = start; k < start + numprocs; k++) {
-		memset(&in, 0, sizeof in);
-		in.group = ctx.group_name;
-		in.num = k;
-		in.numprocs = numprocs;
-		ctx.process_num = k;
-		own_env = build_own_env(sec, &ctx);
-		{
-			struct expand_ctx pctx = ctx;
-
-			pctx.env = own_env;
-			if (pn == NULL)
-				in.process = xstrdup(sec->name);
-			else if (config_expand(pn->value, &pctx, &in.process,
-			    &err) == -1) {
-				load_error(ld, sec->file, pn->line,
-				    "process_name: %s", err);
-				free(err);
-				strv_free(own_env);
-				return;
-			}
-		}
-		if (!program_name_valid(in.process)) {
-			load_error(ld, sec->file, pn != NULL ? pn->line :
-			    sec->line, "process_name: invalid name '%s' "
-			    "(letters, digits, '_', '.' and '-'; at most %d "
-			    "characters)", in.process, CONFIG_NAME_MAX);
-			free(in.process);
-			strv_free(own_env);
-			return;
-		}
-		pc = build_program(ld, cfg, sec, tmpl, &in, own_env);
-		if (group != NULL && group->has_priority)
-			pc->priority = group->priority;
-		free(in.process);
-		strv_free(own_env);
-		cfg->programs = xreallocarray(cfg->programs,
-		    cfg->n_programs + 1, sizeof *cfg->programs);
-		*prog_secs = xreallocarray(*prog_secs, cfg->n_programs + 1,
-		    sizeof **prog_secs);
-		(*prog_secs)[cfg->n_programs] = sec;
-		cfg->programs[cfg->n_programs++] = pc;
-		range->n++;
-	}
 }
 
 /* What a cycle report needs to name the programs and the line. */
@@ -1105,8 +653,10 @@ build_check_depends(struct load *ld, struct config *cfg,
 	struct build_cycles	 bc = { ld, cfg, secs };
 	struct program_config	*pc;
 	struct section		*dep;
-	strv_t			 names;
-	size_t			 i, j, k, n_to = 0, cap = 16, n_names, *first, *to;
+	strv_t			 names, exited;
+	size_t			 i, j, k, n_to = 0, cap = 16, n_names, n_exited;
+	size_t			*first, *to;
+	bool			 is_exited;
 
 	first = xcalloc(cfg->n_programs + 1, sizeof *first);
 	to = xcalloc(cap, sizeof *to);
@@ -1114,11 +664,13 @@ build_check_depends(struct load *ld, struct config *cfg,
 		pc = cfg->programs[i];
 		first[i] = n_to;
 		names = xcalloc(1, sizeof *names);
-		n_names = 0;
+		exited = xcalloc(1, sizeof *exited);
+		n_names = n_exited = 0;
 		for (j = 0; pc->depends_on[j] != NULL; j++) {
 			const char	*d = pc->depends_on[j];
 			size_t		 before = n_to;
 
+			is_exited = strv_contains(pc->depends_exited, d);
 			if ((dep = section_find_program(ld, d)) != NULL) {
 				for (k = ranges[dep->program].first;
 				    k < ranges[dep->program].first +
@@ -1151,10 +703,19 @@ build_check_depends(struct load *ld, struct config *cfg,
 				names[n_names++] = xstrdup(
 				    cfg->programs[to[k]]->name);
 				names[n_names] = NULL;
+				if (!is_exited)
+					continue;
+				exited = xreallocarray(exited, n_exited + 2,
+				    sizeof *exited);
+				exited[n_exited++] = xstrdup(
+				    cfg->programs[to[k]]->name);
+				exited[n_exited] = NULL;
 			}
 		}
 		strv_free(pc->depends_on);
 		pc->depends_on = names;
+		strv_free(pc->depends_exited);
+		pc->depends_exited = exited;
 	}
 	first[cfg->n_programs] = n_to;
 	depgraph_find_cycles(cfg->n_programs, first, to, build_cycle_found, &bc);
@@ -1173,7 +734,7 @@ build_programs(struct load *ld, struct config *cfg)
 	size_t			  i, n = 0, n_groups, *member_of;
 
 	member_of = xcalloc(ld->n_sections + 1, sizeof *member_of);
-	groups = build_groups(ld, &n_groups, member_of);
+	groups = config_sv_groups(ld, &n_groups, member_of);
 	ranges = xcalloc(ld->n_sections + 1, sizeof *ranges);
 	/* The defaults are parsed once, then copied into each program. */
 	memset(&tmpl, 0, sizeof tmpl);
@@ -1182,7 +743,7 @@ build_programs(struct load *ld, struct config *cfg)
 		if (!SECTION_IS_PROGRAM(ld->sections[i]->kind))
 			continue;
 		ld->sections[i]->program = n;
-		build_instances(ld, cfg, ld->sections[i], &tmpl,
+		config_sv_instances(ld, cfg, ld->sections[i], &tmpl,
 		    member_of[i] != 0 ? &groups[member_of[i] - 1] : NULL,
 		    &ranges[n], &secs);
 		n++;
@@ -1220,10 +781,10 @@ config_load(const char *path, struct config_errors *errs)
 	/* The main file first: its [include] and include say what else. */
 	load_main(&ld, path);
 	n_main = ld.n_sections;
-	build_daemon(&ld, cfg, 0, n_main, seen, seen_file);
+	config_sv_daemon(&ld, cfg, 0, n_main, seen, seen_file);
 	load_includes(&ld, 0);
-	build_daemon(&ld, cfg, n_main, ld.n_sections, seen, seen_file);
-	build_daemon_finish(&ld, cfg);
+	config_sv_daemon(&ld, cfg, n_main, ld.n_sections, seen, seen_file);
+	config_sv_daemon_finish(&ld, cfg);
 	build_programs(&ld, cfg);
 	free(seen);
 	free(seen_file);
@@ -1310,6 +871,13 @@ config_find(const struct config *cfg, const char *name)
 	if (cfg == NULL || name == NULL || (i = config_index(cfg, name)) < 0)
 		return NULL;
 	return cfg->programs[i];
+}
+
+/* Whether pc waits for dependency name to have exited (NAME:exited). */
+bool
+program_config_waits_exit(const struct program_config *pc, const char *name)
+{
+	return strv_contains(pc->depends_exited, name);
 }
 
 /* Whether an exit code is one of the program's exitcodes. */

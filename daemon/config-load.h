@@ -5,7 +5,7 @@
  * config-build.c builds and checks the config (and holds the keys that need
  * code of their own), config-fingerprint.c sums up a program's settings,
  * config-util.c allocates and shapes paths.  Nothing outside the loader
- * includes this; the daemon sees config.h.
+ * includes this; the daemon sees conf.h.
  */
 #ifndef SAFEEXITD_CONFIG_LOAD_H
 #define SAFEEXITD_CONFIG_LOAD_H
@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "config.h"
+#include "conf.h"
 #include "config-files.h"
 #include "log.h"
 #include "parse.h"
@@ -269,7 +269,51 @@ extern const struct config_type config_type_log, config_type_include,
 		    config_type_stop_group, config_type_output,
 		    config_type_redirect, config_type_process_name,
 		    config_type_sv_group, config_type_sv_syslog,
-		    config_type_notice;
+		    config_type_notice, config_type_ready,
+		    config_type_health, config_type_depends;
+
+/* One process of a program section, as numprocs makes them. */
+struct build_instance {
+	const char	*group;		/* [group:G], or the section's name */
+	char		*process;	/* process_name, expanded */
+	int		 num;		/* process_num */
+	int		 numprocs;
+};
+
+/* What one [group:G] section says: its name, members and priority. */
+struct build_group {
+	const struct section	 *sec;
+	strv_t			  members;
+	int			  priority;
+	bool			  has_priority;
+};
+
+/* Where a program section's processes are in cfg->programs. */
+struct build_range {
+	size_t	first, n;
+};
+
+/* config-build.c: building the parts. */
+void		 config_build_entries(struct config_build *,
+		    const struct section *);
+void		 config_build_done(struct config_build *);
+const struct entry *config_section_entry(const struct section *,
+		    const char *);
+struct program_config *config_build_program(struct load *, struct config *,
+		    const struct section *, const struct program_config *,
+		    const struct build_instance *, strv_t);
+
+/* config-supervisord.c: supervisord's sections and keys. */
+void		 config_sv_daemon(struct load *, struct config *, size_t,
+		    size_t, const struct entry **, int *);
+void		 config_sv_daemon_finish(struct load *, struct config *);
+void		 config_sv_program(struct config_build *,
+		    const struct config *, struct program_config *);
+struct build_group *config_sv_groups(struct load *, size_t *, size_t *);
+void		 config_sv_instances(struct load *, struct config *,
+		    struct section *, const struct program_config *,
+		    const struct build_group *, struct build_range *,
+		    struct section ***);
 
 /* config-expand.c */
 int		 config_expand(const char *, const struct expand_ctx *,

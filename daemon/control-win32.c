@@ -9,9 +9,10 @@
  * of its own doing overlapped reads and writes on the pipe.  The threads
  * never touch daemon state: what they read, and what becomes of the pipe,
  * reaches the loop through the mailbox (loop-win32.c), and the loop hands
- * them bytes to write through a locked buffer and an event.  The loop does
- * what control.c does on POSIX: frames requests, bounds every client in
- * count, memory and time, and hands each request, checked, to requests.c.
+ * them bytes to write through a locked buffer and an event.  On the loop,
+ * control-conn.c does with the bytes what it does on POSIX: frames
+ * requests, bounds every client in count, memory and time, and hands each
+ * request, checked, to requests.c.
  */
 #include <windows.h>
 #include <sddl.h>
@@ -19,7 +20,6 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,17 +27,12 @@
 #include <string.h>
 
 #include "control.h"
+#include "control-conn.h"
 #include "log.h"
 #include "protocol.h"
-#include "requests.h"
 #include "win32.h"
 
-#define CONTROL_MAX_CONNS	1024
-#define CONTROL_MAX_PER_UID	512
-#define CONTROL_IDLE_SECS	30
-#define CONTROL_WRITE_SECS	30
-#define CONTROL_READ_HIGH	16384
-#define CONTROL_OUTPUT_MAX	65536
+/* What one overlapped read or write of a pipe moves at most. */
 #define CONTROL_PIPE_BUF	65536
 #define CONTROL_PIPE_PREFIX	L"\\\\.\\pipe\\"
 
@@ -49,8 +44,9 @@ enum conn_event {
 	CONN_GONE,		/* the thread has ended; free the connection */
 };
 
-struct control_conn {
-	struct control_conn	*next;
+/* A connection's pipe, its thread, and what they share with the loop. */
+struct control_link {
+	struct control_conn	*conn;		/* the loop's alone */
 	HANDLE			 pipe;
 	HANDLE			 thread;
 	HANDLE			 wake;		/* auto-reset: news for the thread */
@@ -63,23 +59,15 @@ struct control_conn {
 	bool			 stop;
 
 	/* The loop's alone. */
-	uid_t			 uid;
-	pid_t			 pid;
-	bool			 known;		/* identity arrived */
-	struct protocol_framer	 framer;
 	struct evbuffer		*in;
-	struct event		*idle, *resume, *wtimer;
-	bool			 busy;
-	bool			 processing;
-	bool			 close_after;
-	bool			 closing;
-	bool			 dropped;	/* waiting for its thread to end */
+	struct event		*wtimer;	/* output that does not drain */
 };
 
 struct conn_msg {
-	struct control_conn	*c;
+	struct control_link	*l;
 	enum conn_event		 type;
 	bool			 allowed;
+	bool			 privileged;
 	uid_t			 uid;
 	pid_t			 pid;
 	DWORD			 len;
@@ -87,8 +75,6 @@ struct conn_msg {
 };
 
 static struct event_base	*control_base;
-static struct control_conn	*control_conns;
-static unsigned			 control_nconns;
 static wchar_t			*control_name;
 static HANDLE			 control_first;		/* first pipe instance */
 static HANDLE			 control_accept_thread;
@@ -106,31 +92,18 @@ static HANDLE	 control_pipe_new(bool first);
 static bool	 control_probe(const char *path);
 static DWORD WINAPI control_accept_main(LPVOID arg);
 static void	 control_accepted(void *arg);
-static bool	 control_identify(HANDLE pipe, uid_t *uid);
-static bool	 control_token_allowed(HANDLE token, uid_t *uid);
-static unsigned	 control_count_uid(uid_t uid);
+static bool	 control_identify(HANDLE pipe, uid_t *uid, bool *privileged);
+static bool	 control_token_allowed(HANDLE token, uid_t *uid,
+		     bool *privileged);
 
 static DWORD WINAPI conn_main(LPVOID arg);
-static void	 conn_post(struct control_conn *c, enum conn_event type,
+static void	 conn_post(struct control_link *l, enum conn_event type,
 		     const char *data, DWORD len);
 static void	 conn_event(void *arg);
-static void	 conn_free(struct control_conn *c);
-static void	 conn_drop(struct control_conn *c);
-static void	 conn_process(struct control_conn *c);
-static void	 conn_request(struct control_conn *c, const char *line,
-		     size_t len);
-static void	 conn_fail(struct control_conn *c, const char *code,
-		     const char *msg);
-static int	 conn_send(struct control_conn *c, struct json_object *obj);
-static int	 conn_queue(struct control_conn *c, const char *frame, size_t len);
-static void	 conn_replied(struct control_conn *c);
-static size_t	 conn_pending(struct control_conn *c);
-static void	 conn_set_closing(struct control_conn *c);
-static void	 conn_arm_idle(struct control_conn *c);
-static void	 conn_schedule(struct control_conn *c);
-static void	 conn_idle(evutil_socket_t fd, short what, void *arg);
-static void	 conn_resume(evutil_socket_t fd, short what, void *arg);
-static void	 conn_write_timeout(evutil_socket_t fd, short what, void *arg);
+static void	 conn_identified(struct control_conn *c,
+		     const struct conn_msg *m);
+static void	 link_free(struct control_link *l);
+static void	 link_write_timeout(evutil_socket_t fd, short what, void *arg);
 
 /*
  * The pipe's full name: a bare name is put under \\.\pipe\, so "-s test1"
@@ -279,6 +252,7 @@ control_init(struct event_base *base, const struct control_options *opts)
 		return -1;
 	}
 	control_base = base;
+	control_conn_setup(base);
 	if ((control_name = control_pipe_name(opts->path)) == NULL) {
 		log_warnx("bad pipe name %s", opts->path);
 		return -1;
@@ -346,8 +320,6 @@ control_fd(void)
 void
 control_shutdown(void)
 {
-	struct control_conn	*c;
-
 	control_flush();
 	if (control_accept_thread != NULL) {
 		SetEvent(control_accept_stop);
@@ -358,9 +330,7 @@ control_shutdown(void)
 	if (control_accept_stop != NULL)
 		CloseHandle(control_accept_stop);
 	control_accept_stop = NULL;
-	for (c = control_conns; c != NULL; c = c->next)
-		if (!c->dropped)
-			conn_drop(c);
+	control_conn_drop_all();
 	free(control_name);
 	control_name = NULL;
 }
@@ -373,8 +343,8 @@ control_flush(void)
 	int			 i;
 
 	for (i = 0; i < 100; i++) {
-		for (c = control_conns; c != NULL; c = c->next)
-			if (!c->dropped && conn_pending(c) > 0)
+		for (c = control_conn_first(); c != NULL; c = c->next)
+			if (!c->dropped && control_link_pending(c->link) > 0)
 				break;
 		if (c == NULL)
 			return;
@@ -444,7 +414,7 @@ control_accept_main(LPVOID arg)
 static void
 control_accepted(void *arg)
 {
-	struct control_conn	*c;
+	struct control_link	*l;
 	HANDLE			 pipe = *(HANDLE *)arg;
 
 	free(arg);
@@ -452,41 +422,34 @@ control_accepted(void *arg)
 		CloseHandle(pipe);
 		return;
 	}
-	if ((c = calloc(1, sizeof *c)) == NULL) {
+	if ((l = calloc(1, sizeof *l)) == NULL) {
 		log_warn("%s: calloc", __func__);
 		CloseHandle(pipe);
 		return;
 	}
-	c->pipe = pipe;
-	c->uid = -1;
-	InitializeCriticalSection(&c->lock);
-	protocol_framer_init(&c->framer, PROTOCOL_MAX_FRAME);
-	c->in = evbuffer_new();
-	c->wake = CreateEventW(NULL, FALSE, FALSE, NULL);
-	c->idle = evtimer_new(control_base, conn_idle, c);
-	c->resume = event_new(control_base, -1, 0, conn_resume, c);
-	c->wtimer = evtimer_new(control_base, conn_write_timeout, c);
-	if (c->in == NULL || c->wake == NULL || c->idle == NULL ||
-	    c->resume == NULL || c->wtimer == NULL)
+	l->pipe = pipe;
+	InitializeCriticalSection(&l->lock);
+	l->in = evbuffer_new();
+	l->wake = CreateEventW(NULL, FALSE, FALSE, NULL);
+	l->wtimer = evtimer_new(control_base, link_write_timeout, l);
+	if (l->in == NULL || l->wake == NULL || l->wtimer == NULL ||
+	    (l->conn = control_conn_new(l)) == NULL)
 		fatalx("%s: out of memory", __func__);
-	c->next = control_conns;
-	control_conns = c;
-	control_nconns++;
-	if ((c->thread = CreateThread(NULL, 0, conn_main, c, 0, NULL)) ==
+	if ((l->thread = CreateThread(NULL, 0, conn_main, l, 0, NULL)) ==
 	    NULL) {
 		log_warnx("%s: CreateThread: %s", __func__,
 		    win32_strerror(GetLastError()));
-		CloseHandle(c->pipe);
-		c->dropped = true;
-		conn_free(c);
-		return;
+		CloseHandle(l->pipe);
+		control_conn_drop(l->conn);
 	}
-	conn_arm_idle(c);
 }
 
-/* Whether token is the daemon's user, an administrator, or in the group. */
+/*
+ * Whether token is the daemon's user, LocalSystem, an administrator (all
+ * three privileged), or in the group.
+ */
 static bool
-control_token_allowed(HANDLE token, uid_t *uid)
+control_token_allowed(HANDLE token, uid_t *uid, bool *privileged)
 {
 	TOKEN_USER	*tu;
 	DWORD		 len = 0;
@@ -508,6 +471,7 @@ control_token_allowed(HANDLE token, uid_t *uid)
 	if (!allowed && CheckTokenMembership(token, control_admins_sid,
 	    &member) && member)
 		allowed = true;
+	*privileged = allowed;
 	if (!allowed && control_group_sid != NULL &&
 	    CheckTokenMembership(token, control_group_sid, &member) && member)
 		allowed = true;
@@ -519,7 +483,7 @@ control_token_allowed(HANDLE token, uid_t *uid)
  * token (the pipe's client process id).  Runs on the connection's thread.
  */
 static bool
-control_identify(HANDLE pipe, uid_t *uid)
+control_identify(HANDLE pipe, uid_t *uid, bool *privileged)
 {
 	HANDLE	token = NULL, dup, process;
 	ULONG	pid = 0;
@@ -545,34 +509,21 @@ control_identify(HANDLE pipe, uid_t *uid)
 	}
 	if (token == NULL)
 		return false;
-	allowed = control_token_allowed(token, uid);
+	allowed = control_token_allowed(token, uid, privileged);
 	CloseHandle(token);
 	return allowed;
 }
 
-/* Connections of one user. */
-static unsigned
-control_count_uid(uid_t uid)
-{
-	struct control_conn	*c;
-	unsigned		 n = 0;
-
-	for (c = control_conns; c != NULL; c = c->next)
-		if (!c->dropped && c->known && c->uid == uid)
-			n++;
-	return n;
-}
-
 /* Post an event of the connection's thread to the loop. */
 static void
-conn_post(struct control_conn *c, enum conn_event type, const char *data,
+conn_post(struct control_link *l, enum conn_event type, const char *data,
     DWORD len)
 {
 	struct conn_msg	*m;
 
 	while ((m = calloc(1, sizeof *m + len)) == NULL)
 		Sleep(100);
-	m->c = c;
+	m->l = l;
 	m->type = type;
 	m->len = len;
 	if (len > 0)
@@ -584,12 +535,13 @@ conn_post(struct control_conn *c, enum conn_event type, const char *data,
  * The connection's thread: checks the client, then reads (while the loop
  * keeps up) and writes what the loop queued, until the client goes or the
  * loop says stop.  Its last word is CONN_GONE; the loop frees the
- * connection then, and not before.
+ * connection then, and not before.  (c is the link here: the thread never
+ * touches the connection the loop owns.)
  */
 static DWORD WINAPI
 conn_main(LPVOID arg)
 {
-	struct control_conn	*c = arg;
+	struct control_link	*c = arg;
 	struct conn_msg		*m;
 	OVERLAPPED		 ovr, ovw;
 	HANDLE			 ev[3];
@@ -610,9 +562,9 @@ conn_main(LPVOID arg)
 	GetNamedPipeClientProcessId(c->pipe, &pid);
 	while ((m = calloc(1, sizeof *m)) == NULL)
 		Sleep(100);
-	m->c = c;
+	m->l = c;
 	m->type = CONN_IDENTITY;
-	m->allowed = control_identify(c->pipe, &uid);
+	m->allowed = control_identify(c->pipe, &uid, &m->privileged);
 	m->uid = uid;
 	m->pid = (pid_t)pid;
 	win32_post(conn_event, m);
@@ -704,421 +656,190 @@ static void
 conn_event(void *arg)
 {
 	struct conn_msg		*m = arg;
-	struct control_conn	*c = m->c;
+	struct control_link	*l = m->l;
+	struct control_conn	*c = l->conn;
 
 	switch (m->type) {
 	case CONN_IDENTITY:
-		if (c->dropped)
-			break;
-		c->known = true;
-		c->uid = m->uid;
-		c->pid = m->pid;
-		if (!m->allowed) {
-			log_info("refused client uid %ld pid %ld: not allowed",
-			    (long)c->uid, (long)c->pid);
-			conn_fail(c, PROTOCOL_E_PERMISSION, "permission denied");
-			break;
-		}
-		if (control_nconns > CONTROL_MAX_CONNS ||
-		    control_count_uid(c->uid) > CONTROL_MAX_PER_UID) {
-			log_info("refused client uid %ld pid %ld: too many "
-			    "connections", (long)c->uid, (long)c->pid);
-			conn_fail(c, PROTOCOL_E_BUSY, "too many connections");
-			break;
-		}
-		log_debug("client uid %ld pid %ld connected", (long)c->uid,
-		    (long)c->pid);
-		conn_process(c);
+		if (!c->dropped)
+			conn_identified(c, m);
 		break;
 	case CONN_DATA:
 		if (c->dropped || c->closing)
 			break;
-		evbuffer_add(c->in, m->data, m->len);
-		if (c->known)
-			conn_process(c);
+		evbuffer_add(l->in, m->data, m->len);
+		control_conn_input(c);
 		break;
 	case CONN_WROTE:
-		evtimer_del(c->wtimer);
+		evtimer_del(l->wtimer);
 		if (c->dropped)
 			break;
-		if (conn_pending(c) > 0) {
+		if (control_link_pending(l) > 0) {
 			struct timeval	tv = { CONTROL_WRITE_SECS, 0 };
 
-			evtimer_add(c->wtimer, &tv);
+			evtimer_add(l->wtimer, &tv);
 		}
-		conn_schedule(c);
+		control_conn_schedule(c);
 		break;
 	case CONN_EOF:
 		/* A pipe has no half-close: the client is gone. */
 		if (!c->dropped) {
-			log_debug("client uid %ld pid %ld: gone", (long)c->uid,
-			    (long)c->pid);
-			conn_drop(c);
+			log_debug("client uid %ld pid %ld hung up",
+			    (long)c->uid, (long)c->pid);
+			control_conn_drop(c);
 		}
 		break;
 	case CONN_GONE:
-		WaitForSingleObject(c->thread, INFINITE);
-		if (!c->dropped)
-			conn_drop(c);
-		conn_free(c);
+		WaitForSingleObject(l->thread, INFINITE);
+		control_conn_drop(c);
+		link_free(l);
+		control_conn_free(c);
 		break;
 	}
 	free(m);
 }
 
-/* Free a connection whose thread has ended. */
+/* The thread has said who the client is: let it in, or refuse it. */
 static void
-conn_free(struct control_conn *c)
+conn_identified(struct control_conn *c, const struct conn_msg *m)
 {
-	struct control_conn	**cp;
+	const char	*why;
 
-	for (cp = &control_conns; *cp != NULL; cp = &(*cp)->next)
-		if (*cp == c) {
-			*cp = c->next;
-			break;
-		}
-	control_nconns--;
-	log_debug("client uid %ld pid %ld freed", (long)c->uid, (long)c->pid);
-	event_free(c->idle);
-	event_free(c->resume);
-	event_free(c->wtimer);
-	evbuffer_free(c->in);
-	protocol_framer_free(&c->framer);
-	if (c->thread != NULL)
-		CloseHandle(c->thread);
-	CloseHandle(c->wake);
-	DeleteCriticalSection(&c->lock);
-	free(c->out);
-	free(c);
-}
-
-/*
- * Give up on a client: settle its request and stop its thread.  The
- * connection is freed once the thread says it has ended.
- */
-static void
-conn_drop(struct control_conn *c)
-{
-	if (c->dropped)
-		return;
-	c->dropped = true;
-	if (c->busy) {
-		c->busy = false;
-		requests_cancel(c);
-	}
-	evtimer_del(c->idle);
-	evtimer_del(c->wtimer);
-	event_del(c->resume);
-	EnterCriticalSection(&c->lock);
-	c->stop = true;
-	LeaveCriticalSection(&c->lock);
-	SetEvent(c->wake);
-}
-
-/* Bytes queued for the client and not yet written. */
-static size_t
-conn_pending(struct control_conn *c)
-{
-	size_t	n;
-
-	EnterCriticalSection(&c->lock);
-	n = c->out_len;
-	LeaveCriticalSection(&c->lock);
-	return n;
-}
-
-/*
- * Feed buffered input to the framer until a request starts, the input runs
- * out, or the connection is closing; then tell the thread how much input
- * is left, so it reads on when the loop has caught up.
- */
-static void
-conn_process(struct control_conn *c)
-{
-	struct evbuffer_iovec	 v;
-	const char		*data, *line;
-	size_t			 len, linelen;
-	bool			 wake;
-
-	if (c->processing || c->dropped)
-		return;
-	c->processing = true;
-	while (!c->busy && !c->closing && !c->dropped &&
-	    evbuffer_get_length(c->in) > 0 &&
-	    conn_pending(c) < CONTROL_OUTPUT_MAX) {
-		if (evbuffer_peek(c->in, -1, NULL, &v, 1) < 1)
-			break;
-		data = v.iov_base;
-		len = v.iov_len;
-		switch (protocol_framer_feed(&c->framer, &data, &len, &line,
-		    &linelen)) {
-		case PROTOCOL_FRAME_MORE:
-			evbuffer_drain(c->in, v.iov_len - len);
-			break;
-		case PROTOCOL_FRAME_LINE:
-			evbuffer_drain(c->in, v.iov_len - len);
-			conn_request(c, line, linelen);
-			break;
-		case PROTOCOL_FRAME_TOO_LONG:
-			evbuffer_drain(c->in, v.iov_len - len);
-			conn_fail(c, PROTOCOL_E_TOO_LONG,
-			    "request longer than 65536 bytes");
-			break;
-		case PROTOCOL_FRAME_NOMEM:
-			conn_fail(c, PROTOCOL_E_FAILED, "out of memory");
-			break;
-		}
-	}
-	c->processing = false;
-	if (c->dropped)
-		return;
-	EnterCriticalSection(&c->lock);
-	wake = c->in_flight >= CONTROL_READ_HIGH &&
-	    evbuffer_get_length(c->in) < CONTROL_READ_HIGH;
-	c->in_flight = evbuffer_get_length(c->in);
-	LeaveCriticalSection(&c->lock);
-	if (wake)
-		SetEvent(c->wake);
-}
-
-/* Decode and check one line, then hand it to requests.c. */
-static void
-conn_request(struct control_conn *c, const char *line, size_t len)
-{
-	struct json_object	*req;
-	const char		*code, *msg;
-
-	if ((req = protocol_decode(line, len, &code, &msg)) == NULL) {
-		conn_fail(c, code, msg);
+	c->uid = m->uid;
+	c->pid = m->pid;
+	if (!m->allowed) {
+		log_info("refused client uid %ld pid %ld: not allowed",
+		    (long)c->uid, (long)c->pid);
+		control_conn_fail(c, PROTOCOL_E_PERMISSION, "permission denied");
 		return;
 	}
-	if (protocol_check_request(req, &code, &msg) == -1) {
-		conn_fail(c, code, msg);
-		json_object_put(req);
+	if ((why = control_conn_full(m->uid, m->privileged)) != NULL) {
+		log_info("refused client uid %ld pid %ld: too many "
+		    "connections (%s)", (long)c->uid, (long)c->pid, why);
+		control_conn_fail(c, PROTOCOL_E_BUSY, "too many connections");
 		return;
 	}
-	c->busy = true;
-	evtimer_del(c->idle);
-	requests_handle(c, req);
-	json_object_put(req);
+	control_conn_admit(c, m->uid, m->pid, m->privileged);
+	control_conn_input(c);
 }
 
-/* A broken or refused request: one error reply, then the connection ends. */
-static void
-conn_fail(struct control_conn *c, const char *code, const char *msg)
+/* Input the thread read, not yet framed. */
+struct evbuffer *
+control_link_input(struct control_link *l)
 {
-	struct json_object	*reply;
-
-	log_info("client uid %ld pid %ld: %s", (long)c->uid, (long)c->pid, msg);
-	if ((reply = protocol_error(code, "%s", msg)) != NULL) {
-		conn_send(c, reply);
-		json_object_put(reply);
-	}
-	conn_set_closing(c);
-}
-
-/* Queue one message for the thread to write; obj stays the caller's. */
-static int
-conn_send(struct control_conn *c, struct json_object *obj)
-{
-	char	*frame;
-	size_t	 len;
-	int	 r;
-
-	if (c->dropped)
-		return -1;
-	if (obj == NULL || (frame = protocol_encode(obj, &len)) == NULL) {
-		log_warnx("%s: cannot encode a message", __func__);
-		return -1;
-	}
-	r = conn_queue(c, frame, len);
-	free(frame);
-	return r;
+	return l->in;
 }
 
 /* Queue an encoded frame for the writer thread. */
-static int
-conn_queue(struct control_conn *c, const char *frame, size_t len)
+int
+control_link_queue(struct control_link *l, const char *frame, size_t len)
 {
 	struct timeval	 tv = { CONTROL_WRITE_SECS, 0 };
 	char		*grown;
 
-	if (c->dropped)
-		return -1;
-	EnterCriticalSection(&c->lock);
-	if (c->out_len + len > c->out_cap) {
-		size_t	cap = c->out_cap ? c->out_cap : 4096;
+	EnterCriticalSection(&l->lock);
+	if (l->out_len + len > l->out_cap) {
+		size_t	cap = l->out_cap ? l->out_cap : 4096;
 
-		while (cap < c->out_len + len)
+		while (cap < l->out_len + len)
 			cap *= 2;
-		if ((grown = realloc(c->out, cap)) == NULL) {
-			LeaveCriticalSection(&c->lock);
+		if ((grown = realloc(l->out, cap)) == NULL) {
+			LeaveCriticalSection(&l->lock);
 			return -1;
 		}
-		c->out = grown;
-		c->out_cap = cap;
+		l->out = grown;
+		l->out_cap = cap;
 	}
-	memcpy(c->out + c->out_len, frame, len);
-	c->out_len += len;
-	LeaveCriticalSection(&c->lock);
-	SetEvent(c->wake);
-	if (!evtimer_pending(c->wtimer, NULL))
-		evtimer_add(c->wtimer, &tv);
+	memcpy(l->out + l->out_len, frame, len);
+	l->out_len += len;
+	LeaveCriticalSection(&l->lock);
+	SetEvent(l->wake);
+	if (!evtimer_pending(l->wtimer, NULL))
+		evtimer_add(l->wtimer, &tv);
 	return 0;
 }
 
-/* Read nothing more; the connection ends once its output is written. */
-static void
-conn_set_closing(struct control_conn *c)
+/* Bytes queued for the client and not yet written. */
+size_t
+control_link_pending(struct control_link *l)
 {
-	c->closing = true;
-	conn_schedule(c);
+	size_t	n;
+
+	EnterCriticalSection(&l->lock);
+	n = l->out_len;
+	LeaveCriticalSection(&l->lock);
+	return n;
 }
 
-/* Give the client CONTROL_IDLE_SECS for its next whole request. */
-static void
-conn_arm_idle(struct control_conn *c)
+/*
+ * Tell the thread how much input is left, so it reads on when the loop
+ * has caught up.
+ */
+void
+control_link_taken(struct control_link *l)
 {
-	struct timeval	tv = { CONTROL_IDLE_SECS, 0 };
+	bool	wake;
 
-	evtimer_add(c->idle, &tv);
+	EnterCriticalSection(&l->lock);
+	wake = l->in_flight >= CONTROL_READ_HIGH &&
+	    evbuffer_get_length(l->in) < CONTROL_READ_HIGH;
+	l->in_flight = evbuffer_get_length(l->in);
+	LeaveCriticalSection(&l->lock);
+	if (wake)
+		SetEvent(l->wake);
 }
 
-/* Run conn_resume from the loop, outside whatever called us. */
-static void
-conn_schedule(struct control_conn *c)
+/* The thread reads on; the loop ignores what arrives once closing. */
+void
+control_link_stop_reading(struct control_link *l)
 {
-	if (!c->dropped)
-		event_active(c->resume, EV_TIMEOUT, 1);
+	(void)l;
 }
 
-/* No whole request in time: close without a word. */
-static void
-conn_idle(evutil_socket_t fd, short what, void *arg)
+/*
+ * Stop the thread; the connection is freed once it says it has ended.  A
+ * link whose thread never started goes at once.
+ */
+void
+control_link_close(struct control_link *l)
 {
-	struct control_conn	*c = arg;
+	struct control_conn	*c = l->conn;
 
-	(void)fd;
-	(void)what;
-	if (c->busy || c->dropped)
+	evtimer_del(l->wtimer);
+	if (l->thread == NULL) {
+		link_free(l);
+		control_conn_free(c);
 		return;
-	if (conn_pending(c) > 0)
-		log_info("client uid %ld pid %ld stopped reading; dropped",
-		    (long)c->uid, (long)c->pid);
-	else
-		log_debug("client uid %ld pid %ld idle; closed", (long)c->uid,
-		    (long)c->pid);
-	conn_drop(c);
+	}
+	EnterCriticalSection(&l->lock);
+	l->stop = true;
+	LeaveCriticalSection(&l->lock);
+	SetEvent(l->wake);
+}
+
+/* Free a link whose thread has ended (or never ran). */
+static void
+link_free(struct control_link *l)
+{
+	event_free(l->wtimer);
+	evbuffer_free(l->in);
+	if (l->thread != NULL)
+		CloseHandle(l->thread);
+	CloseHandle(l->wake);
+	DeleteCriticalSection(&l->lock);
+	free(l->out);
+	free(l);
 }
 
 /* Output that does not drain: the client stopped reading. */
 static void
-conn_write_timeout(evutil_socket_t fd, short what, void *arg)
+link_write_timeout(evutil_socket_t fd, short what, void *arg)
 {
-	struct control_conn	*c = arg;
+	struct control_link	*l = arg;
 
 	(void)fd;
 	(void)what;
-	if (c->dropped || conn_pending(c) == 0)
+	if (l->conn->dropped || control_link_pending(l) == 0)
 		return;
-	log_info("client uid %ld pid %ld stopped reading; dropped",
-	    (long)c->uid, (long)c->pid);
-	conn_drop(c);
-}
-
-/* Deferred work: the next buffered request, or the end once flushed. */
-static void
-conn_resume(evutil_socket_t fd, short what, void *arg)
-{
-	struct control_conn	*c = arg;
-
-	(void)fd;
-	(void)what;
-	if (c->dropped)
-		return;
-	if (c->closing) {
-		if (conn_pending(c) == 0)
-			conn_drop(c);
-		return;
-	}
-	conn_process(c);
-}
-
-/* Answer the current request and let the next one in. */
-void
-control_reply(struct control_conn *c, struct json_object *reply)
-{
-	if (!c->busy)
-		log_warnx("%s: reply without a request (uid %ld)", __func__,
-		    (long)c->uid);
-	conn_send(c, reply);
-	json_object_put(reply);
-	conn_replied(c);
-}
-
-/* Answer the current request with an encoded frame. */
-void
-control_reply_frame(struct control_conn *c, const char *frame, size_t len)
-{
-	if (!c->busy)
-		log_warnx("%s: reply without a request (uid %ld)", __func__,
-		    (long)c->uid);
-	conn_queue(c, frame, len);
-	conn_replied(c);
-}
-
-/* A reply is queued: the connection may take its next request. */
-static void
-conn_replied(struct control_conn *c)
-{
-	c->busy = false;
-	if (c->close_after) {
-		conn_set_closing(c);
-		return;
-	}
-	if (!c->dropped)
-		conn_arm_idle(c);
-	conn_schedule(c);
-}
-
-/* Tell a waiting client how far its request got. */
-void
-control_progress(struct control_conn *c, struct json_object *progress)
-{
-	struct json_object	*msg;
-
-	if (progress == NULL)
-		return;
-	if (!c->busy || c->closing || c->dropped ||
-	    conn_pending(c) > CONTROL_OUTPUT_MAX) {
-		json_object_put(progress);
-		return;
-	}
-	if (json_object_object_get_ex(progress, "progress", NULL))
-		msg = progress;
-	else {
-		if ((msg = json_object_new_object()) == NULL) {
-			json_object_put(progress);
-			return;
-		}
-		json_object_object_add(msg, "progress", progress);
-	}
-	conn_send(c, msg);
-	json_object_put(msg);
-}
-
-/* Close once the reply is out. */
-void
-control_close_after_reply(struct control_conn *c)
-{
-	c->close_after = true;
-	if (!c->busy)
-		conn_set_closing(c);
-}
-
-/* The client's user: the RID of its account. */
-uid_t
-control_conn_uid(const struct control_conn *c)
-{
-	return c->uid;
+	control_conn_stalled(l->conn);
 }

@@ -6,7 +6,7 @@
 
 void
 keeper_reclaim(const char *path,
-    void (*got)(const char *name, int stream, int read_fd, int write_fd))
+    void (*got)(const char *name, int stream, int read_fd))
 {
 	(void)path;
 	(void)got;

@@ -138,6 +138,14 @@ lifecycle_spawn(struct program *p)
 	p->main_alive = true;
 	p->pgid = p->pid;
 	p->started_at = ops->now();
+	p->ready_cause[0] = '\0';
+	if (check_waits(&p->cfg->ready)) {
+		/* STARTING until the readiness check passes (ready.c). */
+		lifecycle_set_state(p, STATE_STARTING);
+		if (p->state == STATE_STARTING && p->cfg->ready_timeout > 0)
+			lifecycle_arm(p, p->started_at + p->cfg->ready_timeout);
+		return;
+	}
 	if (p->cfg->start_secs <= 0) {
 		p->failed_starts = 0;
 		lifecycle_set_state(p, STATE_RUNNING);
@@ -173,6 +181,7 @@ void
 lifecycle_stop(struct program *p, enum stop_reason why)
 {
 	p->start_pending = false;
+	p->fail_after_stop = false;
 	p->restart_after_stop = false;
 	switch (p->state) {
 	case STATE_STOPPING:
@@ -482,6 +491,12 @@ lifecycle_stopped(struct program *p)
 	lifecycle_arm(p, 0);
 	p->pgid = 0;
 	p->restart_after_stop = false;
+	if (p->fail_after_stop) {
+		/* Stopped for not being ready in time: a failed start. */
+		p->fail_after_stop = false;
+		lifecycle_failed_start(p);
+		return;
+	}
 	lifecycle_set_state(p, STATE_STOPPED);
 	if (again)
 		lifecycle_start(p);
@@ -496,6 +511,10 @@ lifecycle_timer(struct program *p)
 	p->deadline = 0;
 	switch (p->state) {
 	case STATE_STARTING:
+		if (check_waits(&p->cfg->ready)) {
+			lifecycle_not_ready(p, p->ready_cause);
+			return;
+		}
 		p->failed_starts = 0;
 		lifecycle_set_state(p, STATE_RUNNING);
 		return;
@@ -533,5 +552,85 @@ lifecycle_timer(struct program *p)
 	case STATE_RUNNING:
 	case STATE_FATAL:
 		return;
+	}
+}
+
+/* Event: a STARTING program passed its readiness check. */
+void
+lifecycle_ready(struct program *p)
+{
+	if (p->state != STATE_STARTING)
+		return;
+	lifecycle_arm(p, 0);
+	p->failed_starts = 0;
+	p->ready_cause[0] = '\0';
+	lifecycle_set_state(p, STATE_RUNNING);
+}
+
+/*
+ * Event: ready_timeout ran out.  The processes are stopped as at a stop
+ * (stop_signal, grace, kill_signal); once they are gone the start counts as
+ * failed: BACKOFF, or FATAL after start_retries.
+ */
+void
+lifecycle_not_ready(struct program *p, const char *why)
+{
+	char cause[sizeof p->ready_cause];
+
+	if (p->state != STATE_STARTING)
+		return;
+	snprintf(cause, sizeof cause, "%s", why != NULL && *why != '\0' ? why :
+	    p->cfg->ready.spec);
+	snprintf(p->error, sizeof p->error, "not ready after %g s: %s",
+	    p->cfg->ready_timeout, cause);
+	log_warnx("%s: %s", p->cfg->name, p->error);
+	lifecycle_stop(p, STOP_NOT_READY);
+	if (p->state == STATE_STOPPING)
+		p->fail_after_stop = true;
+	else
+		lifecycle_failed_start(p);
+}
+
+/* Event: a RUNNING program failed its health check: restart it. */
+void
+lifecycle_unhealthy(struct program *p, const char *why)
+{
+	if (p->state != STATE_RUNNING || exiting)
+		return;
+	log_warnx("%s: unhealthy, restarting: %s", p->cfg->name, why);
+	p->restarts++;
+	lifecycle_stop(p, STOP_HEALTH);
+	if (p->state == STATE_STOPPING)
+		p->restart_after_stop = true;
+	else
+		lifecycle_start(p);
+}
+
+/* Event: the program named its real main process (a forking daemon). */
+void
+lifecycle_set_main_pid(struct program *p, pid_t pid, pid_t pgid)
+{
+	if (pid == p->pid || (p->state != STATE_STARTING &&
+	    p->state != STATE_RUNNING))
+		return;
+	log_info("%s: main process is now pid %ld (was %ld)", p->cfg->name,
+	    (long)pid, (long)p->pid);
+	p->pid = pid;
+	program_index_pids(p);
+	p->main_alive = true;
+	if (pgid > 0)
+		p->pgid = pgid;
+}
+
+/* Event: the program asks for more time to start or to stop. */
+void
+lifecycle_extend(struct program *p, double secs)
+{
+	double at = ops->now() + secs;
+
+	if ((p->state == STATE_STARTING && check_waits(&p->cfg->ready) &&
+	    p->deadline != 0) || (p->state == STATE_STOPPING && !p->kill_sent)) {
+		if (at > p->deadline)
+			lifecycle_arm(p, at);
 	}
 }

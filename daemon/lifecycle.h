@@ -65,6 +65,21 @@ void lifecycle_stop_command_exited(struct program *p, int wait_status);
 void lifecycle_reaped(struct program *p);
 void lifecycle_timer(struct program *p);
 
+/*
+ * Readiness and health (ready.c).  lifecycle_ready: a STARTING program
+ * passed its readiness check and is RUNNING.  lifecycle_not_ready: it did
+ * not in time; its processes are stopped, and the start counts as failed.
+ * lifecycle_unhealthy: a RUNNING program failed its health check; it is
+ * stopped and started again, counted in restarts.  lifecycle_set_main_pid:
+ * the program named another main process (MAINPID=).  lifecycle_extend:
+ * the deadline of a start or stop moves secs from now, if that is later.
+ */
+void lifecycle_ready(struct program *p);
+void lifecycle_not_ready(struct program *p, const char *why);
+void lifecycle_unhealthy(struct program *p, const char *why);
+void lifecycle_set_main_pid(struct program *p, pid_t pid, pid_t pgid);
+void lifecycle_extend(struct program *p, double secs);
+
 /* Seconds to wait before retry n (1-based) after a failed start. */
 double lifecycle_backoff(int n);
 

@@ -17,9 +17,10 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "config.h"
+#include "conf.h"
 #include "log.h"
 #include "output.h"
+#include "output-lines.h"
 #include "win32.h"
 
 #define OUTPUT_LINE_MAX	4096	/* a longer line is logged in pieces */
@@ -78,6 +79,21 @@ void
 output_init(struct event_base *base)
 {
 	(void)base;
+}
+
+/* No pipe keeper and no re-exec here: no pipe comes back from before. */
+void
+output_reclaim(const char *name, int stream, int fd)
+{
+	(void)name;
+	(void)stream;
+	(void)fd;
+}
+
+/* See output.h: nothing was kept, so nothing is left to close. */
+void
+output_reclaim_done(void)
+{
 }
 
 /* Set up pc's plumbing; NULL with err when a file cannot be opened. */
@@ -374,27 +390,12 @@ output_consume(struct sink *s, const char *buf, size_t len)
 		output_file_write(s, buf, len);
 		return;
 	}
-	while (len > 0) {
-		const char	*nl = memchr(buf, '\n', len);
-		size_t		 take = nl != NULL ? (size_t)(nl - buf) : len;
-		size_t		 room = sizeof s->line - s->line_len;
-
-		if (take > room)
-			take = room;
-		memcpy(s->line + s->line_len, buf, take);
-		s->line_len += take;
-		buf += take;
-		len -= take;
-		if (nl != NULL && buf == nl) {
-			buf++;
-			len--;
-			output_line(s, s->line, s->line_len);
-			s->line_len = 0;
-		} else if (s->line_len == sizeof s->line) {
+	while (len > 0)
+		if (output_lines_take(s->line, sizeof s->line, &s->line_len,
+		    &buf, &len)) {
 			output_line(s, s->line, s->line_len);
 			s->line_len = 0;
 		}
-	}
 }
 
 /* One line of a program's output to the event log or the daemon's log. */

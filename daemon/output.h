@@ -50,6 +50,14 @@ void output_export(const struct output *o, int fds[4]);
 struct output *output_import(const struct program_config *pc, const int fds[4],
     char *err, size_t errlen);
 
+/*
+ * Hand every line the program writes (stdout and stderr) to fn as well,
+ * until called again with fn NULL (ready = log:REGEX).  Lines are cut as
+ * for the log; none is held back for the hook alone.
+ */
+typedef void (*output_line_fn)(void *arg, const char *line, size_t len);
+void output_watch_lines(struct output *o, output_line_fn fn, void *arg);
+
 /* Reopen every log file (after an outside rotation; SIGUSR2). */
 void output_reopen_all(void);
 

@@ -16,11 +16,13 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "deadline.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "output.h"
 #include "platform.h"
 #include "program.h"
+#include "ready.h"
 #include "reap.h"
 #include "spawn.h"
 #include "statefile.h"
@@ -36,11 +38,10 @@ static bool posix_group_alive(struct program *p);
 static bool posix_group_has_live_member(pid_t pgid);
 static bool posix_pid_alive(pid_t pid);
 static int posix_run_stop_command(struct program *p);
-static void posix_arm(struct program *p, double at);
 static int posix_watch(struct program *p);
 static void posix_watch_cb(evutil_socket_t fd, short what, void *arg);
 static void posix_unwatch(struct program *p);
-static void posix_timer_cb(evutil_socket_t fd, short what, void *arg);
+static void posix_deadline_due(struct program *p);
 static void posix_spawn_status_cb(evutil_socket_t fd, short what, void *arg);
 static void posix_request(const struct program *p, struct spawn_request *req,
     char *const *argv);
@@ -52,7 +53,7 @@ const struct lifecycle_ops platform_lifecycle_ops = {
 	.kill_and_wake = posix_kill_and_wake,
 	.group_alive = posix_group_alive,
 	.run_stop_command = posix_run_stop_command,
-	.arm = posix_arm,
+	.arm = deadline_arm,
 	.watch = posix_watch,
 };
 
@@ -62,6 +63,7 @@ platform_init(struct event_base *base)
 	struct rlimit rl;
 
 	platform_base = base;
+	deadline_init(base, posix_now, posix_deadline_due);
 	/* Each program holds a pipe or two: raise the soft limit to the hard one. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		struct rlimit raised = { rl.rlim_max, rl.rlim_max };
@@ -119,6 +121,7 @@ posix_request(const struct program *p, struct spawn_request *req,
 	req->stdout_fd = output_stdout_fd(p->output);
 	req->stderr_fd = output_stderr_fd(p->output);
 	req->cgroup_fd = -1;
+	req->extra_fd = -1;
 }
 
 /* Launch p's command; the exec report is read when it arrives. */
@@ -133,6 +136,8 @@ posix_spawn(struct program *p)
 	    (p->output = output_open(p->cfg, p->error, sizeof p->error)) == NULL)
 		return -1;
 	posix_request(p, &req, p->cfg->argv);
+	if (ready_prepare_spawn(p, &req) == -1)
+		return -1;
 	if (cgroup_enabled() && (req.cgroup_fd = cgroup_open(p->cfg->name,
 	    p->error, sizeof p->error)) == -1)
 		return -1;
@@ -341,43 +346,13 @@ posix_run_stop_command(struct program *p)
 	return 0;
 }
 
-/* Arm p's one deadline as a libevent timer. */
-static void
-posix_arm(struct program *p, double at)
-{
-	struct timeval tv;
-	double delay;
-
-	if (p->timer == NULL &&
-	    (p->timer = evtimer_new(platform_base, posix_timer_cb, p)) == NULL)
-		fatalx("%s: evtimer_new", __func__);
-	if (at <= 0) {
-		evtimer_del(p->timer);
-		return;
-	}
-	delay = at - posix_now();
-	if (delay < 0)
-		delay = 0;
-	tv.tv_sec = (time_t)delay;
-	tv.tv_usec = (suseconds_t)((delay - (double)tv.tv_sec) * 1e6);
-	evtimer_add(p->timer, &tv);
-}
-
 /*
- * A program's deadline passed.  libevent counts from the time it cached at
- * the top of the loop (and may read a coarse clock), so a timer can fire a
- * little before the deadline: start_secs must not end early, so wait out the
- * rest.
+ * A program's deadline passed (deadline.c has waited out a timer that fired
+ * early).
  */
 static void
-posix_timer_cb(evutil_socket_t fd, short what, void *arg)
+posix_deadline_due(struct program *p)
 {
-	struct program *p = arg;
-
-	if (p->deadline > 0 && posix_now() < p->deadline) {
-		posix_arm(p, p->deadline);
-		return;
-	}
 	/*
 	 * Without a pidfd (Linux before 5.3) nothing says when an adopted
 	 * process that is not our child ends: look when its deadline passes,
@@ -465,6 +440,7 @@ platform_program_release(struct program *p)
 {
 	posix_unwatch(p);
 	reap_forget(p);
+	ready_forget(p);
 	if (p->timer != NULL)
 		event_free(p->timer);
 	p->timer = NULL;

@@ -21,12 +21,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deadline.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "output.h"
 #include "platform.h"
 #include "program.h"
+#include "timeval.h"
 #include "win32.h"
+#include "winutil.h"
 
 /* How often job membership is checked while the completion port is quiet. */
 #define PLATFORM_POLL_MSECS	250
@@ -81,8 +84,6 @@ static int	win_kill(struct program *p, int sig);
 static int	win_kill_and_wake(struct program *p, int sig);
 static bool	win_group_alive(struct program *p);
 static int	win_run_stop_command(struct program *p);
-static void	win_arm(struct program *p, double at);
-static void	win_timer_cb(evutil_socket_t fd, short what, void *arg);
 static struct winproc *win_proc(struct program *p, bool create);
 static struct winjob *win_job_new(struct program *p);
 static void	win_job_release(struct winjob *j);
@@ -112,7 +113,7 @@ const struct lifecycle_ops platform_lifecycle_ops = {
 	.kill_and_wake = win_kill_and_wake,
 	.group_alive = win_group_alive,
 	.run_stop_command = win_run_stop_command,
-	.arm = win_arm,
+	.arm = deadline_arm,
 };
 
 /* The mailbox, the completion port of every job, and a console to share. */
@@ -120,6 +121,7 @@ int
 platform_init(struct event_base *base)
 {
 	platform_base = base;
+	deadline_init(base, win_now, lifecycle_timer);
 	if (win32_loop_init(base) == -1)
 		return -1;
 	output_init(base);
@@ -605,25 +607,6 @@ win_poll_cb(evutil_socket_t fd, short what, void *arg)
 		win_poll_arm();
 }
 
-/* Whether name is the class of a window Windows makes for itself. */
-static bool
-win_helper_window(HWND w)
-{
-	static const char *const helpers[] = {
-		"IME", "MSCTFIME UI", "OleMainThreadWndClass",
-		"CicMarshalWndClass", "ConsoleWindowClass",
-	};
-	char	cls[64];
-	size_t	i;
-
-	if (GetClassNameA(w, cls, sizeof cls) == 0)
-		return false;
-	for (i = 0; i < sizeof helpers / sizeof helpers[0]; i++)
-		if (strcmp(cls, helpers[i]) == 0)
-			return true;
-	return false;
-}
-
 struct win_enum {
 	DWORD	*pids;
 	size_t	 npids;
@@ -643,7 +626,7 @@ win_enum_cb(HWND w, LPARAM arg)
 	for (i = 0; i < e->npids; i++)
 		if (e->pids[i] == pid)
 			break;
-	if (i == e->npids || win_helper_window(w))
+	if (i == e->npids || winutil_system_window(w))
 		return TRUE;
 	if (e->n == e->cap) {
 		e->cap = e->cap ? e->cap * 2 : 8;
@@ -843,37 +826,6 @@ win_run_stop_command(struct program *p)
 	return 0;
 }
 
-/* Arm p's one deadline as a libevent timer. */
-static void
-win_arm(struct program *p, double at)
-{
-	struct timeval	tv;
-	double		delay;
-
-	if (p->timer == NULL &&
-	    (p->timer = evtimer_new(platform_base, win_timer_cb, p)) == NULL)
-		fatalx("%s: evtimer_new", __func__);
-	if (at <= 0) {
-		evtimer_del(p->timer);
-		return;
-	}
-	delay = at - win_now();
-	if (delay < 0)
-		delay = 0;
-	tv.tv_sec = (long)delay;
-	tv.tv_usec = (long)((delay - (double)tv.tv_sec) * 1e6);
-	evtimer_add(p->timer, &tv);
-}
-
-/* A program's deadline passed. */
-static void
-win_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	lifecycle_timer(arg);
-}
-
 /*
  * What is left in jobs after every program stopped (processes of earlier
  * runs, those of programs that do not stop as a group): WM_CLOSE and
@@ -899,10 +851,7 @@ platform_sweep(double grace, void (*done)(void *), void *arg)
 			free(v);
 		}
 	}
-	if (grace < 0)
-		grace = 0;
-	tv.tv_sec = (long)grace;
-	tv.tv_usec = (long)((grace - (double)tv.tv_sec) * 1e6);
+	tv = timeval_from_secs(grace);
 	evtimer_add(sweep.timer, &tv);
 	win_poll_arm();
 	win_sweep_check();

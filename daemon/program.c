@@ -67,7 +67,7 @@ static const char *const state_names[PROGRAM_STATE_COUNT] = {
 	[STATE_FATAL] = "FATAL",
 };
 
-/* The SPEC name of a state. */
+/* The name of a state, as safeexitctl(1) shows it. */
 const char *
 program_state_name(enum program_state s)
 {

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "config.h"
+#include "conf.h"
 
 enum program_state {
 	STATE_STOPPED,
@@ -32,10 +32,13 @@ enum stop_reason {
 	STOP_REQUEST,		/* stop / restart from a client */
 	STOP_SHUTDOWN,		/* staged shutdown of everything */
 	STOP_RELOAD,		/* removed or changed by a reload */
+	STOP_HEALTH,		/* its health check failed: restart */
+	STOP_NOT_READY,		/* not ready within ready_timeout: a failed start */
 };
 
 struct output;
 struct event;
+struct ready;
 
 struct program {
 	struct program_config *cfg;	/* owned by the program */
@@ -79,6 +82,11 @@ struct program {
 	struct event *spawn_status_ev;
 
 	struct output *output;	/* the program's stdout/stderr plumbing */
+
+	/* Readiness and health (ready.c); the cause is read by lifecycle.c. */
+	struct ready *ready;
+	char ready_cause[160];	/* the last failed readiness check, "" none */
+	bool fail_after_stop;	/* not ready in time: once stopped, a failed start */
 
 	bool start_pending;	/* start once its dependencies are RUNNING */
 	unsigned mark;		/* scratch for graph walks (depgraph.c) */

@@ -38,8 +38,11 @@
 #include "platform.h"
 #include "program.h"
 #include "ptrmap.h"
+#include "probe.h"
+#include "ready.h"
 #include "reap.h"
 #include "safeexitd.h"
+#include "timeval.h"
 
 static struct event_base *reap_base;
 static sigset_t sigchld_set;
@@ -296,6 +299,9 @@ reap_dispatch(pid_t pid, int status)
 {
 	struct program *p;
 
+	/* What the program said before it exited comes first (MAINPID=). */
+	if ((p = program_find_pid(pid)) != NULL)
+		ready_drain(p);
 	if ((p = program_find_pid(pid)) != NULL) {
 		platform_spawn_settle(p);
 		lifecycle_exited(p, status);
@@ -304,7 +310,7 @@ reap_dispatch(pid_t pid, int status)
 	} else if ((p = program_find_stop_command(pid)) != NULL) {
 		platform_stop_command_settle(p);
 		lifecycle_stop_command_exited(p, status);
-	} else
+	} else if (!probe_reaped(pid, status))
 		log_debug("reaped pid %ld (%s %d)", (long)pid,
 		    WIFEXITED(status) ? "exit" : "signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
@@ -485,8 +491,7 @@ reap_sweep(double grace, void (*done)(void *), void *arg)
 	reap_sweep_signal(SIGTERM);
 	if (grace < 0)
 		grace = 0;
-	tv.tv_sec = (time_t)grace;
-	tv.tv_usec = (suseconds_t)((grace - (double)tv.tv_sec) * 1e6);
+	tv = timeval_from_secs(grace);
 	evtimer_add(sweep.timer, &tv);
 	reap_sweep_check();
 }

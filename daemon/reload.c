@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "conf.h"
 #include "depgraph.h"
 #include "lifecycle.h"
 #include "log.h"

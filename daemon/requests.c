@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "conf.h"
 #include "control.h"
 #include "depgraph.h"
 #include "lifecycle.h"
@@ -22,6 +22,7 @@
 #include "platform.h"
 #include "program.h"
 #include "protocol.h"
+#include "ready.h"
 #include "requests.h"
 #include "safeexitd.h"
 #include "shutdown.h"
@@ -136,6 +137,7 @@ requests_program(const struct program *p)
 {
 	struct json_object *o = json_object_new_object();
 	const char *sig;
+	char note[512];
 
 	json_object_object_add(o, "name", json_object_new_string(p->cfg->name));
 	json_object_object_add(o, "state",
@@ -153,8 +155,17 @@ requests_program(const struct program *p)
 	} else
 		json_object_object_add(o, "signal", NULL);
 	json_object_object_add(o, "restarts", json_object_new_int(p->restarts));
+	json_object_object_add(o, "ready",
+	    json_object_new_boolean(ready_is_ready(p)));
+	json_object_object_add(o, "health", ready_health(p) != NULL ?
+	    json_object_new_string(ready_health(p)) : NULL);
+	json_object_object_add(o, "status_text", ready_status_text(p) != NULL ?
+	    json_object_new_string(ready_status_text(p)) : NULL);
 	json_object_object_add(o, "error", p->error[0] != '\0' ?
 	    json_object_new_string(p->error) : NULL);
+	ready_describe(p, note, sizeof note);
+	json_object_object_add(o, "note", note[0] != '\0' ?
+	    json_object_new_string(note) : NULL);
 	return o;
 }
 
@@ -166,7 +177,8 @@ requests_program(const struct program *p)
 static void
 requests_program_text(struct protocol_text *t, const struct program *p)
 {
-	const char *sig;
+	const char *sig, *s;
+	char note[512];
 
 	REQUESTS_TEXT(t, "{\"name\":");
 	protocol_text_string(t, p->cfg->name);
@@ -189,9 +201,26 @@ requests_program_text(struct protocol_text *t, const struct program *p)
 			protocol_text_printf(t, "%d", p->exit_signal);
 	} else
 		REQUESTS_TEXT(t, "null");
-	protocol_text_printf(t, ",\"restarts\":%d,\"error\":", p->restarts);
+	protocol_text_printf(t, ",\"restarts\":%d,\"ready\":%s,\"health\":",
+	    p->restarts, ready_is_ready(p) ? "true" : "false");
+	if ((s = ready_health(p)) != NULL)
+		protocol_text_string(t, s);
+	else
+		REQUESTS_TEXT(t, "null");
+	REQUESTS_TEXT(t, ",\"status_text\":");
+	if ((s = ready_status_text(p)) != NULL)
+		protocol_text_string(t, s);
+	else
+		REQUESTS_TEXT(t, "null");
+	REQUESTS_TEXT(t, ",\"error\":");
 	if (p->error[0] != '\0')
 		protocol_text_string(t, p->error);
+	else
+		REQUESTS_TEXT(t, "null");
+	REQUESTS_TEXT(t, ",\"note\":");
+	ready_describe(p, note, sizeof note);
+	if (note[0] != '\0')
+		protocol_text_string(t, note);
 	else
 		REQUESTS_TEXT(t, "null");
 	REQUESTS_TEXT(t, "}");

@@ -1,6 +1,6 @@
 /*
  * The control commands: turns a decoded request into lifecycle and shutdown
- * events and answers from program state.  control.c calls in here; requests
+ * events and answers from program state.  control-conn.c calls in here; requests
  * call back control_reply / control_progress.
  */
 #ifndef SAFEEXITD_REQUESTS_H

@@ -13,14 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
+#endif
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "adopt.h"
-#include "config.h"
+#include "conf.h"
 #include "control.h"
 #include "keeper.h"
 #include "depgraph.h"
@@ -32,6 +34,7 @@
 #include "platform.h"
 #include "program.h"
 #include "protocol.h"
+#include "ready.h"
 #include "reload.h"
 #include "safeopen.h"
 #include "safeexitd.h"
@@ -87,6 +90,14 @@ static struct {
 	} setup;
 } d;
 
+/* What the command line asked for. */
+struct daemon_args {
+	const char *socket;		/* -s */
+	bool detach;			/* -d */
+	bool check;			/* -n */
+	int log_level;			/* -l, or -1 */
+};
+
 static void usage(FILE *f);
 static void daemon_apply_log(const struct config *cfg, int cli_level, bool foreground);
 static void daemon_write_pidfile(void);
@@ -94,6 +105,11 @@ static void daemon_check_syslog(void);
 static void daemon_remove_pidfile(void);
 static void daemon_remember_setup(void);
 static void daemon_trim_memory(void);
+static int daemon_parse_args(int argc, char **argv, struct daemon_args *a);
+static void daemon_settle(const struct daemon_args *a);
+static int daemon_setup_loop(void);
+static void daemon_start_programs(void);
+static void daemon_cleanup(bool detached);
 static char *daemon_absolute(const char *path);
 static void daemon_stopped_cb(struct shutdown_run *run, void *arg);
 static void daemon_progress_cb(struct shutdown_run *run, void *arg);
@@ -116,7 +132,7 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* The command line summary, as SPEC section 2 gives it. */
+/* The command line summary, as safeexitd(8) gives it. */
 static void
 usage(FILE *f)
 {
@@ -191,6 +207,7 @@ daemon_apply_log(const struct config *cfg, int cli_level, bool foreground)
 static void
 daemon_check_syslog(void)
 {
+#ifndef _WIN32	/* the event log is always there */
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int s, ok = 0, err = ENOENT, types[] = { SOCK_DGRAM, SOCK_STREAM };
 
@@ -209,6 +226,7 @@ daemon_check_syslog(void)
 		    "(%s: %s): the daemon's messages are lost until a syslog "
 		    "daemon listens there; set log = PATH in the config to keep "
 		    "them in a file\n", _PATH_LOG, strerror(err));
+#endif
 }
 
 /*
@@ -578,41 +596,32 @@ daemon_reclaimed(const char *name, int stream, int read_fd)
 	adopt_handover(name, stream, -1, -1);
 }
 
-/* Start up, run the loop until the shutdown is over, clean up. */
-int
-main(int argc, char **argv)
+/*
+ * Read the command line into a.  Returns -1 to go on, else the exit status
+ * (2 for a usage error, 0 after --version or --help).
+ */
+static int
+daemon_parse_args(int argc, char **argv, struct daemon_args *a)
 {
-	static const struct logind_callbacks logind_cb = {
-		.host_shutdown = daemon_host_shutdown,
-		.host_resumed = daemon_host_resumed,
-		.logoff = daemon_logoff,
-	};
-	struct config_errors errs = { 0 };
-	struct control_options *copts = &d.copts;
-	struct proglist autostart = { 0 };
-	const char *socket_arg = NULL;
-	bool detach = false, check = false;
-	int cli_level = -1, ch;
+	int ch;
 
-	log_init("safeexitd");
-	d.argv = argv;
-	d.config_path = SYSCONFDIR "/safeexitd.ini";
+	a->log_level = -1;
 	while ((ch = getopt_long(argc, argv, "c:s:dnl:Vh", long_options, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			d.config_path = optarg;
 			break;
 		case 's':
-			socket_arg = optarg;
+			a->socket = optarg;
 			break;
 		case 'd':
-			detach = true;
+			a->detach = true;
 			break;
 		case 'n':
-			check = true;
+			a->check = true;
 			break;
 		case 'l':
-			if ((cli_level = log_level_parse(optarg)) == -1) {
+			if ((a->log_level = log_level_parse(optarg)) == -1) {
 				fprintf(stderr, "safeexitd: unknown log level '%s'\n", optarg);
 				usage(stderr);
 				return 2;
@@ -634,48 +643,54 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
 
-	if ((d.cfg = config_load(d.config_path, &errs)) == NULL) {
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "%s\n", errs.msgs[i]);
-		config_errors_free(&errs);
-		return 1;
-	}
-	config_errors_free(&errs);
-	if (check) {
-		for (size_t i = 0; i < d.cfg->n_warnings; i++)
-			fprintf(stderr, "%s\n", d.cfg->warnings[i]);
-		config_free(d.cfg);
-		return 0;
-	}
-
-	/* A re-executed daemon is already where it should be: never detach again. */
-	if (adopt_resume())
-		detach = false;
-	d.cli_level = cli_level;
-	d.foreground = !detach;
-	daemon_apply_log(d.cfg, cli_level, !detach);
+/*
+ * Take the log, the background and the control socket's path from the
+ * config and the command line, before anything runs.
+ */
+static void
+daemon_settle(const struct daemon_args *a)
+{
+	d.cli_level = a->log_level;
+	d.foreground = !a->detach;
+	daemon_apply_log(d.cfg, a->log_level, !a->detach);
 	for (size_t i = 0; i < d.cfg->n_warnings; i++)
 		log_warnx("%s", d.cfg->warnings[i]);
-	if (supervisord_rlimits(d.cfg) == -1)
-		return 1;
 	daemon_remember_setup();
-	if (detach && (d.config_path = daemon_absolute(d.config_path)) == NULL)
+	if (a->detach && (d.config_path = daemon_absolute(d.config_path)) == NULL)
 		fatal("cannot find the config file's full path");
-	if (detach)
+	if (a->detach)
 		daemon_check_syslog();
-	if (detach && platform_detach() == -1)
+	if (a->detach && platform_detach() == -1)
 		fatalx("cannot run in the background");
-	supervisord_detached(d.cfg, detach, false);
+	supervisord_detached(d.cfg, a->detach, false);
 	d.started_at = platform_now();
-	if (socket_arg != NULL)
-		d.socket_path = strdup(socket_arg);
+	if (a->socket != NULL)
+		d.socket_path = strdup(a->socket);
 	else if (d.cfg->socket != NULL)
 		d.socket_path = strdup(d.cfg->socket);
 	else
 		d.socket_path = protocol_default_socket();
 	if (d.socket_path == NULL)
 		fatalx("no control socket path");
+}
+
+/*
+ * The event loop and everything on it, up to the control socket, the
+ * pidfile and the service manager's links.  -1 when the socket cannot be
+ * had (said already).
+ */
+static int
+daemon_setup_loop(void)
+{
+	static const struct logind_callbacks logind_cb = {
+		.host_shutdown = daemon_host_shutdown,
+		.host_resumed = daemon_host_resumed,
+		.logoff = daemon_logoff,
+	};
+	struct control_options *copts = &d.copts;
 
 	if ((d.base = event_base_new()) == NULL ||
 	    event_base_priority_init(d.base, LOOP_PRIORITIES) == -1)
@@ -685,6 +700,7 @@ main(int argc, char **argv)
 	if (signals_init(d.base) == -1)
 		fatalx("cannot set up signal handling");
 	lifecycle_init(&platform_lifecycle_ops);
+	ready_init(d.base);
 	startplan_init();
 	shutdown_init(d.base);
 	reload_init(d.base);
@@ -697,17 +713,24 @@ main(int argc, char **argv)
 	copts->owner = d.cfg->socket_owner;
 	if ((adopt_control_fd() >= 0 ?
 	    control_init_fd(d.base, adopt_control_fd(), copts) :
-	    control_init(d.base, copts)) == -1) {
-		platform_detach_done(1);
-		return 1;
-	}
+	    control_init(d.base, copts)) == -1)
+		return -1;
 	daemon_write_pidfile();
-	if (supervisord_drop_user(d.cfg) == -1) {
-		platform_detach_done(1);
-		return 1;
-	}
+	if (supervisord_drop_user(d.cfg) == -1)
+		return -1;
 	notify_init(d.base);
 	logind_init(d.base, &logind_cb);
+	return 0;
+}
+
+/*
+ * The state file and the pipe keeper; then the program table, taking back
+ * what still runs from before a crash or re-exec and starting the rest.
+ */
+static void
+daemon_start_programs(void)
+{
+	struct proglist autostart = { 0 };
 
 	if (asprintf(&d.state_path, "%s.state", d.socket_path) == -1 ||
 	    asprintf(&d.keeper_path, "%s.keeper", d.socket_path) == -1)
@@ -733,16 +756,12 @@ main(int argc, char **argv)
 	output_reclaim_done();
 	startplan_start(autostart.v, autostart.n);
 	proglist_free(&autostart);
+}
 
-	log_notice("ready: %zu program%s, control socket %s, pid %ld", programs.n,
-	    programs.n == 1 ? "" : "s", d.socket_path, (long)getpid());
-	daemon_trim_memory();
-	notify_ready();
-	platform_detach_done(0);
-
-	event_base_dispatch(d.base);
-
-	log_notice("exiting with status %d", d.exit_code);
+/* After the loop: let go of everything, in the reverse order of start-up. */
+static void
+daemon_cleanup(bool detached)
+{
 	statefile_remove();
 	statefile_fini();
 	keeper_stop();
@@ -754,6 +773,7 @@ main(int argc, char **argv)
 	daemon_remove_pidfile();
 	while (programs.n > 0)
 		program_remove(programs.v[programs.n - 1]);
+	ready_fini();
 	signals_fini();
 	platform_fini();
 	event_base_free(d.base);
@@ -763,7 +783,60 @@ main(int argc, char **argv)
 	free(d.setup.socket);
 	free(d.setup.socket_group);
 	free(d.setup.pidfile);
-	if (detach)
+	if (detached)
 		free(d.config_path);
+}
+
+/* Start up, run the loop until the shutdown is over, clean up. */
+int
+main(int argc, char **argv)
+{
+	struct config_errors errs = { 0 };
+	struct daemon_args a = { 0 };
+	int r;
+
+	log_init("safeexitd");
+	d.argv = argv;
+	d.config_path = SYSCONFDIR "/safeexitd.ini";
+	if ((r = daemon_parse_args(argc, argv, &a)) != -1)
+		return r;
+
+	if ((d.cfg = config_load(d.config_path, &errs)) == NULL) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		config_errors_free(&errs);
+		return 1;
+	}
+	config_errors_free(&errs);
+	if (a.check) {
+		for (size_t i = 0; i < d.cfg->n_warnings; i++)
+			fprintf(stderr, "%s\n", d.cfg->warnings[i]);
+		config_free(d.cfg);
+		return 0;
+	}
+
+	/* A re-executed daemon is already where it should be: never detach again. */
+	if (adopt_resume())
+		a.detach = false;
+	if (supervisord_rlimits(d.cfg) == -1)
+		return 1;
+	daemon_settle(&a);
+	if (daemon_setup_loop() == -1) {
+		platform_detach_done(1);
+		return 1;
+	}
+	daemon_start_programs();
+
+	log_notice("ready: %zu program%s, control socket %s, pid %ld", programs.n,
+	    programs.n == 1 ? "" : "s", d.socket_path, (long)getpid());
+	daemon_trim_memory();
+	/* The service manager hears READY=1 once the autostart programs are. */
+	ready_when_settled(notify_ready);
+	platform_detach_done(0);
+
+	event_base_dispatch(d.base);
+
+	log_notice("exiting with status %d", d.exit_code);
+	daemon_cleanup(a.detach);
 	return d.exit_code;
 }

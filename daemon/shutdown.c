@@ -23,6 +23,7 @@
 #include "platform.h"
 #include "ptrmap.h"
 #include "shutdown.h"
+#include "timeval.h"
 
 struct shutdown_run {
 	struct proglist l;	/* in stop order */
@@ -100,8 +101,7 @@ shutdown_start(struct proglist *l, enum stop_reason why, double timeout,
 	if (timeout > 0) {
 		struct timeval tv;
 
-		tv.tv_sec = (time_t)timeout;
-		tv.tv_usec = (suseconds_t)((timeout - (double)tv.tv_sec) * 1e6);
+		tv = timeval_from_secs(timeout);
 		run->timer = evtimer_new(shutdown_base, shutdown_timeout_cb, run);
 		if (run->timer == NULL || evtimer_add(run->timer, &tv) == -1)
 			fatalx("%s: cannot arm the shutdown timeout", __func__);

@@ -29,7 +29,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "config.h"
+#include "conf.h"
 #include "log.h"
 #include "logind.h"
 #include "safeexitd.h"

@@ -270,7 +270,7 @@ spawn_strdup(const char *s)
 static char **
 spawn_environment(const struct spawn_request *req, const struct passwd *pw)
 {
-	size_t n = 0, extra = 0, k = 0;
+	size_t n = 0, extra = 0, ours = 0, k = 0;
 	char **envp;
 
 	while (environ[n] != NULL)
@@ -278,7 +278,10 @@ spawn_environment(const struct spawn_request *req, const struct passwd *pw)
 	if (req->environment != NULL)
 		while (req->environment[extra] != NULL)
 			extra++;
-	if ((envp = calloc(n + extra + 4, sizeof *envp)) == NULL)
+	for (size_t i = 0; req->daemon_environment != NULL &&
+	    req->daemon_environment[i] != NULL; i++)
+		ours++;
+	if ((envp = calloc(n + extra + ours + 4, sizeof *envp)) == NULL)
 		fatal("calloc");
 	for (size_t i = 0; i < n; i++) {
 		/* A program run as another user gets that user's identity. */
@@ -287,7 +290,9 @@ spawn_environment(const struct spawn_request *req, const struct passwd *pw)
 		    strncmp(environ[i], "HOME=", 5) == 0))
 			continue;
 		/* The notify socket is the daemon's, not its programs'. */
-		if (strncmp(environ[i], "NOTIFY_SOCKET=", 14) == 0)
+		if (strncmp(environ[i], "NOTIFY_SOCKET=", 14) == 0 ||
+		    strncmp(environ[i], "WATCHDOG_USEC=", 14) == 0 ||
+		    strncmp(environ[i], "WATCHDOG_PID=", 13) == 0)
 			continue;
 		envp[k++] = spawn_strdup(environ[i]);
 	}
@@ -310,6 +315,18 @@ spawn_environment(const struct spawn_request *req, const struct passwd *pw)
 			envp[j] = spawn_strdup(kv);
 		} else
 			envp[k++] = spawn_strdup(kv);
+	}
+	for (size_t i = 0; req->daemon_environment != NULL &&
+	    req->daemon_environment[i] != NULL; i++) {
+		const char *kv = req->daemon_environment[i];
+		size_t klen = strcspn(kv, "=") + 1;
+		size_t j;
+
+		for (j = 0; j < k && strncmp(envp[j], kv, klen) != 0; j++)
+			;
+		if (j < k)
+			free(envp[j]);
+		envp[j == k ? k++ : j] = spawn_strdup(kv);
 	}
 	envp[k] = NULL;
 	return envp;
@@ -501,6 +518,10 @@ spawn_child(const struct spawn_plan *plan, struct spawn_channel *ch)
 			if (fd != ch->pipe[1])
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
+	/* After the close-on-exec sweep: dup2 leaves the new one open. */
+	if (req->extra_fd != -1 && req->extra_fd_num != ch->pipe[1] &&
+	    dup2(req->extra_fd, req->extra_fd_num) == -1)
+		spawn_fail(ch, STEP_STDERR);
 	if (plan->drop) {
 		if (syscall(SYS_SPAWN_SETGROUPS, (size_t)plan->ngroups, plan->groups) == -1)
 			spawn_fail(ch, STEP_SETGROUPS);

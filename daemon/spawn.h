@@ -28,6 +28,11 @@ struct spawn_request {
 	 * process it ever starts is counted in that cgroup (cgroup.c).
 	 */
 	int cgroup_fd;
+	/* A descriptor the child gets as extra_fd_num, or -1 (ready = fd:N). */
+	int extra_fd;
+	int extra_fd_num;
+	/* "KEY=value" the daemon sets last, over everything (NOTIFY_SOCKET). */
+	char *const *daemon_environment;
 };
 
 /* How the child's exec went, as far as known when spawn_process returns. */

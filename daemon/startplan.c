@@ -11,6 +11,7 @@
 #include "depgraph.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "parse.h"
 #include "startplan.h"
 
 /* Whether any program may still be pending: spares a scan per state change. */
@@ -20,6 +21,9 @@ static bool kicking, kick_again;
 
 static void startplan_kick(void);
 static bool startplan_hopeless(struct program *p, char *why, size_t len);
+static bool startplan_exited_ok(const struct program *d);
+static bool startplan_exit_failed(const struct program *d, char *why,
+    size_t len);
 static int startplan_compare(const void *a, const void *b);
 static void startplan_changed(struct program *p, enum program_state old, void *arg);
 
@@ -62,6 +66,9 @@ startplan_hopeless(struct program *p, char *why, size_t len)
 
 		if (d == NULL)
 			continue;
+		if (program_config_waits_exit(p->cfg, d->cfg->name) &&
+		    startplan_exit_failed(d, why, len))
+			return true;
 		if (d->state == STATE_FATAL ||
 		    (d->state == STATE_STOPPED && !d->start_pending)) {
 			snprintf(why, len, "dependency %s is %s", d->cfg->name,
@@ -70,6 +77,43 @@ startplan_hopeless(struct program *p, char *why, size_t len)
 		}
 	}
 	return false;
+}
+
+/* Whether one-shot d has exited with one of its exitcodes, for good. */
+static bool
+startplan_exited_ok(const struct program *d)
+{
+	return d->state == STATE_EXITED && !d->start_pending && d->has_exit &&
+	    d->exit_signal == 0 && program_config_exit_ok(d->cfg, d->exit_code);
+}
+
+/*
+ * Whether one-shot d failed with no retry on the way: FATAL, or exited
+ * badly with no restart armed.  why says how ("dependency migrate failed:
+ * exit 3").
+ */
+static bool
+startplan_exit_failed(const struct program *d, char *why, size_t len)
+{
+	char how[260];
+
+	if (d->state == STATE_FATAL)
+		snprintf(how, sizeof how, "%s", d->error[0] != '\0' ? d->error :
+		    "FATAL");
+	else if (d->state == STATE_EXITED && d->deadline == 0 &&
+	    !d->start_pending && !startplan_exited_ok(d)) {
+		if (!d->has_exit)
+			snprintf(how, sizeof how, "exit status unknown");
+		else if (d->exit_signal != 0)
+			snprintf(how, sizeof how, "signal %s",
+			    signal_name(d->exit_signal) != NULL ?
+			    signal_name(d->exit_signal) : "?");
+		else
+			snprintf(how, sizeof how, "exit %d", d->exit_code);
+	} else
+		return false;
+	snprintf(why, len, "dependency %s failed: %s", d->cfg->name, how);
+	return true;
 }
 
 /* Launch order: lower priority number first, then the order of the table. */
@@ -118,7 +162,7 @@ startplan_kick(void)
 			struct program *p = v[i];
 			strv_t deps = p->cfg->depends_on;
 			bool ready = true;
-			char why[160];
+			char why[512];
 
 			/* A start or stop of an earlier one may have settled it. */
 			if (!p->start_pending)
@@ -131,7 +175,11 @@ startplan_kick(void)
 			for (size_t j = 0; deps != NULL && deps[j] != NULL; j++) {
 				struct program *d = program_find(deps[j]);
 
-				if (d != NULL && d->state != STATE_RUNNING)
+				if (d == NULL)
+					continue;
+				if (program_config_waits_exit(p->cfg, deps[j]) ?
+				    !startplan_exited_ok(d) :
+				    d->state != STATE_RUNNING)
 					ready = false;
 			}
 			if (ready && p->state != STATE_STOPPING)
@@ -150,6 +198,6 @@ static void
 startplan_changed(struct program *p, enum program_state old, void *arg)
 {
 	if (p->state == STATE_RUNNING || p->state == STATE_FATAL ||
-	    p->state == STATE_STOPPED)
+	    p->state == STATE_STOPPED || p->state == STATE_EXITED)
 		startplan_kick();
 }

@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "config.h"
+#include "conf.h"
 
 #ifndef _WIN32
 /* Raise the soft limits to minfds and minprocs; -1 (logged) if impossible. */

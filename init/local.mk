@@ -30,6 +30,7 @@ init_edit = sed \
 	-e 's|@bindir[@]|$(bindir)|g' \
 	-e 's|@sysconfdir[@]|$(sysconfdir)|g' \
 	-e 's|@runstatedir[@]|$(runstatedir)|g' \
+	-e 's|@pkglibexecdir[@]|$(pkglibexecdir)|g' \
 	-e 's|@PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g' \
 	-e 's|@SYSTEMD_SERVICE_TYPE[@]|$(safeexitd_service_type)|g'
 
@@ -47,6 +48,9 @@ systemduserunit_DATA = init/user/safeexitd.service
 initd_SCRIPTS = init/sysv/safeexitd
 openrc_SCRIPTS = init/openrc/safeexitd
 bashcompletion_DATA = completion/safeexitctl
+# ExecStopPost= of both units: ends what a stopped daemon left in the
+# unit's cgroup, and keeps the programs after a crash.
+dist_pkglibexec_SCRIPTS = init/safeexitd-stop-post
 endif
 
 EXTRA_DIST += \

@@ -109,10 +109,14 @@ log_set_target(enum log_target target, const char *path)
 	char *copy = NULL;
 
 	if (target == LOG_TARGET_FILE) {
-		int own = safeopen_own_fd(path), fd, fl;
+		int own = safeopen_own_fd(path), fd;
 
 		if (own != -1)
+#ifdef _WIN32
+			fd = dup(own);
+#else
 			fd = fcntl(own, F_DUPFD_CLOEXEC, 3);
+#endif
 		else
 			fd = safeopen(path, O_WRONLY | O_APPEND | O_CREAT, 0640,
 			    SAFEOPEN_REG | SAFEOPEN_CHR, NULL, log_file_error,
@@ -123,9 +127,13 @@ log_set_target(enum log_target target, const char *path)
 				    "%s: %s", path, strerror(errno));
 			return -1;
 		}
+#ifndef _WIN32
 		/* A console blocks like stderr does; the daemon's lines are short. */
+		int fl;
+
 		if ((fl = fcntl(fd, F_GETFL)) != -1)
 			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+#endif
 		if ((f = fdopen(fd, "a")) == NULL) {
 			snprintf(log_file_error, sizeof log_file_error, "%s: %s",
 			    path, strerror(errno));

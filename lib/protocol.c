@@ -27,6 +27,8 @@ static bool	field_get(struct json_object *, const char *, json_type,
 		    struct json_object **);
 static const char *check_version(struct json_object *, const char *,
 		    const char **);
+static const char *check_string(struct json_object *, const char *);
+static bool	has_nul_escape(const char *, size_t);
 static char	*path_join(const char *, const char *);
 static char	*copy_string(const char *);
 
@@ -249,10 +251,8 @@ protocol_check_request(struct json_object *obj, const char **code,
 		*msg = "missing \"cmd\"";
 		return (-1);
 	}
-	if (!json_object_is_type(val, json_type_string)) {
-		*msg = "\"cmd\" is not a string";
+	if ((*msg = check_string(val, "\"cmd\"")) != NULL)
 		return (-1);
-	}
 	if (json_object_object_get_ex(obj, "args", &val)) {
 		if (!json_object_is_type(val, json_type_array)) {
 			*msg = "\"args\" is not an array";
@@ -267,13 +267,9 @@ protocol_check_request(struct json_object *obj, const char **code,
 			return (-1);
 		}
 		for (i = 0; i < n; i++) {
-			if (!json_object_is_type(
-			    json_object_array_get_idx(val, i),
-			    json_type_string)) {
-				*msg = "\"args\" holds a value that is not "
-				    "a string";
+			if ((*msg = check_string(json_object_array_get_idx(val,
+			    i), "an entry of \"args\"")) != NULL)
 				return (-1);
-			}
 		}
 	}
 	if (json_object_object_get_ex(obj, "wait", &val) &&
@@ -284,6 +280,71 @@ protocol_check_request(struct json_object *obj, const char **code,
 	*code = NULL;
 	*msg = NULL;
 	return (0);
+}
+
+/*
+ * Why val is not a string a request may carry, or NULL when it is one.  C
+ * reads a string only up to its first NUL, so "a\u0000evil" would name
+ * "a": such a string is refused outright.
+ */
+static const char *
+check_string(struct json_object *val, const char *what)
+{
+	if (!json_object_is_type(val, json_type_string)) {
+		snprintf(check_msg, sizeof check_msg, "%s is not a string",
+		    what);
+		return (check_msg);
+	}
+	if (strlen(json_object_get_string(val)) !=
+	    (size_t)json_object_get_string_len(val)) {
+		snprintf(check_msg, sizeof check_msg, "%s holds a NUL character",
+		    what);
+		return (check_msg);
+	}
+	return (NULL);
+}
+
+/*
+ * Whether the JSON text holds a \u0000 escape in any string.  json-c cuts
+ * an object's keys at a NUL without a word, so a key cannot be checked once
+ * parsed: the text is, escape by escape ("\\u0000" is a backslash and
+ * the letters u0000, not a NUL).
+ */
+static bool
+has_nul_escape(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && i + 5 < len &&
+		    memcmp(s + i + 2, "0000", 4) == 0)
+			return (true);
+		i++;	/* an escaped character starts no escape */
+	}
+	return (false);
+}
+
+/* Decode and check one request line; see protocol.h. */
+struct json_object *
+protocol_decode_request(const char *line, size_t len, const char **code,
+    const char **msg)
+{
+	struct json_object	*req;
+
+	if (has_nul_escape(line, len)) {
+		*code = PROTOCOL_E_MALFORMED;
+		*msg = "request holds a NUL character (\\u0000)";
+		return (NULL);
+	}
+	if ((req = protocol_decode(line, len, code, msg)) == NULL)
+		return (NULL);
+	if (protocol_check_request(req, code, msg) == -1) {
+		json_object_put(req);
+		return (NULL);
+	}
+	return (req);
 }
 
 /* Check the shape of a message from the daemon; see protocol.h. */

@@ -82,11 +82,21 @@ struct json_object *protocol_decode(const char *line, size_t len,
  * Check that obj is a request this version understands: an object with "v"
  * an integer equal to PROTOCOL_VERSION, "cmd" a string, "args" absent or an
  * array of at most PROTOCOL_MAX_ARGS strings, "wait" absent or a boolean.
+ * No string may hold a NUL character.
  * Returns 0, or -1 with *code and *msg set; *msg may point to a static buffer
  * that the next call overwrites.
  */
 int	protocol_check_request(struct json_object *obj, const char **code,
 	    const char **msg);
+
+/*
+ * What the daemon does with one request line: refuse a \u0000 anywhere (in
+ * a key too, which json-c would cut short unseen), then protocol_decode()
+ * and protocol_check_request().  The request, or NULL with *code and *msg
+ * set as those two set them.
+ */
+struct json_object *protocol_decode_request(const char *line, size_t len,
+	    const char **code, const char **msg);
 
 enum protocol_message {
 	PROTOCOL_MSG_INVALID = -1,

@@ -10,7 +10,11 @@ unit_tests = \
 	tests/unit/test-protocol \
 	tests/unit/test-config \
 	tests/unit/test-lifecycle \
+	tests/unit/test-deadline \
 	tests/unit/test-planner
+if PLATFORM_POSIX
+unit_tests += tests/unit/test-check
+endif
 check_PROGRAMS += $(unit_tests) tests/helpers/testchild
 TESTS += $(unit_tests)
 
@@ -23,13 +27,20 @@ tests_unit_test_protocol_LDADD = lib/libsafeexit.a $(JSONC_LIBS)
 
 tests_unit_test_config_SOURCES = tests/unit/test-config.c tests/unit/tap.h
 tests_unit_test_config_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
-tests_unit_test_config_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
+tests_unit_test_config_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_libs) $(LIBSYSTEMD_LIBS)
 
 tests_unit_test_lifecycle_SOURCES = tests/unit/test-lifecycle.c tests/unit/tap.h
-tests_unit_test_lifecycle_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
+tests_unit_test_lifecycle_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_libs) $(LIBSYSTEMD_LIBS)
+
+tests_unit_test_deadline_SOURCES = tests/unit/test-deadline.c tests/unit/tap.h
+tests_unit_test_deadline_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_unit_test_deadline_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
 
 tests_unit_test_planner_SOURCES = tests/unit/test-planner.c tests/unit/tap.h
-tests_unit_test_planner_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
+tests_unit_test_planner_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_libs) $(LIBSYSTEMD_LIBS)
+
+tests_unit_test_check_SOURCES = tests/unit/test-check.c tests/unit/tap.h
+tests_unit_test_check_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_libs) $(LIBSYSTEMD_LIBS)
 
 tests_helpers_testchild_SOURCES = tests/helpers/testchild.c
 
@@ -41,11 +52,16 @@ TESTS_ENVIRONMENT = \
 	PYTHON3='$(PYTHON3)'; \
 	export SAFEEXITD_BUILDDIR SAFEEXITD_SRCDIR PYTHON3;
 
+# distdir copies a listed folder from the build tree as well as from the
+# source tree, so what a test run left in the build tree (its logs and
+# results, which would make the tarball's own make check think it had run)
+# is removed from the copy.
 EXTRA_DIST += tests/integration tests/unit/tap.h
 dist-hook: tests-dist-hook
 tests-dist-hook:
 	find $(distdir)/tests -name __pycache__ -prune -exec rm -rf {} +
 	find $(distdir)/tests -name .pytest_cache -prune -exec rm -rf {} +
+	find $(distdir)/tests \( -name '*.log' -o -name '*.trs' \) -exec rm -f {} +
 
 # Fuzzing (./configure --enable-fuzzing CC=clang): libFuzzer targets for the
 # config loader, the protocol decoder and the small parsers.  `make
@@ -56,7 +72,7 @@ EXTRA_DIST += tests/fuzz
 if ENABLE_FUZZING
 fuzz_targets = tests/fuzz/fuzz-config tests/fuzz/fuzz-request tests/fuzz/fuzz-parsers
 noinst_PROGRAMS += $(fuzz_targets)
-fuzz_libs = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
+fuzz_libs = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_libs) $(LIBSYSTEMD_LIBS)
 tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
 tests_fuzz_fuzz_config_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_config_LDADD = $(fuzz_libs)
@@ -97,8 +113,11 @@ stress:
 .PHONY: stress
 
 # Benchmarks against a posix_spawn floor and supervisord (bench/README.md);
-# never part of make check.
-EXTRA_DIST += bench
-bench: safeexitd safeexitctl
+# never part of make check.  The files are listed one by one and the target
+# is not called "bench": distdir makes every EXTRA_DIST entry that is also a
+# target, so a "bench" target would run the whole benchmark in `make dist`.
+EXTRA_DIST += bench/README.md bench/results.md bench/run bench/harness \
+	bench/child.c bench/floor.c
+benchmark: safeexitd safeexitctl
 	BENCH_BUILDDIR='$(abs_top_builddir)' $(srcdir)/bench/run
-.PHONY: bench
+.PHONY: benchmark

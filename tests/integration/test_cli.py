@@ -1,4 +1,4 @@
-"""safeexitd's command line (SPEC section 2): version, help, --check with
+"""safeexitd's command line (safeexitd(8)): version, help, --check with
 every problem as FILE:LINE, a bad config at start, -s, -d, -l, and a second
 daemon on a socket that is taken.
 """

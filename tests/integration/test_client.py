@@ -1,4 +1,4 @@
-"""safeexitctl against a real daemon: every command of SPEC section 5.
+"""safeexitctl against a real daemon: every command of safeexitctl(1).
 
 Each test starts its own daemon with test children (tests/helpers/testchild)
 as programs.  What a command did is checked on the children's events and on
@@ -23,10 +23,10 @@ from conftest import SAFEEXITCTL, SAFEEXITD, pid_running, wait_for, wait_gone
 # Quick to count as RUNNING, so starts do not dominate the run time.
 QUICK = 0.2
 
-# The keys of `status --json`, exactly as SPEC section 5 shows them.
+# The keys of `status --json`, exactly as safeexitctl(1) shows them.
 DAEMON_KEYS = {"pid", "version", "uptime"}
 PROGRAM_KEYS = {"name", "state", "pid", "uptime", "exit_code", "signal",
-                "restarts"}
+                "restarts", "ready", "health", "status_text"}
 
 RUNNING_LINE = r"pid (\d+), uptime \d+:\d\d:\d\d"
 
@@ -184,10 +184,12 @@ def test_status_json_has_exactly_the_spec_keys(daemon_factory, conf, events,
     assert ps["web"]["uptime"] > 0
     assert ps["web"]["exit_code"] is None and ps["web"]["signal"] is None
     assert ps["web"]["restarts"] == 0
+    assert ps["web"]["ready"] is True
 
     assert ps["idle"] == {"name": "idle", "state": "STOPPED", "pid": None,
                           "uptime": None, "exit_code": None, "signal": None,
-                          "restarts": 0}
+                          "restarts": 0, "ready": False, "health": None,
+                          "status_text": None}
 
     assert ps["code"]["state"] == "EXITED"
     assert ps["code"]["pid"] is None

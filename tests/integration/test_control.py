@@ -1,4 +1,4 @@
-"""The control socket is safe: SPEC section 6.
+"""The control socket is safe: docs/SECURITY.md, "The control socket".
 
 Its mode and group are right before anyone connects; peers are let in by
 their credentials; no request, however broken, crashes the daemon, blocks
@@ -22,6 +22,7 @@ import time
 import pytest
 
 from conftest import SAFEEXITCTL
+from otheruser import shared_copy
 
 QUICK = 0.2
 REPLY_TIMEOUT = 10
@@ -215,7 +216,10 @@ def open_socket_dir():
 
 
 def as_user(user, group, *args, groups=None):
-    """Run safeexitctl ARGS as another user; skip where that is not possible."""
+    """Run safeexitctl ARGS as another user; skip where that is not possible.
+
+    It runs from a copy that user can reach: the checkout may be private.
+    """
     if os.geteuid() != 0 or SETPRIV is None:
         pytest.skip("needs root and setpriv")
     try:
@@ -223,15 +227,18 @@ def as_user(user, group, *args, groups=None):
         grp.getgrnam(group)
     except KeyError:
         pytest.skip(f"no user {user} or group {group}")
+    client = shared_copy(SAFEEXITCTL)
+    if client is None:
+        pytest.skip("no temporary folder other users may enter")
     argv = [SETPRIV, "--reuid", user, "--regid", group]
     argv += ["--groups", ",".join(groups)] if groups else ["--clear-groups"]
-    probe = subprocess.run(argv + [str(SAFEEXITCTL), "--help"],
-                           capture_output=True, timeout=30)
+    probe = subprocess.run(argv + [client, "--help"], capture_output=True,
+                           timeout=30, cwd="/")
     if probe.returncode != 0:
-        pytest.skip(f"{user} cannot run {SAFEEXITCTL}")
-    return subprocess.run(argv + [str(SAFEEXITCTL), *map(str, args)],
+        pytest.skip(f"{user} cannot run {client}: {probe.stderr!r}")
+    return subprocess.run(argv + [client, *map(str, args)],
                           capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL)
+                          stdin=subprocess.DEVNULL, cwd="/")
 
 
 def daemon_in(daemon_factory, conf, folder, **keys):

@@ -5,7 +5,11 @@ generated from their .in templates the way init/local.mk and man/local.mk do
 it: the same sed expressions, read from those files, with paths under the
 test's temporary directory.  Nothing is written to the source tree.
 
-- both units pass `systemd-analyze verify` without a word of output;
+- both units pass `systemd-analyze verify` without a word of output, and
+  say what crash survival needs (KillMode=process, the stop-post cleanup, a
+  reload that waits for the daemon's answer);
+- safeexitd-stop-post kills what a stopped daemon left in a real cgroup and
+  keeps the programs after a crash;
 - both init scripts and the bash completion pass shellcheck;
 - the manual pages pass `mandoc -T lint -W warning` (and groff) silently;
 - the pages cannot drift from the contract: every option, command and config
@@ -24,6 +28,7 @@ there is none, the lists below (copied from it) stand in.
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import stat
@@ -48,6 +53,7 @@ SCRIPTS = {
     "sysv": "init/safeexitd.init.in",
     "openrc": "init/safeexitd.openrc.in",
 }
+STOP_POST = "init/safeexitd-stop-post"
 MAN_PAGES = {
     "safeexitd.8": "man/safeexitd.8.in",
     "safeexitctl.1": "man/safeexitctl.1.in",
@@ -132,13 +138,14 @@ def generate(template, dest, fragment, values):
     return dest
 
 
-def layout(root, service_type="notify", sbindir=None):
+def layout(root, service_type="notify", sbindir=None, bindir=None):
     """Make variables for generating files under root."""
     return {
         "sbindir": str(sbindir or root / "sbin"),
-        "bindir": str(root / "bin"),
+        "bindir": str(bindir or root / "bin"),
         "sysconfdir": str(root / "etc"),
         "runstatedir": str(root / "run"),
+        "pkglibexecdir": str(root / "libexec"),
         "PACKAGE_VERSION": package_version(),
         "safeexitd_service_type": service_type,
     }
@@ -272,17 +279,20 @@ def test_systemd_unit_verifies(tmp_path, which, service_type):
     """systemd-analyze verify accepts the unit and says nothing at all.
 
     verify exits 0 on warnings, so any output fails the test.  It checks that
-    ExecStart= names an executable file; the installed path does not exist
-    here, so @sbindir@ points at a directory of the test whose safeexitd is a
-    link to /bin/true.  Documentation= is checked with man(1): the generated
-    pages are put on MANPATH, so the man: links must resolve to them.
+    every Exec*= names an executable file; the installed paths do not exist
+    here, so @sbindir@, @bindir@ and @pkglibexecdir@ point at directories of
+    the test whose safeexitd and safeexitctl are links to /bin/true, and
+    whose safeexitd-stop-post is the script.  Documentation= is checked with
+    man(1): the generated pages are put on MANPATH, so the man: links must
+    resolve to them.
     """
     analyze = need("systemd-analyze")
-    if not os.access("/bin/kill", os.X_OK):
-        pytest.skip("/bin/kill, which ExecReload= runs, is not installed")
-    sbin = tmp_path / "sbin"
-    sbin.mkdir()
-    os.symlink(shutil.which("true") or "/bin/true", sbin / "safeexitd")
+    true = shutil.which("true") or "/bin/true"
+    for sub, name in (("sbin", "safeexitd"), ("bin", "safeexitctl")):
+        (tmp_path / sub).mkdir()
+        os.symlink(true, tmp_path / sub / name)
+    (tmp_path / "libexec").mkdir()
+    os.symlink(SRCDIR / STOP_POST, tmp_path / "libexec" / "safeexitd-stop-post")
     template, name = UNITS[which]
     unit = generate(template, tmp_path / which / name, "init/local.mk",
                     layout(tmp_path, service_type))
@@ -326,15 +336,30 @@ def test_systemd_unit_semantics(tmp_path, which):
                                layout(tmp_path)))
     assert s["Type"] == ["notify"]
     assert s["NotifyAccess"] == ["main"]
-    # SIGTERM to the daemon alone; it stops its programs itself.
-    assert s["KillMode"] == ["mixed"]
+    # SIGTERM to the daemon alone; it stops its programs itself.  When it
+    # crashes, systemd must not kill what is left in the cgroup (the
+    # programs): the restarted daemon adopts them.  mixed or control-group
+    # would SIGKILL them all.
+    assert s["KillMode"] == ["process"]
     assert s.get("KillSignal", ["SIGTERM"]) == ["SIGTERM"]
+    assert s["Restart"] == ["on-failure"]
+    assert "RemainAfterExit" not in s
+    # What systemd no longer kills after a stop, the stop-post script does.
+    stop_post = s["ExecStopPost"][0].split()
+    assert stop_post[0] == str(tmp_path / "libexec" / "safeexitd-stop-post")
+    assert stop_post[1:] == (["%n"] if which == "system" else ["--user", "%n"])
+    # An OOM kill of one program must not stop the unit and every program.
+    assert s["OOMPolicy"] == ["continue"]
     # Longer than the default shutdown_timeout (90 s), with a margin.
     m = re.fullmatch(r"(\d+)s?", s["TimeoutStopSec"][0])
     assert m and int(m.group(1)) > 90
-    assert s["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
+    # A reload waits for the daemon's answer and fails when it rejects the
+    # config; a signal would report success either way.
+    config = (str(tmp_path / "etc" / "safeexitd.ini") if which == "system"
+              else "%h/.config/safeexitd/safeexitd.ini")
+    assert s["ExecReload"] == [
+        f"{tmp_path / 'bin' / 'safeexitctl'} -c {config} reload"]
     assert s["Delegate"] == ["yes"]
-    assert s["Restart"] == ["on-failure"]
     for page in ("safeexitd(8)", "safeexitctl(1)", "safeexitd.ini(5)"):
         assert f"man:{page}" in s["Documentation"][0]
     argv = s["ExecStart"][0].split()
@@ -350,14 +375,221 @@ def test_systemd_unit_semantics(tmp_path, which):
         assert s["WantedBy"] == ["default.target"]
 
 
+def test_systemd_reload_fails_on_a_rejected_config(tmp_path, daemon_factory,
+                                                   workdir):
+    """The system unit's ExecReload= against a real daemon: success for a
+    good config, exit 1 with FILE:LINE for one the daemon rejects (so
+    `systemctl reload` fails), and the daemon keeps its old config."""
+    for name in (SAFEEXITD, SAFEEXITCTL):
+        if not os.access(name, os.X_OK):
+            pytest.skip(f"{name} is not built")
+    d = daemon_factory("[safeexitd]\nshutdown_timeout = 10\n\n"
+                       "[program:a]\ncommand = sleep 300\nstart_secs = 0\n")
+    d.wait_ready()
+    assert d.config_path == Path(workdir) / "safeexitd.ini"
+    values = layout(tmp_path, bindir=BUILDDIR)
+    values["sysconfdir"] = str(workdir)
+    template, name = UNITS["system"]
+    unit = generate(template, tmp_path / name, "init/local.mk", values)
+    (reload_command,) = unit_settings(unit)["ExecReload"]
+    argv = shlex.split(reload_command)
+    assert argv[0] == str(SAFEEXITCTL)
+
+    proc = run(argv, timeout=30)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    good = d.config_path.read_text()
+    d.config_path.write_text(good + "stop_signal = NOPE\n")
+    proc = run(argv, timeout=30)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    line = len(good.splitlines()) + 1
+    assert f"{d.config_path}:{line}:" in proc.stderr, proc.stderr
+    assert d.returncode is None
+    status = run([SAFEEXITCTL, "-s", d.socket, "status", "a"], timeout=30)
+    assert status.returncode == 0 and "RUNNING" in status.stdout, status
+
+
+# safeexitd-stop-post in a real cgroup
+
+def cgroup2_root():
+    """The cgroup2 mount point whose root is the hierarchy's, or None."""
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        for line in f:
+            head, _, tail = line.partition(" - ")
+            fields = head.split()
+            if tail.startswith("cgroup2 ") and fields[3] == "/":
+                return Path(fields[4].replace("\\040", " "))
+    return None
+
+
+def own_cgroup2():
+    with open("/proc/self/cgroup", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("0::"):
+                return line[3:].rstrip("\n")
+    return None
+
+
+FAKE_SYSTEMCTL = """#!/bin/sh
+# systemctl list-jobs as FAKE_JOBS says; FAKE_JOBS=fail: no manager.
+printf '%s\\n' "$*" >>"{log}"
+[ "$FAKE_JOBS" = fail ] && exit 1
+[ -n "$FAKE_JOBS" ] && printf '%s\\n' "$FAKE_JOBS"
+exit 0
+"""
+
+
+@pytest.fixture
+def unit_cgroup(tmp_path):
+    """A cgroup standing in for the unit's, with the daemon's tree below it:
+    run(where, *argv) starts a process in a cgroup of it; the fixture kills
+    and removes everything at the end."""
+    if os.environ.get("SAFEEXITD_TEST_CGROUPS") == "off":
+        pytest.skip("SAFEEXITD_TEST_CGROUPS=off: the suite runs without cgroups")
+    root, own = cgroup2_root(), own_cgroup2()
+    if root is None or own is None:
+        pytest.skip("no cgroup v2 hierarchy here")
+    unit = root / own.lstrip("/") / f"sxunit-{os.getpid()}-{time.monotonic_ns()}"
+    try:
+        unit.mkdir()
+        for sub in (".control", "safeexitd-0123/program-a"):
+            (unit / sub).mkdir(parents=True)
+    except OSError as e:
+        pytest.skip(f"cannot make a cgroup here: {e}")
+
+    class Unit:
+        path = unit
+        procs = []
+
+        def run(self, where, *argv, **kwargs):
+            cg = unit / where
+            proc = subprocess.Popen(
+                ["/bin/sh", "-c", f'echo 0 >"{cg}/cgroup.procs" && exec "$@"',
+                 "sh", *map(str, argv)], **kwargs)
+            self.procs.append(proc)
+            return proc
+
+        def members(self):
+            found = []
+            for dirpath, _, _ in os.walk(unit):
+                found += (Path(dirpath) / "cgroup.procs").read_text().split()
+            return found
+
+    u = Unit()
+    yield u
+    for proc in u.procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    for dirpath, _, _ in sorted(os.walk(unit), key=lambda w: -len(w[0])):
+        for _ in range(100):
+            try:
+                os.rmdir(dirpath)
+                break
+            except OSError:
+                for pid in (Path(dirpath) / "cgroup.procs").read_text().split():
+                    os.kill(int(pid), signal.SIGKILL)
+                time.sleep(0.05)
+
+
+@pytest.mark.parametrize("result,jobs,killed", [
+    # A crash, nothing asked: the restarted daemon adopts the programs.
+    ("signal", "", False),
+    ("core-dump", "", False),
+    ("exit-code", "", False),
+    # A crash during a stop or restart that was asked for.
+    ("signal", "7 safeexitd.service stop running", True),
+    ("signal", "7 safeexitd.service restart running", True),
+    # A reload in flight, or a job of another unit, asks for no stop.
+    ("signal", "7 safeexitd.service reload running", False),
+    ("signal", "7 other.service stop running", False),
+    # The daemon exited of its own, or stopped and left something.
+    ("success", "", True),
+    ("success", "7 safeexitd.service stop running", True),
+    # systemctl cannot tell: the result alone decides.
+    ("timeout", "fail", True),
+    ("success", "fail", True),
+    ("signal", "fail", False),
+])
+def test_stop_post_kills_only_when_no_daemon_comes_back(
+        tmp_path, unit_cgroup, result, jobs, killed):
+    """What the daemon left in the unit's cgroup (a straggler beside it, a
+    program and its child in the program's cgroup) is SIGKILLed after a
+    stop, and kept after a crash for the restarted daemon to adopt.  The
+    script runs in the ".control" subgroup, as systemd runs it with
+    Delegate=yes, and is left alone there."""
+    fake = tmp_path / "systemctl"
+    log = tmp_path / "systemctl.log"
+    fake.write_text(FAKE_SYSTEMCTL.format(log=log))
+    fake.chmod(0o755)
+    u = unit_cgroup
+    straggler = u.run(".", "sleep", "300")
+    program = u.run("safeexitd-0123/program-a", "sh", "-c",
+                    "sleep 300 & exec sleep 300")
+    deadline = time.monotonic() + 10
+    while len(u.members()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    before = set(u.members())
+    assert len(before) == 3, before
+
+    env = dict(os.environ, SERVICE_RESULT=result, FAKE_JOBS=jobs,
+               SAFEEXITD_STOP_POST_SYSTEMCTL=str(fake))
+    post = u.run(".control", SRCDIR / STOP_POST, "safeexitd.service",
+                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                 text=True)
+    output, _ = post.communicate(timeout=60)
+    assert post.returncode == 0, output
+    assert log.read_text() == \
+        "list-jobs --no-legend --no-pager -- safeexitd.service\n"
+    if killed:
+        assert straggler.wait(10) == -signal.SIGKILL
+        assert program.wait(10) == -signal.SIGKILL
+        deadline = time.monotonic() + 10
+        while u.members() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert u.members() == []
+        assert "killed 3 process(es)" in output, output
+    else:
+        assert straggler.poll() is None and program.poll() is None
+        assert set(u.members()) == before
+        assert f"result '{result}'" in output and "adopt" in output, output
+
+
+def test_stop_post_without_a_control_subgroup(tmp_path, unit_cgroup):
+    """Run in the unit's own cgroup (systemd without delegation does that),
+    the script kills everything there but itself; --user asks the user
+    manager."""
+    fake = tmp_path / "systemctl"
+    log = tmp_path / "systemctl.log"
+    fake.write_text(FAKE_SYSTEMCTL.format(log=log))
+    fake.chmod(0o755)
+    u = unit_cgroup
+    straggler = u.run(".", "sleep", "300")
+    program = u.run("safeexitd-0123/program-a", "sleep", "300")
+    env = dict(os.environ, SERVICE_RESULT="success",
+               FAKE_JOBS="3 safeexitd.service stop running",
+               SAFEEXITD_STOP_POST_SYSTEMCTL=str(fake))
+    post = u.run(".", SRCDIR / STOP_POST, "--user", "safeexitd.service",
+                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                 text=True)
+    output, _ = post.communicate(timeout=60)
+    assert post.returncode == 0, output
+    assert log.read_text().startswith("--user list-jobs ")
+    assert straggler.wait(10) == -signal.SIGKILL
+    assert program.wait(10) == -signal.SIGKILL
+
+
 # Init scripts and completion
 
-@pytest.mark.parametrize("which", ["sysv", "openrc", "completion"])
+@pytest.mark.parametrize("which", ["sysv", "openrc", "completion",
+                                   "stop-post"])
 def test_shellcheck(tmp_path, which):
     """shellcheck finds nothing to say about the scripts."""
     shellcheck = need("shellcheck")
     if which == "completion":
         args = ["-s", "bash", SRCDIR / COMPLETION]
+    elif which == "stop-post":
+        args = [SRCDIR / STOP_POST]
     else:
         script = generate(SCRIPTS[which], tmp_path / "safeexitd",
                           "init/local.mk", layout(tmp_path))
@@ -389,6 +621,16 @@ printf 'safeexitd %s\\n' "$*" >>"{log}"
 exit 0
 """
 
+# safeexitctl that records its arguments and answers as FAKE_CTL_EXIT says.
+FAKE_CTL = """#!/bin/sh
+printf 'safeexitctl %s\\n' "$*" >>"{log}"
+if [ -n "$FAKE_CTL_EXIT" ]; then
+    echo "{log}.ini:3: unknown key 'x'" >&2
+    exit "$FAKE_CTL_EXIT"
+fi
+exit 0
+"""
+
 
 @pytest.fixture
 def script_env(tmp_path):
@@ -411,10 +653,12 @@ def script_env(tmp_path):
             self.config.write_text("\n".join(lines) + "\n")
 
     env = Env()
-    for d in (env.etc, env.run_dir, env.fakebin, tmp_path / "sbin"):
+    for d in (env.etc, env.run_dir, env.fakebin, tmp_path / "sbin",
+              tmp_path / "bin"):
         d.mkdir()
     for path, text in ((env.fakebin / "start-stop-daemon", FAKE_SSD),
-                       (tmp_path / "sbin" / "safeexitd", FAKE_DAEMON)):
+                       (tmp_path / "sbin" / "safeexitd", FAKE_DAEMON),
+                       (tmp_path / "bin" / "safeexitctl", FAKE_CTL)):
         path.write_text(text.format(log=env.log))
         path.chmod(0o755)
     return env
@@ -479,22 +723,19 @@ def test_sysv_start_needs_pidfile_key(script_env, sysv_fake):
 
 
 def test_sysv_reload(script_env, sysv_fake):
-    """reload checks the config, then sends HUP; not when on_sighup
-    would do something else."""
+    """reload asks the daemon through safeexitctl and fails when the daemon
+    rejects the config, with its errors; on_sighup has no say."""
     e = script_env
-    e.write_config("[safeexitd]", f"pidfile = {e.pidfile}")
-    assert sysv_fake("reload")[0] == 0
-    assert e.calls() == [
-        f"safeexitd -n -c {e.config}",
-        f"--stop --quiet --signal HUP --pidfile {e.pidfile} --name safeexitd"]
-
-    e.log.unlink()
     e.write_config("[safeexitd]", f"pidfile = {e.pidfile}",
                    "on_sighup = shutdown")
-    status, output = sysv_fake("reload")
-    assert status != 0
-    assert "on_sighup = shutdown" in output
-    assert e.calls() == []
+    assert sysv_fake("reload")[0] == 0
+    assert e.calls() == [f"safeexitctl -c {e.config} reload"]
+
+    e.log.unlink()
+    status, output = sysv_fake("reload", "export FAKE_CTL_EXIT=1\n")
+    assert status == 1, output
+    assert f"{e.log}.ini:3: unknown key 'x'" in output
+    assert e.calls() == [f"safeexitctl -c {e.config} reload"]
 
 
 @pytest.fixture
@@ -528,13 +769,16 @@ def test_openrc_script(script_env, openrc):
                                       "TERM/55/KILL/5"]
     assert openrc("start_pre") == (0, "")
     assert openrc("reload")[0] == 0
-    assert e.calls()[-1] == f"--signal HUP --pidfile {e.pidfile}"
+    assert e.calls()[-1] == f"safeexitctl -c {e.config} reload"
+    # A config the daemon rejects fails the reload, whatever on_sighup says.
+    e.write_config("[safeexitd]", f"pidfile = {e.pidfile}",
+                   "on_sighup = ignore")
+    status, output = openrc("FAKE_CTL_EXIT=1 reload")
+    assert status == 1 and f"{e.log}.ini:3: unknown key 'x'" in output
 
     e.write_config("[safeexitd]", "on_sighup = ignore")
     status, output = openrc("start_pre")
     assert status != 0 and f'"pidfile = {e.pidfile}"' in output
-    status, output = openrc("reload")
-    assert status != 0 and "on_sighup = ignore" in output
     status, output = openrc("stop_pre; echo $retry")
     assert output == "TERM/100/KILL/5\n"
 
@@ -605,7 +849,8 @@ def test_man_client_json_example(man_pages):
     assert set(obj["daemon"]) == {"pid", "version", "uptime"}
     assert obj["daemon"]["version"] == package_version()
     assert set(obj["programs"][0]) == {"name", "state", "pid", "uptime",
-                                       "exit_code", "signal", "restarts"}
+                                       "exit_code", "signal", "restarts",
+                                       "ready", "health", "status_text"}
 
 
 def test_man_config_keys(man_pages):
@@ -677,7 +922,8 @@ def sysv(tmp_path):
     for sub in ("etc", "run"):
         (tmp_path / sub).mkdir()
     script = generate(SCRIPTS["sysv"], tmp_path / "init.d" / "safeexitd",
-                      "init/local.mk", layout(tmp_path, sbindir=BUILDDIR))
+                      "init/local.mk",
+                      layout(tmp_path, sbindir=BUILDDIR, bindir=BUILDDIR))
     env = dict(os.environ, SYSTEMCTL_SKIP_REDIRECT="1")
     for name in ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID"):
         env.pop(name, None)
@@ -748,6 +994,19 @@ def test_sysv_script_lifecycle(tmp_path, sysv):
     proc = sysv("reload")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert alive(pid)
+
+    # A config the daemon rejects: reload fails and says where, the daemon
+    # keeps running with its old config, and so does the program.
+    config = tmp_path / "etc" / "safeexitd.ini"
+    good = config.read_text()
+    config.write_text(good + "stop_signal = NOPE\n")
+    bad_line = len(good.splitlines()) + 1
+    proc = sysv("reload")
+    assert proc.returncode == 1, proc.stdout
+    assert f"{config}:{bad_line}:" in proc.stdout, proc.stdout
+    assert alive(pid)
+    assert all(alive(c) for c in children)
+    config.write_text(good)
 
     proc = sysv("stop")
     assert proc.returncode == 0, proc.stdout + proc.stderr

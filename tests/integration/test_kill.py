@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+from otheruser import shared_copy
+
 PYTHON = "/usr/bin/python3"
 
 # A child that sets up its signal dispositions, says "ready" and waits.
@@ -49,13 +51,21 @@ def client_path():
 
 @pytest.fixture
 def ctl():
-    """Run `safeexitctl kill ARGS...` and return the CompletedProcess."""
+    """Run `safeexitctl kill ARGS...` and return the CompletedProcess.
+
+    With user= it runs as that user, from a copy that user can reach.
+    """
     path = client_path()
 
     def run(*args, **kwargs):
-        return subprocess.run([path, "kill", *map(str, args)],
+        binary = path
+        if "user" in kwargs:
+            binary = shared_copy(path)
+            if binary is None:
+                pytest.skip("no temporary folder other users may enter")
+        return subprocess.run([binary, "kill", *map(str, args)],
                               capture_output=True, text=True, timeout=60,
-                              **kwargs)
+                              cwd="/", **kwargs)
     return run
 
 
@@ -202,10 +212,10 @@ def test_stopped_process_is_continued(ctl, children):
     assert child.wait(timeout=EVENT_TIMEOUT) == 0
 
 
-def test_nonexistent_pid_counts_as_gone(ctl):
+def test_nonexistent_pid_exits_one(ctl):
     pid = unused_pid()
     res = ctl(pid)
-    assert res.returncode == 0
+    assert res.returncode == 1
     assert res.stderr == f"safeexitctl: kill: no such process: {pid}\n"
 
 
@@ -213,18 +223,30 @@ def test_nonexistent_pid_with_a_live_one(ctl, children):
     child = children()
     pid = unused_pid()
     res = ctl(pid, child.pid)
-    assert res.returncode == 0
+    assert res.returncode == 1
     assert f"no such process: {pid}" in res.stderr
+    # The live one is still stopped.
     assert child.wait(timeout=EVENT_TIMEOUT) == -signal.SIGTERM
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run as another user")
-def test_permission_denied_exits_one(ctl, children):
+def test_permission_denied_exits_four(ctl, children):
     child = children()
     res = ctl("-t", "0.2", child.pid, user=65534, group=65534,
               extra_groups=[])
-    assert res.returncode == 1
+    assert res.returncode == 4, res.stderr
     assert f"cannot signal {child.pid}: " in res.stderr
+    assert alive(child)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run as another user")
+def test_permission_denied_outranks_a_missing_pid(ctl, children):
+    child = children()
+    pid = unused_pid()
+    res = ctl("-t", "0.2", pid, child.pid, user=65534, group=65534,
+              extra_groups=[])
+    assert res.returncode == 4, res.stderr
+    assert f"no such process: {pid}" in res.stderr
     assert alive(child)
 
 

@@ -292,6 +292,19 @@ def test_deb_builds_and_ships_everything(package, tmp_path):
     assert not re.search(r"@[a-zA-Z_]+@", unit_text)
     user_unit = root / "usr/lib/systemd/user/safeexitd.service"
     assert "ExecStart=/usr/sbin/safeexitd" in user_unit.read_text()
+    # A crash of the daemon leaves the programs for the restarted one; the
+    # commands the units run after a stop and for a reload are in the
+    # package, where the units say.
+    for text in (unit_text, user_unit.read_text()):
+        assert re.search(r"^KillMode=process$", text, re.M)
+        for key in ("ExecStopPost", "ExecReload"):
+            m = re.search(rf"^{key}=(\S+)", text, re.M)
+            assert m, key
+            command = root / m.group(1).lstrip("/")
+            assert command.is_file() and os.access(command, os.X_OK), \
+                (key, m.group(1))
+    assert "ExecReload=/usr/bin/safeexitctl -c /etc/safeexitd.ini reload" \
+        in unit_text
 
     # Manual pages, bash completion, documentation and examples.
     pages = {"man8/safeexitd.8", "man1/safeexitctl.1", "man5/safeexitd.ini.5"}

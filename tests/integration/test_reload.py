@@ -1,4 +1,4 @@
-"""Reload: `safeexitctl reload` and SIGHUP re-read the config (SPEC 3, 5).
+"""Reload: `safeexitctl reload` and SIGHUP re-read the config (safeexitd.ini(5) RELOAD, safeexitctl(1)).
 
 Added programs start, removed ones stop and leave the table, changed ones
 (any key of their section) restart, unchanged ones keep their process.  A bad

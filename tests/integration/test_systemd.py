@@ -713,3 +713,27 @@ def test_no_logind_runs_normally(private_bus, sx_daemon, conf, events,
     events.wait("a", "exit")
     assert d.wait_exit() == 0
     assert len([line for line in d.lines if "no logind" in line]) == 1
+
+
+def test_ready_waits_for_autostart_programs(sx_daemon, conf, workdir,
+                                            notify_socket):
+    (workdir / "late.py").write_text(
+        "import os, socket, time\n"
+        "time.sleep(1.5)\n"
+        "a = os.environ['NOTIFY_SOCKET']\n"
+        "a = '\\0' + a[1:] if a.startswith('@') else a\n"
+        "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+        "s.sendto(b'READY=1', a)\n"
+        "time.sleep(1000)\n")
+    config = (conf.program("late", command=f"{PYTHON} {{tmp}}/late.py",
+                           ready="notify") +
+              conf.program("oneshot", command="/bin/true", start_secs=0,
+                           autorestart="never"))
+    d = sx_daemon(config, env={"NOTIFY_SOCKET": notify_socket.path,
+                               "DBUS_SYSTEM_BUS_ADDRESS": no_bus(workdir)})
+    d.wait_ready()
+    started = time.monotonic()
+    ready = notify_socket.wait("READY", "1")
+    # Not before the slow program is RUNNING, 1.5 s after it started.
+    assert ready["_t"] - started >= 1.0
+    d.wait_log(r"late: STARTING -> RUNNING")

@@ -1,6 +1,6 @@
 /*
  * The lifecycle state machine against a fake clock and fake processes: every
- * transition of SPEC's state table, start_secs, back-off, start_retries,
+ * transition of the state table in safeexitctl(1), start_secs, back-off, start_retries,
  * autorestart and exitcodes, the stop escalation and stop_group.
  */
 #include <signal.h>

@@ -1,10 +1,12 @@
 /*
- * Unit tests for the text writer of lib/protocol.c: what it writes must be
- * byte for byte what protocol_encode (json-c) writes for the same values,
- * since a streamed status reply and a json-c one must not differ.
+ * Unit tests for lib/protocol.c: the text writer must write byte for byte
+ * what protocol_encode (json-c) writes for the same values, since a
+ * streamed status reply and a json-c one must not differ; the request
+ * checks must refuse every string C would read differently from JSON.
  */
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +17,7 @@ static const char	*jsonc_text(struct json_object *);
 static void		 test_strings(void);
 static void		 test_doubles(void);
 static void		 test_growth(void);
+static void		 test_requests(void);
 
 /* How protocol_encode writes one value (its flags, its double format). */
 static const char *
@@ -79,11 +82,68 @@ test_growth(void)
 	ok(t.s == NULL && t.n == 0, "freed and empty");
 }
 
+/* Whether the daemon takes line as a request; code is set when it does not. */
+static bool
+request_ok(const char *line, const char **code)
+{
+	struct json_object	*req;
+	const char		*msg;
+
+	*code = NULL;
+	if ((req = protocol_decode_request(line, strlen(line), code,
+	    &msg)) == NULL)
+		return false;
+	json_object_put(req);
+	return true;
+}
+
+static void
+test_requests(void)
+{
+	static const char *const good[] = {
+		"{\"v\":1,\"cmd\":\"stop\",\"args\":[\"a\"]}",
+		/* A backslash before the letters u0000 is no NUL. */
+		"{\"v\":1,\"cmd\":\"stop\",\"args\":[\"a\\\\u0000\"]}",
+		"{\"v\":1,\"cmd\":\"stop\",\"args\":[\"a\\u0001\"]}",
+		"{\"v\":1,\"cmd\":\"version\",\"x\":\"\\\\\"}",
+	};
+	static const char *const bad[] = {
+		"{\"v\":1,\"cmd\":\"stop\",\"args\":[\"a\\u0000evil\"]}",
+		"{\"v\":1,\"cmd\":\"stop\",\"args\":[\"b\",\"\\u0000\"]}",
+		"{\"v\":1,\"cmd\":\"stop\\u0000x\",\"args\":[\"a\"]}",
+		"{\"v\":1,\"cmd\":\"stop\",\"args\\u0000x\":[\"a\"]}",
+		"{\"v\":1,\"cmd\":\"stop\",\"args\":[\"a\\\\\\u0000\"]}",
+		"{\"v\":1,\"cmd\":\"version\",\"x\":{\"y\":\"\\u0000\"}}",
+	};
+	struct json_object	*obj;
+	const char		*code, *msg;
+
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+		ok(request_ok(good[i], &code), "request %s is taken", good[i]);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ok(!request_ok(bad[i], &code), "request %s is refused", bad[i]);
+		is_str(code, PROTOCOL_E_MALFORMED, "as malformed");
+	}
+
+	/* A tree built by hand is checked the same way. */
+	obj = json_tokener_parse(
+	    "{\"v\":1,\"cmd\":\"stop\",\"args\":[\"a\\u0000evil\"]}");
+	ok(obj != NULL, "json-c parses a NUL in a string");
+	ok(protocol_check_request(obj, &code, &msg) == -1,
+	    "protocol_check_request refuses a NUL in args");
+	json_object_put(obj);
+	obj = json_tokener_parse("{\"v\":1,\"cmd\":\"stop\\u0000x\"}");
+	ok(protocol_check_request(obj, &code, &msg) == -1,
+	    "protocol_check_request refuses a NUL in cmd");
+	json_object_put(obj);
+}
+
 int
 main(void)
 {
 	test_strings();
 	test_doubles();
 	test_growth();
+	test_requests();
 	return tap_done();
 }

@@ -5,13 +5,14 @@
  * touches what is running.  A reload parses a new config and diffs it against
  * the running one (see program_table_apply).
  */
-#ifndef SAFEEXITD_CONFIG_H
-#define SAFEEXITD_CONFIG_H
+#ifndef SAFEEXITD_CONF_H
+#define SAFEEXITD_CONF_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "check.h"
 #include "parse.h"
 
 #define CONFIG_NAME_MAX 64
@@ -84,8 +85,18 @@ struct program_config {
 	double start_secs;
 	int start_retries;
 	int priority;
-	strv_t depends_on;
+	strv_t depends_on;	/* names only, ":exited" taken off */
+	strv_t depends_exited;	/* those of them written NAME:exited */
 	int depends_line;	/* line of the depends_on key, for messages */
+
+	/* Readiness and health (check.h). */
+	struct check ready;	/* default running */
+	double ready_timeout;
+	double ready_interval;
+	struct check health;	/* kind CHECK_NONE when unset */
+	double health_interval;
+	double health_timeout;
+	int health_retries;
 
 	int stop_signal;
 	double stop_timeout;
@@ -178,6 +189,10 @@ void program_config_free(struct program_config *pc);
 void config_errors_free(struct config_errors *errs);
 
 const struct program_config *config_find(const struct config *cfg, const char *name);
+
+/* Whether pc waits for dependency name to have exited (NAME:exited). */
+bool program_config_waits_exit(const struct program_config *pc,
+    const char *name);
 
 /* Whether code counts as success for this program. */
 bool program_config_exit_ok(const struct program_config *pc, int code);

@@ -1,11 +1,12 @@
 /*
- * The control socket: creates it with its final mode before anyone can
- * connect, checks every peer's credentials, bounds every client in count,
- * memory and time, splits requests into frames and hands each one, checked,
- * to requests.c.  A bad client costs its own connection and nothing else.
+ * The control endpoint on POSIX, a Unix socket: creates it with its final
+ * mode and group before anyone can connect, checks every peer's
+ * credentials, keeps descriptors for the daemon and for root, and moves
+ * each client's bytes through a bufferevent.  What a connection does with
+ * them (framing, requests, replies, limits) is control-conn.c's.  A bad
+ * client costs its own connection and nothing else.
  */
 #include <sys/types.h>
-#include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,26 +30,13 @@
 #include <json-c/json.h>
 
 #include "control.h"
+#include "control-conn.h"
 #include "log.h"
 #include "protocol.h"
-#include "requests.h"
 
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS	59
 #endif
-
-/*
- * Each client holds a descriptor and at most about 150 KiB of buffers (a
- * partial request, read-ahead, unread replies): 1024 bounds what clients can
- * take from the daemon, and one user (a runaway script) can take at most
- * half of it, so root can always get in.
- */
-#define CONTROL_MAX_CONNS	1024
-#define CONTROL_MAX_PER_UID	512
-
-/* A client gets this long to send a whole request, and to read a reply. */
-#define CONTROL_IDLE_SECS	30
-#define CONTROL_WRITE_SECS	30
 
 /* How long to stop accepting when out of descriptors. */
 #define CONTROL_PAUSE_SECS	1
@@ -57,21 +45,10 @@
  * Descriptors clients may never take: a start needs three (the exec report
  * pipe, /dev/null), a stop_command as many, the state file one, a reload
  * the config and its includes.  Without them a program that dies while
- * clients fill the table could not be started again.
+ * clients fill the table could not be started again.  Past these, the
+ * unprivileged also leave CONTROL_PRIV_RESERVE descriptors for root.
  */
 #define CONTROL_FD_RESERVE	16
-
-/*
- * Input is read at most this far ahead of the framer, so a client that
- * floods while its request runs fills a small buffer and then the kernel's.
- */
-#define CONTROL_READ_HIGH	16384
-
-/*
- * Past this much unread output, progress (advisory) is dropped and no
- * further request is taken until the client reads.
- */
-#define CONTROL_OUTPUT_MAX	65536
 
 /* Refused clients kept open briefly, and for how long at most. */
 #define CONTROL_MAX_LINGER	64
@@ -80,29 +57,14 @@
 /* Accepts per wake-up, so a connection storm cannot starve programs. */
 #define CONTROL_ACCEPT_BATCH	64
 
-struct control_conn {
-	TAILQ_ENTRY(control_conn) entry;
+/* A connection's socket and its buffers. */
+struct control_link {
+	struct control_conn	*c;
 	struct bufferevent	*bev;
 	int			 fd;
-	uid_t			 uid;
-	gid_t			 gid;
-	pid_t			 pid;
-	struct protocol_framer	 framer;
-	struct event		*idle;		/* no complete request in time */
-	struct event		*resume;	/* continue outside callers' frames */
-	bool			 busy;		/* a request awaits its reply */
-	bool			 processing;	/* inside conn_process */
-	bool			 close_after;	/* close once the reply is out */
-	bool			 closing;	/* read nothing more; free when flushed */
-	bool			 read_eof;	/* the peer shut its writing side */
 };
 
-TAILQ_HEAD(control_conns, control_conn);
-
 static struct event_base	*control_base;
-static struct control_conns	 control_conns =
-    TAILQ_HEAD_INITIALIZER(control_conns);
-static unsigned			 control_nconns;
 static int			 control_listen_fd = -1;
 static struct event		*control_accept_ev;
 static struct event		*control_pause_ev;
@@ -120,42 +82,33 @@ static int	control_group(const char *);
 static int	control_owner(const char *);
 static int	control_private_dir(const char *);
 static int	control_probe(const char *, const struct sockaddr_un *);
+static int	control_bind(int, const struct sockaddr_un *, mode_t);
+static int	control_fix_group(const char *);
 static void	control_accept(evutil_socket_t, short, void *);
 static void	control_pause(void);
 static void	control_unpause(evutil_socket_t, short, void *);
-static bool	control_fds_low(int);
+static bool	control_fds_low(int, int);
+static bool	control_privileged(uid_t);
+static const char *control_full(int, uid_t);
 static bool	control_allowed(int, uid_t, gid_t);
 static bool	control_in_group(int, uid_t, gid_t);
 static void	control_refuse(int, const char *, const char *);
 static void	control_refuse_now(int, const char *, const char *);
 static void	control_refuse_send(int, const char *, const char *);
 static void	control_linger_done(evutil_socket_t, short, void *);
-static unsigned	control_count_uid(uid_t);
 
-static struct control_conn *conn_new(int, uid_t, gid_t, pid_t);
-static void	conn_free(struct control_conn *);
-static void	conn_drop(struct control_conn *);
-static void	conn_process(struct control_conn *);
-static void	conn_request(struct control_conn *, const char *, size_t);
-static void	conn_fail(struct control_conn *, const char *, const char *);
-static int	conn_send(struct control_conn *, struct json_object *);
-static void	conn_replied(struct control_conn *);
-static void	conn_set_closing(struct control_conn *);
-static void	conn_arm_idle(struct control_conn *);
-static void	conn_schedule(struct control_conn *);
-static bool	conn_peer_gone(struct control_conn *);
-static void	conn_read(struct bufferevent *, void *);
-static void	conn_write(struct bufferevent *, void *);
-static void	conn_event(struct bufferevent *, short, void *);
-static void	conn_idle(evutil_socket_t, short, void *);
-static void	conn_resume(evutil_socket_t, short, void *);
+static void	link_new(int, uid_t, pid_t);
+static bool	link_peer_gone(struct control_link *);
+static void	link_read(struct bufferevent *, void *);
+static void	link_write(struct bufferevent *, void *);
+static void	link_event(struct bufferevent *, short, void *);
 
 /* Create the socket at opts->path, safe from the moment it has a name. */
 int
 control_init(struct event_base *base, const struct control_options *opts)
 {
 	struct sockaddr_un	 sun;
-	mode_t			 mask;
+	mode_t			 mode;
 	int			 fd = -1, bound = 0;
 
 	if (control_setup(base, opts) == -1)
@@ -180,15 +133,8 @@ control_init(struct event_base *base, const struct control_options *opts)
 		goto fail;
 	}
 
-	/*
-	 * Owner-only at bind, then the group, then the real mode; nobody can
-	 * connect before listen() anyway, so no moment is ever wider.
-	 */
-	mask = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == 0)
-		bound = 1;
-	umask(mask);
-	if (!bound) {
+	mode = opts->mode != 0 ? opts->mode : control_has_group ? 0660 : 0600;
+	if (control_bind(fd, &sun, mode) == -1) {
 		if (errno == EADDRINUSE)
 			log_warnx("%s: in use by another daemon starting now",
 			    opts->path);
@@ -196,15 +142,13 @@ control_init(struct event_base *base, const struct control_options *opts)
 			log_warn("bind %s", opts->path);
 		goto fail;
 	}
-	if ((control_has_group || control_has_owner) && chown(opts->path,
-	    control_has_owner ? control_uid : (uid_t)-1,
-	    control_has_group ? control_gid : (gid_t)-1) == -1) {
-		log_warn("chown %s", opts->path);
+	bound = 1;
+	if (control_has_group && control_fix_group(opts->path) == -1)
 		goto fail;
-	}
-	if (chmod(opts->path, opts->mode != 0 ? opts->mode :
-	    control_has_group ? 0660 : 0600) == -1) {
-		log_warn("chmod %s", opts->path);
+	/* supervisord's chown = USER: the socket is that user's too. */
+	if (control_has_owner && fchownat(AT_FDCWD, opts->path, control_uid,
+	    (gid_t)-1, AT_SYMLINK_NOFOLLOW) == -1) {
+		log_warn("chown %s", opts->path);
 		goto fail;
 	}
 	if (listen(fd, SOMAXCONN) == -1) {
@@ -275,11 +219,8 @@ control_release_fd(void)
 void
 control_shutdown(void)
 {
-	struct control_conn	*c;
-
 	control_flush();
-	while ((c = TAILQ_FIRST(&control_conns)) != NULL)
-		conn_drop(c);
+	control_conn_drop_all();
 
 	if (control_listen_fd != -1) {
 		event_free(control_accept_ev);
@@ -310,98 +251,18 @@ control_flush(void)
 	struct control_conn	*c;
 	struct evbuffer		*out;
 
-	TAILQ_FOREACH(c, &control_conns, entry) {
-		out = bufferevent_get_output(c->bev);
+	for (c = control_conn_first(); c != NULL; c = c->next) {
+		if (c->dropped)
+			continue;
+		out = bufferevent_get_output(c->link->bev);
 		/* A socket bufferevent freezes the front of its output buffer. */
 		evbuffer_unfreeze(out, 1);
 		while (evbuffer_get_length(out) > 0) {
-			if (evbuffer_write(out, c->fd) <= 0)
+			if (evbuffer_write(out, c->link->fd) <= 0)
 				break;
 		}
 		evbuffer_freeze(out, 1);
 	}
-}
-
-/* Answer the current request and let the next one in. */
-void
-control_reply(struct control_conn *c, struct json_object *reply)
-{
-	if (!c->busy)
-		log_warnx("%s: reply without a request (uid %lu)", __func__,
-		    (unsigned long)c->uid);
-	conn_send(c, reply);
-	json_object_put(reply);
-	conn_replied(c);
-}
-
-/* Answer the current request with an encoded frame. */
-void
-control_reply_frame(struct control_conn *c, const char *frame, size_t len)
-{
-	if (!c->busy)
-		log_warnx("%s: reply without a request (uid %lu)", __func__,
-		    (unsigned long)c->uid);
-	if (bufferevent_write(c->bev, frame, len) == -1)
-		log_warnx("%s: cannot queue the reply", __func__);
-	conn_replied(c);
-}
-
-/* A reply is queued: the connection may take its next request. */
-static void
-conn_replied(struct control_conn *c)
-{
-	c->busy = false;
-
-	if (c->close_after) {
-		conn_set_closing(c);
-		return;
-	}
-	conn_arm_idle(c);
-	/* Buffered input waits for the loop: requests.c may be mid-iteration. */
-	conn_schedule(c);
-}
-
-/* Tell a waiting client how far its request got. */
-void
-control_progress(struct control_conn *c, struct json_object *progress)
-{
-	struct json_object	*msg;
-
-	if (progress == NULL)
-		return;
-	if (!c->busy || c->closing ||
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) >
-	    CONTROL_OUTPUT_MAX) {
-		json_object_put(progress);
-		return;
-	}
-	if (json_object_object_get_ex(progress, "progress", NULL))
-		msg = progress;
-	else {
-		if ((msg = json_object_new_object()) == NULL) {
-			json_object_put(progress);
-			return;
-		}
-		json_object_object_add(msg, "progress", progress);
-	}
-	conn_send(c, msg);
-	json_object_put(msg);
-}
-
-/* Close once the reply is out. */
-void
-control_close_after_reply(struct control_conn *c)
-{
-	c->close_after = true;
-	if (!c->busy)
-		conn_set_closing(c);
-}
-
-/* The peer's user. */
-uid_t
-control_conn_uid(const struct control_conn *c)
-{
-	return (c->uid);
 }
 
 /* What control_init and control_init_fd share: the group, the base, SIGPIPE. */
@@ -427,6 +288,7 @@ control_setup(struct event_base *base, const struct control_options *opts)
 	}
 
 	control_base = base;
+	control_conn_setup(base);
 	free(control_path);
 	if ((control_path = strdup(opts->path)) == NULL) {
 		log_warn("%s: strdup", __func__);
@@ -608,12 +470,73 @@ control_probe(const char *path, const struct sockaddr_un *sun)
 	return (ret);
 }
 
+/*
+ * Bind the socket born with its final mode (from the umask) and, where the
+ * daemon may take that group as its own for a moment, its final group: no
+ * chmod() or chown() by path has to follow, which in a folder others may
+ * write could be sent elsewhere by a link swapped in between.  Nothing is
+ * running but this thread at start-up, so the umask and the effective group
+ * change for nobody else.
+ */
+static int
+control_bind(int fd, const struct sockaddr_un *sun, mode_t mode)
+{
+	mode_t	mask;
+	gid_t	egid = getegid();
+	bool	switched = false;
+	int	ret, saved;
+
+	if (control_has_group && control_gid != egid)
+		switched = setegid(control_gid) == 0;
+	/*
+	 * Linux builds the file's mode from the socket's own inode, less the
+	 * umask; other systems may refuse fchmod() on a socket, and the umask
+	 * alone then does it.
+	 */
+	(void)fchmod(fd, mode);
+	mask = umask(~mode & 0777);
+	ret = bind(fd, (const struct sockaddr *)sun, sizeof *sun);
+	saved = errno;
+	umask(mask);
+	if (switched && setegid(egid) == -1)
+		fatal("%s: setegid back to %lu", __func__, (unsigned long)egid);
+	errno = saved;
+	return (ret);
+}
+
+/*
+ * Give the socket socket_group where bind() could not: a folder whose
+ * set-group-ID bit chose the group, or a daemon not running as root whose
+ * socket_group is one of its supplementary groups.  The call never follows
+ * a symbolic link; docs/SECURITY.md says what is left in a folder others
+ * may write.
+ */
+static int
+control_fix_group(const char *path)
+{
+	struct stat	st;
+
+	if (lstat(path, &st) == -1) {
+		log_warn("%s", path);
+		return (-1);
+	}
+	if (st.st_gid == control_gid)
+		return (0);
+	if (fchownat(AT_FDCWD, path, (uid_t)-1, control_gid,
+	    AT_SYMLINK_NOFOLLOW) == -1) {
+		log_warn("chown %s", path);
+		return (-1);
+	}
+	return (0);
+}
+
 /* Accept what is waiting, checking each peer before it costs anything. */
 static void
 control_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct ucred	cred;
 	socklen_t	len;
+	const char	*full;
 	int		fd, i;
 
 	for (i = 0; i < CONTROL_ACCEPT_BATCH; i++) {
@@ -639,7 +562,7 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 				return;
 			}
 		}
-		if (control_fds_low(fd)) {
+		if (control_fds_low(fd, CONTROL_FD_RESERVE)) {
 			control_refuse_now(fd, PROTOCOL_E_BUSY,
 			    "the daemon is out of descriptors");
 			control_pause();
@@ -664,16 +587,15 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 			    "permission denied");
 			continue;
 		}
-		if (control_nconns >= CONTROL_MAX_CONNS ||
-		    control_count_uid(cred.uid) >= CONTROL_MAX_PER_UID) {
+		if ((full = control_full(fd, cred.uid)) != NULL) {
 			log_info("refused client uid %lu pid %ld: too many "
-			    "connections", (unsigned long)cred.uid,
-			    (long)cred.pid);
+			    "connections (%s)", (unsigned long)cred.uid,
+			    (long)cred.pid, full);
 			control_refuse(fd, PROTOCOL_E_BUSY,
 			    "too many connections");
 			continue;
 		}
-		conn_new(fd, cred.uid, cred.gid, cred.pid);
+		link_new(fd, cred.uid, cred.pid);
 	}
 }
 
@@ -688,7 +610,7 @@ control_pause(void)
 
 	if (!control_pause_logged) {
 		log_warnx("out of descriptors: not accepting clients until "
-		    "some are free (%u connected)", control_nconns);
+		    "some are free (%u connected)", control_conn_count());
 		control_pause_logged = true;
 	}
 	event_del(control_accept_ev);
@@ -704,18 +626,44 @@ control_unpause(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Whether the descriptor just accepted ate into the reserve.  accept()
- * returns the lowest free descriptor, so every one below fd is taken: fd
- * this close to the limit leaves fewer than the reserve free.
+ * Whether the descriptor just accepted ate into a reserve of that many.
+ * accept() returns the lowest free descriptor, so every one below fd is
+ * taken: fd this close to the limit leaves fewer than the reserve free.
  */
 static bool
-control_fds_low(int fd)
+control_fds_low(int fd, int reserve)
 {
 	struct rlimit	rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
 		return (false);
-	return ((rlim_t)fd + CONTROL_FD_RESERVE >= rl.rlim_cur);
+	return ((rlim_t)fd + (rlim_t)reserve >= rl.rlim_cur);
+}
+
+/* Root and the daemon's own user, for whom connections are kept. */
+static bool
+control_privileged(uid_t uid)
+{
+	return (uid == 0 || uid == geteuid());
+}
+
+/*
+ * Why a client of uid, on descriptor fd, gets no connection now, or NULL
+ * when it may have one.  The unprivileged stop CONTROL_PRIV_RESERVE short
+ * of each limit, connections and descriptors alike.
+ */
+static const char *
+control_full(int fd, uid_t uid)
+{
+	const char	*why;
+	bool		 privileged = control_privileged(uid);
+
+	if ((why = control_conn_full(uid, privileged)) != NULL)
+		return (why);
+	if (!privileged && control_fds_low(fd,
+	    CONTROL_FD_RESERVE + CONTROL_PRIV_RESERVE))
+		return ("descriptors kept for root");
+	return (NULL);
 }
 
 /* Root, the daemon's own user, the socket's owner, or a member of
@@ -723,7 +671,7 @@ control_fds_low(int fd)
 static bool
 control_allowed(int fd, uid_t uid, gid_t gid)
 {
-	if (uid == 0 || uid == geteuid() ||
+	if (control_privileged(uid) ||
 	    (control_has_owner && uid == control_uid))
 		return (true);
 	if (!control_has_group)
@@ -856,221 +804,81 @@ control_linger_done(evutil_socket_t fd, short what, void *arg)
 	control_nlinger--;
 }
 
-/* Connections of one user. */
-static unsigned
-control_count_uid(uid_t uid)
-{
-	struct control_conn	*c;
-	unsigned		 n = 0;
-
-	TAILQ_FOREACH(c, &control_conns, entry)
-		if (c->uid == uid)
-			n++;
-	return (n);
-}
-
 /* Start serving an accepted, allowed client. */
-static struct control_conn *
-conn_new(int fd, uid_t uid, gid_t gid, pid_t pid)
+static void
+link_new(int fd, uid_t uid, pid_t pid)
 {
-	struct control_conn	*c;
+	struct control_link	*l;
 	struct timeval		 wtv = { CONTROL_WRITE_SECS, 0 };
 
-	if ((c = calloc(1, sizeof *c)) == NULL) {
+	if ((l = calloc(1, sizeof *l)) == NULL) {
 		log_warn("%s: calloc", __func__);
 		close(fd);
-		return (NULL);
+		return;
 	}
-	c->fd = fd;
-	c->uid = uid;
-	c->gid = gid;
-	c->pid = pid;
-	protocol_framer_init(&c->framer, PROTOCOL_MAX_FRAME);
-
-	c->bev = bufferevent_socket_new(control_base, fd, BEV_OPT_CLOSE_ON_FREE);
-	c->idle = evtimer_new(control_base, conn_idle, c);
-	c->resume = event_new(control_base, -1, 0, conn_resume, c);
-	if (c->bev == NULL || c->idle == NULL || c->resume == NULL) {
+	l->fd = fd;
+	l->bev = bufferevent_socket_new(control_base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (l->bev == NULL || (l->c = control_conn_new(l)) == NULL) {
 		log_warnx("%s: cannot allocate events", __func__);
-		if (c->bev != NULL)
-			bufferevent_free(c->bev);
+		if (l->bev != NULL)
+			bufferevent_free(l->bev);
 		else
 			close(fd);
-		if (c->idle != NULL)
-			event_free(c->idle);
-		if (c->resume != NULL)
-			event_free(c->resume);
-		free(c);
-		return (NULL);
+		free(l);
+		return;
 	}
-	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, CONTROL_READ_HIGH);
-	bufferevent_set_timeouts(c->bev, NULL, &wtv);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	conn_arm_idle(c);
-
-	TAILQ_INSERT_TAIL(&control_conns, c, entry);
-	control_nconns++;
-	log_debug("client uid %lu pid %ld connected", (unsigned long)uid,
-	    (long)pid);
-	return (c);
+	bufferevent_setcb(l->bev, link_read, link_write, link_event, l);
+	bufferevent_setwatermark(l->bev, EV_READ, 0, CONTROL_READ_HIGH);
+	bufferevent_set_timeouts(l->bev, NULL, &wtv);
+	bufferevent_enable(l->bev, EV_READ | EV_WRITE);
+	control_conn_admit(l->c, uid, pid, control_privileged(uid));
 }
 
-/* Free a connection and its descriptor; any request must be settled. */
-static void
-conn_free(struct control_conn *c)
+/* Input read ahead of the framer. */
+struct evbuffer *
+control_link_input(struct control_link *l)
 {
-	TAILQ_REMOVE(&control_conns, c, entry);
-	control_nconns--;
-	log_debug("client uid %lu pid %ld gone", (unsigned long)c->uid,
-	    (long)c->pid);
-	event_free(c->idle);
-	event_free(c->resume);
+	return (bufferevent_get_input(l->bev));
+}
+
+/* Queue bytes for the client. */
+int
+control_link_queue(struct control_link *l, const char *data, size_t len)
+{
+	return (bufferevent_write(l->bev, data, len));
+}
+
+/* Bytes not yet taken by the kernel. */
+size_t
+control_link_pending(struct control_link *l)
+{
+	return (evbuffer_get_length(bufferevent_get_output(l->bev)));
+}
+
+/* The read watermark already lets the bufferevent read on by itself. */
+void
+control_link_taken(struct control_link *l)
+{
+	(void)l;
+}
+
+/* Read nothing more. */
+void
+control_link_stop_reading(struct control_link *l)
+{
+	bufferevent_disable(l->bev, EV_READ);
+}
+
+/* Close the socket and forget the connection. */
+void
+control_link_close(struct control_link *l)
+{
+	struct control_conn	*c = l->c;
+
 	/* libevent closes the fd once it lets go of it, never before. */
-	bufferevent_free(c->bev);
-	protocol_framer_free(&c->framer);
-	free(c);
-}
-
-/* The client is gone or given up on: settle its request, then free it. */
-static void
-conn_drop(struct control_conn *c)
-{
-	if (c->busy) {
-		c->busy = false;
-		requests_cancel(c);
-	}
-	conn_free(c);
-}
-
-/*
- * Feed buffered input to the framer until a request starts, the input runs
- * out, or the connection is closing.  A client that sends requests without
- * reading the replies is served only as fast as it reads.
- */
-static void
-conn_process(struct control_conn *c)
-{
-	struct evbuffer		*in, *out;
-	struct evbuffer_iovec	 v;
-	const char		*data, *line;
-	size_t			 len, linelen;
-
-	if (c->processing)
-		return;
-	c->processing = true;
-	in = bufferevent_get_input(c->bev);
-	out = bufferevent_get_output(c->bev);
-	while (!c->busy && !c->closing && evbuffer_get_length(in) > 0 &&
-	    evbuffer_get_length(out) < CONTROL_OUTPUT_MAX) {
-		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-			break;
-		data = v.iov_base;
-		len = v.iov_len;
-		switch (protocol_framer_feed(&c->framer, &data, &len, &line,
-		    &linelen)) {
-		case PROTOCOL_FRAME_MORE:
-			evbuffer_drain(in, v.iov_len - len);
-			break;
-		case PROTOCOL_FRAME_LINE:
-			/* The line lives in the framer, not in the input. */
-			evbuffer_drain(in, v.iov_len - len);
-			conn_request(c, line, linelen);
-			break;
-		case PROTOCOL_FRAME_TOO_LONG:
-			evbuffer_drain(in, v.iov_len - len);
-			conn_fail(c, PROTOCOL_E_TOO_LONG,
-			    "request longer than 65536 bytes");
-			break;
-		case PROTOCOL_FRAME_NOMEM:
-			conn_fail(c, PROTOCOL_E_FAILED, "out of memory");
-			break;
-		}
-	}
-	/* The peer said all it will say: finish once nothing is left to do. */
-	if (c->read_eof && !c->busy && !c->closing &&
-	    evbuffer_get_length(in) == 0)
-		conn_set_closing(c);
-	c->processing = false;
-}
-
-/* Decode and check one line, then hand it to requests.c. */
-static void
-conn_request(struct control_conn *c, const char *line, size_t len)
-{
-	struct json_object	*req;
-	const char		*code, *msg;
-
-	if ((req = protocol_decode(line, len, &code, &msg)) == NULL) {
-		conn_fail(c, code, msg);
-		return;
-	}
-	if (protocol_check_request(req, &code, &msg) == -1) {
-		conn_fail(c, code, msg);
-		json_object_put(req);
-		return;
-	}
-	c->busy = true;
-	evtimer_del(c->idle);
-	requests_handle(c, req);
-	json_object_put(req);
-}
-
-/* A broken request: one error reply, then the connection ends. */
-static void
-conn_fail(struct control_conn *c, const char *code, const char *msg)
-{
-	struct json_object	*reply;
-
-	log_info("client uid %lu pid %ld: %s", (unsigned long)c->uid,
-	    (long)c->pid, msg);
-	if ((reply = protocol_error(code, "%s", msg)) != NULL) {
-		conn_send(c, reply);
-		json_object_put(reply);
-	}
-	conn_set_closing(c);
-}
-
-/* Queue one message; obj stays the caller's. */
-static int
-conn_send(struct control_conn *c, struct json_object *obj)
-{
-	char	*frame;
-	size_t	 len;
-	int	 ret;
-
-	if (obj == NULL || (frame = protocol_encode(obj, &len)) == NULL) {
-		log_warnx("%s: cannot encode a message", __func__);
-		return (-1);
-	}
-	ret = bufferevent_write(c->bev, frame, len);
-	free(frame);
-	return (ret);
-}
-
-/* Stop reading; the connection is freed once its output is flushed. */
-static void
-conn_set_closing(struct control_conn *c)
-{
-	c->closing = true;
-	bufferevent_disable(c->bev, EV_READ);
-	conn_schedule(c);
-}
-
-/* Give the client CONTROL_IDLE_SECS for its next whole request. */
-static void
-conn_arm_idle(struct control_conn *c)
-{
-	struct timeval	tv = { CONTROL_IDLE_SECS, 0 };
-
-	evtimer_add(c->idle, &tv);
-}
-
-/* Run conn_resume from the loop, outside whatever called us. */
-static void
-conn_schedule(struct control_conn *c)
-{
-	event_active(c->resume, EV_TIMEOUT, 1);
+	bufferevent_free(l->bev);
+	free(l);
+	control_conn_free(c);
 }
 
 /*
@@ -1078,9 +886,9 @@ conn_schedule(struct control_conn *c)
  * client does that sends its request and then waits for the reply).
  */
 static bool
-conn_peer_gone(struct control_conn *c)
+link_peer_gone(struct control_link *l)
 {
-	struct pollfd	pfd = { .fd = c->fd, .events = POLLOUT };
+	struct pollfd	pfd = { .fd = l->fd, .events = POLLOUT };
 
 	if (poll(&pfd, 1, 0) == -1)
 		return (false);
@@ -1089,83 +897,51 @@ conn_peer_gone(struct control_conn *c)
 
 /* Input arrived. */
 static void
-conn_read(struct bufferevent *bev, void *arg)
+link_read(struct bufferevent *bev, void *arg)
 {
-	conn_process(arg);
+	struct control_link	*l = arg;
+
+	control_conn_input(l->c);
 }
 
 /* Output drained: a closing connection may go now, or input held back. */
 static void
-conn_write(struct bufferevent *bev, void *arg)
+link_write(struct bufferevent *bev, void *arg)
 {
-	struct control_conn	*c = arg;
+	struct control_link	*l = arg;
 
-	if (c->closing)
-		conn_free(c);
+	if (l->c->closing)
+		control_conn_drop(l->c);
 	else
-		conn_process(c);
+		control_conn_input(l->c);
 }
 
 /* End of input, an error, or a client that stopped reading. */
 static void
-conn_event(struct bufferevent *bev, short what, void *arg)
+link_event(struct bufferevent *bev, short what, void *arg)
 {
-	struct control_conn	*c = arg;
+	struct control_link	*l = arg;
+	struct control_conn	*c = l->c;
 
 	if (what & BEV_EVENT_TIMEOUT) {
-		log_info("client uid %lu pid %ld stopped reading; dropped",
-		    (unsigned long)c->uid, (long)c->pid);
-		conn_drop(c);
+		control_conn_stalled(c);
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
-		log_debug("client uid %lu pid %ld: %s", (unsigned long)c->uid,
+		log_debug("client uid %ld pid %ld: %s", (long)c->uid,
 		    (long)c->pid, strerror(EVUTIL_SOCKET_ERROR()));
-		conn_drop(c);
+		control_conn_drop(c);
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {
 		c->read_eof = true;
 		if (protocol_framer_pending(&c->framer))
-			log_debug("client uid %lu pid %ld: partial request "
-			    "at end of input", (unsigned long)c->uid,
-			    (long)c->pid);
-		if (c->busy && conn_peer_gone(c)) {
-			conn_drop(c);
+			log_debug("client uid %ld pid %ld: partial request "
+			    "at end of input", (long)c->uid, (long)c->pid);
+		if (c->busy && link_peer_gone(l)) {
+			control_conn_drop(c);
 			return;
 		}
-		conn_process(c);
+		control_conn_input(c);
 	}
-}
-
-/* No whole request in time: close without a word. */
-static void
-conn_idle(evutil_socket_t fd, short what, void *arg)
-{
-	struct control_conn	*c = arg;
-
-	if (c->busy)
-		return;
-	/* Replies it never read hold its requests back: the same thing. */
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
-		log_info("client uid %lu pid %ld stopped reading; dropped",
-		    (unsigned long)c->uid, (long)c->pid);
-	else
-		log_debug("client uid %lu pid %ld idle; closed",
-		    (unsigned long)c->uid, (long)c->pid);
-	conn_free(c);
-}
-
-/* Deferred work: the next buffered request, or a close once flushed. */
-static void
-conn_resume(evutil_socket_t fd, short what, void *arg)
-{
-	struct control_conn	*c = arg;
-
-	if (c->closing) {
-		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-			conn_free(c);
-		return;
-	}
-	conn_process(c);
 }

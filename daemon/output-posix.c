@@ -13,10 +13,11 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "conf.h"
 #include "keeper.h"
 #include "log.h"
 #include "output.h"
+#include "output-lines.h"
 #include "safeopen.h"
 
 /*
@@ -68,6 +69,8 @@ struct output {
 	struct sink out, err;
 	int child_out, child_err;	/* what the program gets as 1 and 2 */
 	int inherit_out, inherit_err;	/* the daemon's own 1 or 2, for inherit */
+	output_line_fn line_fn;		/* output_watch_lines, or NULL */
+	void *line_arg;
 	struct output *next;
 	struct output **prevp;		/* what points at this one: unlinks in O(1) */
 };
@@ -372,6 +375,21 @@ output_file_open(struct sink *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* Lines of o to fn as well (fn NULL: no more). */
+void
+output_watch_lines(struct output *o, output_line_fn fn, void *arg)
+{
+	if (o == NULL)
+		return;
+	o->line_fn = fn;
+	o->line_arg = arg;
+	/* A file sink frames lines only for the hook: start each one afresh. */
+	if (o->out.kind == OUTPUT_FILE)
+		o->out.line_len = 0;
+	if (o->err.kind == OUTPUT_FILE)
+		o->err.line_len = 0;
+}
+
 /* Drain what the pipe holds now, then release the stream. */
 static void
 output_sink_close(struct sink *s)
@@ -492,31 +510,17 @@ output_consume(struct sink *s, const char *buf, size_t len)
 {
 	if (s->kind == OUTPUT_FILE) {
 		output_file_write(s, buf, len);
-		return;
+		if (s->owner->line_fn == NULL)
+			return;
 	}
 	if (s->line == NULL && (s->line = malloc(OUTPUT_LINE_MAX)) == NULL)
 		fatal("%s", __func__);
-	while (len > 0) {
-		const char *nl = memchr(buf, '\n', len);
-		size_t take = nl != NULL ? (size_t)(nl - buf) : len;
-		size_t room = OUTPUT_LINE_MAX - s->line_len;
-
-		if (take > room)
-			take = room;
-		memcpy(s->line + s->line_len, buf, take);
-		s->line_len += take;
-		buf += take;
-		len -= take;
-		if (nl != NULL && buf == nl) {
-			buf++;
-			len--;
-			output_line(s, s->line, s->line_len);
-			s->line_len = 0;
-		} else if (s->line_len == OUTPUT_LINE_MAX) {
+	while (len > 0)
+		if (output_lines_take(s->line, OUTPUT_LINE_MAX, &s->line_len,
+		    &buf, &len)) {
 			output_line(s, s->line, s->line_len);
 			s->line_len = 0;
 		}
-	}
 }
 
 /* One line of a program's output to syslog or the daemon's log. */
@@ -525,6 +529,10 @@ output_line(struct sink *s, const char *line, size_t len)
 {
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
+	if (s->owner->line_fn != NULL)
+		s->owner->line_fn(s->owner->line_arg, line, len);
+	if (s->kind == OUTPUT_FILE)
+		return;		/* framed for the hook only; written as it came */
 	if (s->kind == OUTPUT_SYSLOG)
 		syslog(LOG_DAEMON | LOG_INFO, "%s %s: %.*s", s->owner->name,
 		    s->stream, (int)len, line);

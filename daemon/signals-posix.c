@@ -5,7 +5,7 @@
 #include <signal.h>
 #include <stdbool.h>
 
-#include "config.h"
+#include "conf.h"
 #include "log.h"
 #include "output.h"
 #include "safeexitd.h"

@@ -1,0 +1,117 @@
+"""Small real programs for the readiness and health tests: a TCP listener
+that starts listening late, a client that insists on connecting at once,
+an sd_notify sender and a classic forking daemon.  Each is a python3
+script written into the test's directory.
+"""
+
+import shlex
+import socket
+
+PYTHON = "/usr/bin/python3"
+
+SCRIPTS = {
+    # listener.py DELAY PORT [SECONDS]: listen after DELAY s; stop listening
+    # after SECONDS more (then keep running, deaf).
+    "listener.py": r'''
+import socket, sys, time
+delay, port = float(sys.argv[1]), int(sys.argv[2])
+life = float(sys.argv[3]) if len(sys.argv) > 3 else None
+time.sleep(delay)
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port))
+s.listen(64)
+print("listening on", port, flush=True)
+start = time.monotonic()
+s.settimeout(0.1)
+while life is None or time.monotonic() - start < life:
+    try:
+        c, _ = s.accept()
+        c.close()
+    except socket.timeout:
+        pass
+s.close()
+print("deaf now", flush=True)
+time.sleep(1000)
+''',
+    # client.py PORT: connect at once or exit 1.
+    "client.py": r'''
+import socket, sys, time
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2).close()
+except OSError as e:
+    print("cannot connect:", e, flush=True)
+    sys.exit(1)
+print("connected", flush=True)
+time.sleep(1000)
+''',
+    # notifier.py [MSG...]: send each MSG ("\n" for newlines) as one
+    # datagram to NOTIFY_SOCKET, 0.2 s apart, then print NOTIFY_SOCKET and
+    # sleep.  "sleep:S" waits S s instead of sending.
+    "notifier.py": r'''
+import os, socket, sys, time
+addr = os.environ.get("NOTIFY_SOCKET", "")
+print("NOTIFY_SOCKET=" + addr, "WATCHDOG_USEC=" +
+      os.environ.get("WATCHDOG_USEC", ""), flush=True)
+if addr.startswith("@"):
+    addr = "\0" + addr[1:]
+for m in sys.argv[1:]:
+    if m.startswith("sleep:"):
+        time.sleep(float(m[6:]))
+        continue
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.sendto(m.replace("\\n", "\n").encode(), addr)
+    s.close()
+    time.sleep(0.2)
+time.sleep(1000)
+''',
+    # forking.py PIDFILE: fork; the child names itself MAINPID and says
+    # READY=1, writes its pid to PIDFILE; the parent exits once it has.
+    "forking.py": r'''
+import os, socket, sys, time
+addr = os.environ["NOTIFY_SOCKET"]
+if addr.startswith("@"):
+    addr = "\0" + addr[1:]
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(r)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.sendto(f"MAINPID={os.getpid()}\nREADY=1\nSTATUS=forked".encode(), addr)
+    with open(sys.argv[1] + ".tmp", "w") as f:
+        f.write(str(os.getpid()))
+    os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+    os.write(w, b"x")
+    os.close(w)
+    while True:
+        time.sleep(1000)
+os.close(w)
+os.read(r, 1)
+os._exit(0)
+''',
+}
+
+
+def write_scripts(workdir):
+    """Write the scripts into workdir; return {name: path}."""
+    paths = {}
+    for name, text in SCRIPTS.items():
+        path = workdir / name
+        path.write_text(text)
+        paths[name] = str(path)
+    return paths
+
+
+def free_port():
+    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def py(script, *args):
+    """A command value running one of the scripts with args ({tmp} form)."""
+    return " ".join([PYTHON, "{tmp}/" + script,
+                     *(shlex.quote(str(a)) for a in args)])
