@@ -607,6 +607,15 @@ config_build_program(struct load *ld, struct config *cfg, const struct section *
 	}
 	pc->fingerprint = config_fingerprint(sec, pc, b.have_out,
 	    b.stderr_key != NULL || (b.redirect != NULL && b.redirect_on));
+	/* What [supervisord] environment gives it is part of its settings. */
+	for (size_t i = 0; cfg->environment != NULL &&
+	    cfg->environment[i] != NULL; i++) {
+		char *fp = xasprintf("%s\n[supervisord] %s", pc->fingerprint,
+		    cfg->environment[i]);
+
+		free(pc->fingerprint);
+		pc->fingerprint = fp;
+	}
 	config_build_done(&b);
 	return pc;
 }
