@@ -9,7 +9,7 @@
 
 bool adopt_resume(void) { return false; }
 int adopt_control_fd(void) { return -1; }
-void adopt_programs(const char *path) { (void)path; }
+bool adopt_programs(const char *path) { (void)path; return false; }
 void adopt_handover(const char *name, int stream, int read_fd, int write_fd)
 {
 	(void)name; (void)stream; (void)read_fd; (void)write_fd;

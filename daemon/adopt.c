@@ -5,18 +5,23 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "adopt.h"
+#include "cgroup.h"
 #include "control.h"
+#include "eventlistener.h"
+#include "fcgi.h"
 #include "keeper.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "output.h"
 #include "platform.h"
+#include "procinfo.h"
 #include "program.h"
 #include "reap.h"
 #include "statefile.h"
@@ -36,6 +41,10 @@ static size_t n_handovers;
 static struct handover *adopt_find(const char *name);
 static void adopt_set_cloexec(int fd, bool on);
 static double adopt_age(unsigned long long start_ticks);
+static const char *adopt_mismatch(const struct program *p,
+    const struct state_entry *e, struct procinfo *pi);
+static void adopt_one(struct program *p, struct state_entry *e);
+static void adopt_from_cgroup(struct program *p);
 
 /* The hand-over of a program, or NULL. */
 static struct handover *
@@ -126,6 +135,37 @@ adopt_control_fd(void)
 	return control_fd_in;
 }
 
+/*
+ * Whether the process at e->pid is the one recorded: NULL, or what differs.
+ * A pid is reused, and a damaged file may name any process: the kernel's
+ * start time, the session and group every launch of ours creates
+ * (pid == pgid == sid, which no later setsid or setpgid can change), the
+ * executable and the program's cgroup must all agree before the daemon
+ * treats the process as the program's, and so before it may signal it.
+ */
+static const char *
+adopt_mismatch(const struct program *p, const struct state_entry *e,
+    struct procinfo *pi)
+{
+	char exe[PATH_MAX];
+
+	if (procinfo_read(e->pid, pi) == -1 || pi->state == 'Z' ||
+	    pi->state == 'X') {
+		pi->start_time = 0;
+		return "is gone";
+	}
+	if (pi->start_time != e->start_time)
+		return "now belongs to another process";
+	if (e->pgid != e->pid || pi->pgid != e->pgid || pi->sid != e->pid)
+		return "is not in the session and process group it was started in";
+	if (e->exe != NULL && (procinfo_exe(e->pid, exe, sizeof exe) == -1 ||
+	    strcmp(exe, e->exe) != 0))
+		return "runs another executable than recorded";
+	if (e->cgroup && cgroup_holds(p->cfg->name, e->pid) == 0)
+		return "is not in the program's cgroup";
+	return NULL;
+}
+
 /* Seconds a process has run, from its start time in clock ticks since boot. */
 static double
 adopt_age(unsigned long long start_ticks)
@@ -145,55 +185,125 @@ adopt_age(unsigned long long start_ticks)
 	return uptime > 0 ? uptime : 0;
 }
 
-void
+/*
+ * Carry on with program p from what the files say (e): adopt its process
+ * when the kernel agrees it is the one recorded, else go on without it.
+ */
+static void
+adopt_one(struct program *p, struct state_entry *e)
+{
+	struct handover *h;
+	struct procinfo pi = { 0 };
+	const char *why = "is gone";
+	bool alive = false, changed;
+	char hash[17];
+
+	statefile_hash(p->cfg->fingerprint, hash);
+	changed = strcmp(hash, e->hash) != 0;
+	if (e->pid != 0 && (why = adopt_mismatch(p, e, &pi)) == NULL)
+		alive = true;
+	else if (e->pid != 0 && pi.start_time == 0)
+		log_info("%s: recorded pid %ld is gone", e->name, (long)e->pid);
+	else if (e->pid != 0)
+		log_warnx("%s: pid %ld %s; not adopted", e->name, (long)e->pid, why);
+	if (!e->has_state && !alive)
+		return;		/* an old file: nothing to carry on with */
+	if (!e->has_state) {
+		e->state = STATE_RUNNING;
+		e->started_at = 0;
+	}
+	if (alive && changed) {
+		/* Its process runs with old settings: stop it, then as reload does. */
+		log_warnx("%s: settings changed since pid %ld started; restarting it",
+		    e->name, (long)e->pid);
+	}
+	lifecycle_resume(p, e, alive, alive ? adopt_age(pi.start_time) : 0);
+	if (alive && (h = adopt_find(e->name)) != NULL) {
+		char err[256];
+
+		p->output = output_import(p->cfg, h->fds, err, sizeof err);
+		if (p->output == NULL)
+			log_warnx("%s: output: %s", e->name, err);
+		else
+			h->used = true;
+	}
+	if (alive && changed) {
+		if (p->state == STATE_STOPPING)
+			p->restart_after_stop = p->restart_after_stop || p->cfg->autostart;
+		else
+			lifecycle_restart(p);
+	}
+}
+
+/*
+ * Where programs have cgroups, the cgroup of a program with no process
+ * adopted names any the records miss: its session leader is adopted.
+ */
+static void
+adopt_from_cgroup(struct program *p)
+{
+	struct state_entry e;
+	struct procinfo pi;
+	pid_t *pids;
+	size_t n;
+
+	bool known = p->recovered;
+
+	if (p->main_alive || cgroup_pids(p->cfg->name, &pids, &n) == -1)
+		return;
+	for (size_t i = 0; i < n && !p->main_alive; i++) {
+		if (pids[i] <= 1 || procinfo_read(pids[i], &pi) == -1 ||
+		    pi.pgid != pids[i] || pi.sid != pids[i] || pi.state == 'Z')
+			continue;
+		memset(&e, 0, sizeof e);
+		e.name = p->cfg->name;
+		e.state = p->state == STATE_STOPPING ? STATE_STOPPING : STATE_RUNNING;
+		e.pid = e.pgid = pids[i];
+		e.stop_reason = p->stop_reason;
+		e.failed_starts = p->failed_starts;
+		e.restarts = p->restarts;
+		log_warnx("%s: pid %ld found in the program's cgroup", p->cfg->name,
+		    (long)pids[i]);
+		lifecycle_resume(p, &e, true, adopt_age(pi.start_time));
+		/* Nothing says with which settings it runs: start it afresh. */
+		if (!known && p->state == STATE_RUNNING) {
+			if (p->cfg->autostart)
+				lifecycle_restart(p);
+			else
+				lifecycle_stop(p, STOP_RELOAD);
+		}
+	}
+	free(pids);
+}
+
+bool
 adopt_programs(const char *path)
 {
 	struct state_file sf;
+	bool shutdown = false;
 
 	if (statefile_read(path, &sf) == 0) {
+		shutdown = sf.shutdown;
 		for (size_t i = 0; i < sf.n; i++) {
 			struct state_entry *e = &sf.v[i];
 			struct program *p = program_find(e->name);
-			struct handover *h;
-			unsigned long long start;
-			char hash[17];
 
 			if (p == NULL) {
-				log_warnx("state file: %s (pid %ld) is no longer configured; "
-				    "left alone", e->name, (long)e->pid);
+				if (e->pid != 0)
+					log_warnx("state file: %s (pid %ld) is no longer "
+					    "configured; left alone", e->name, (long)e->pid);
 				continue;
 			}
-			start = statefile_start_time(e->pid, NULL);
-			statefile_hash(p->cfg->fingerprint, hash);
-			if (start == 0) {
-				log_info("%s: recorded pid %ld is gone", e->name, (long)e->pid);
-				continue;
-			}
-			if (start != e->start_time) {
-				log_warnx("%s: pid %ld now belongs to another process; "
-				    "not adopted", e->name, (long)e->pid);
-				continue;
-			}
-			if (strcmp(hash, e->hash) != 0) {
-				log_warnx("%s: settings changed since pid %ld started; "
-				    "not adopted", e->name, (long)e->pid);
-				continue;
-			}
-			if (p->main_alive)
+			if (p->recovered)
 				continue;	/* named twice in a damaged file */
-			lifecycle_adopt(p, e->pid, e->pgid, adopt_age(start));
-			if ((h = adopt_find(e->name)) != NULL) {
-				char err[256];
-
-				p->output = output_import(p->cfg, h->fds, err, sizeof err);
-				if (p->output == NULL)
-					log_warnx("%s: output: %s", e->name, err);
-				else
-					h->used = true;
-			}
+			if (e->hash[0] == '\0')
+				continue;	/* journal lines alone: settings unknown */
+			adopt_one(p, e);
 		}
-		statefile_free(&sf);
 	}
+	statefile_free(&sf);
+	for (size_t i = 0; i < programs.n; i++)
+		adopt_from_cgroup(programs.v[i]);
 	/* Pipes of programs that were not adopted: their old process loses them. */
 	for (size_t i = 0; i < n_handovers; i++) {
 		if (!handovers[i].used)
@@ -205,6 +315,7 @@ adopt_programs(const char *path)
 	free(handovers);
 	handovers = NULL;
 	n_handovers = 0;
+	return shutdown;
 }
 
 int
@@ -244,6 +355,8 @@ adopt_reexec(char **argv, struct event_base *base,
 			adopt_set_cloexec(fds[k], false);
 	}
 	fclose(f);
+	fcgi_export();
+	eventlistener_export();
 	setenv(ADOPT_ENV, env, 1);
 	log_notice("re-executing %s", argv[0]);
 	control_flush();
@@ -256,6 +369,8 @@ adopt_reexec(char **argv, struct event_base *base,
 	log_warnx("re-exec failed: %s", strerror(saved));
 	unsetenv(ADOPT_ENV);
 	unsetenv("SAFEEXITD_KEEPER_FD");
+	fcgi_export_undo();
+	eventlistener_export_undo();
 	adopt_set_cloexec(keeper_fd(), true);
 	for (size_t i = 0; i < programs.n; i++) {
 		int fds[4];

@@ -1,7 +1,8 @@
 /*
  * Never lose track of a program, never start one twice.  After a crash the
- * daemon starts again and re-adopts, from the state file, every program
- * whose recorded process still runs with the same start time and settings.
+ * daemon starts again and carries on from the state file and its journal
+ * (statefile.c): it re-adopts every program whose recorded process the
+ * kernel confirms, and resumes stops, starts and back-offs in flight.
  * A re-exec (safeexitctl reexec, after an upgrade) does the same, and also
  * hands over the control socket and the programs' output pipes as open
  * descriptors, named in SAFEEXITD_REEXEC, so nothing is lost across the exec.
@@ -20,8 +21,13 @@ bool adopt_resume(void);
 int adopt_control_fd(void);
 /* Add a pipe collected from the keeper: stream 0 (stdout) or 2 (stderr). */
 void adopt_handover(const char *name, int stream, int read_fd, int write_fd);
-/* Re-adopt what the state file at path names; close unused hand-overs. */
-void adopt_programs(const char *path);
+/*
+ * Carry on from what the state file at path and its journal say: adopt
+ * programs' processes, resume stops, starts and back-offs; close unused
+ * hand-overs.  Returns true when a staged shutdown of everything was
+ * running, which the caller resumes.
+ */
+bool adopt_programs(const char *path);
 /*
  * Re-execute the daemon's binary with argv, handing over the control socket
  * and the output pipes.  Returns only on failure, with everything as before.

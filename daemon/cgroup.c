@@ -306,6 +306,31 @@ cgroup_read_pids(const char *name, pid_t **pids, size_t *n)
 }
 
 int
+cgroup_pids(const char *name, pid_t **pids, size_t *n)
+{
+	*pids = NULL;
+	*n = 0;
+	if (!cg.enabled)
+		return -1;
+	return cgroup_read_pids(name, pids, n);
+}
+
+int
+cgroup_holds(const char *name, pid_t pid)
+{
+	pid_t *pids;
+	size_t n;
+	int found = 0;
+
+	if (cgroup_pids(name, &pids, &n) == -1)
+		return -1;
+	for (size_t i = 0; i < n && !found; i++)
+		found = pids[i] == pid;
+	free(pids);
+	return found;
+}
+
+int
 cgroup_signal(const char *name, int sig, bool wake, pid_t skip_pgid)
 {
 	pid_t *seen = NULL;
@@ -349,7 +374,7 @@ cgroup_signal(const char *name, int sig, bool wake, pid_t skip_pgid)
 
 			for (j = 0; j < n_seen && seen[j] != pids[i]; j++)
 				;
-			if (j < n_seen || pids[i] <= 0)
+			if (j < n_seen || pids[i] <= 1)
 				continue;
 			if ((seen = realloc(seen, (n_seen + 1) * sizeof *seen)) == NULL)
 				fatal("%s", __func__);

@@ -46,6 +46,14 @@ int cgroup_populated(const char *name);
  */
 int cgroup_signal(const char *name, int sig, bool wake, pid_t skip_pgid);
 
+/*
+ * The pids in name's cgroup: 0 with *pids (free it) and *n filled, or -1
+ * when the program has no cgroup.
+ */
+int cgroup_pids(const char *name, pid_t **pids, size_t *n);
+/* Whether pid is in name's cgroup: 1, 0, or -1 when it has none. */
+int cgroup_holds(const char *name, pid_t pid);
+
 /* Remove name's cgroup when it is empty (the program is gone). */
 void cgroup_remove(const char *name);
 

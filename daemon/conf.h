@@ -118,6 +118,16 @@ struct program_config {
 	long long stdout_capture_maxbytes;
 	long long stderr_capture_maxbytes;
 
+	/* [eventlistener:NAME] (eventlistener.c): events is NULL elsewhere. */
+	strv_t events;
+	int buffer_size;
+	char *result_handler;
+	/* [fcgi-program:NAME] (fcgi.c): fcgi_socket is NULL elsewhere. */
+	char *fcgi_socket;
+	char *fcgi_socket_owner;
+	unsigned fcgi_socket_mode;
+	int fcgi_socket_backlog;
+
 	/*
 	 * Every key=value of the section, normalised and sorted: two programs
 	 * with the same fingerprint have the same settings.  reload restarts a

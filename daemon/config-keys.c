@@ -83,6 +83,8 @@ static const struct config_words stop_methods = { "invalid value",
 #define M	CK_MAIN
 #define P	(CK_PROGRAM | CK_RESTART | CK_KINDS)
 #define SD	CK_SUPERVISORD
+#define EL	(CK_PROGRAM | CK_RESTART | CK_KIND_LISTENER)
+#define FC	(CK_PROGRAM | CK_RESTART | CK_KIND_FCGI)
 #define SD_S	(CK_SUPERVISORD | CK_SHARED)
 
 const struct config_key config_keys[] = {
@@ -272,27 +274,23 @@ const struct config_key config_keys[] = {
 	    CK_GROUP },
 
 	/* [eventlistener:NAME] and [fcgi-program:NAME] only */
+	{ "events", { NULL }, &config_type_events, PROG(events), 0, 0, NULL,
+	    NULL, EL | CK_REQUIRED },
+	{ "buffer_size", { NULL }, &config_type_count, PROG(buffer_size), 0, 0,
+	    "10", NULL, EL },
+	{ "result_handler", { NULL }, &config_type_string,
+	    PROG(result_handler), 0, 0, NULL, NULL, EL },
+	{ "socket", { NULL }, &config_type_fcgi_socket, PROG(fcgi_socket), 0, 0,
+	    NULL, NULL, FC | CK_REQUIRED },
+	{ "socket_owner", { NULL }, &config_type_string,
+	    PROG(fcgi_socket_owner), 0, 0, NULL, NULL, FC },
+	{ "socket_mode", { NULL }, &config_type_mode, PROG(fcgi_socket_mode), 0,
+	    0, "0700", NULL, FC },
+	{ "socket_backlog", { NULL }, &config_type_int,
+	    PROG(fcgi_socket_backlog), 0, 0, "0", NULL, FC },
 };
 
 const size_t config_n_keys = sizeof config_keys / sizeof config_keys[0];
-
-/*
- * supervisord's [eventlistener:] and [fcgi-program:] keys this build does
- * not have rows for yet: accepted with a warning rather than refused, so
- * that a supervisord config still checks.  A row of config_keys[] wins.
- */
-static const struct {
-	const char		*name;
-	enum section_kind	 kind;
-} supervisord_pending[] = {
-	{ "events", SECTION_EVENTLISTENER },
-	{ "buffer_size", SECTION_EVENTLISTENER },
-	{ "result_handler", SECTION_EVENTLISTENER },
-	{ "socket", SECTION_FCGI_PROGRAM },
-	{ "socket_owner", SECTION_FCGI_PROGRAM },
-	{ "socket_mode", SECTION_FCGI_PROGRAM },
-	{ "socket_backlog", SECTION_FCGI_PROGRAM },
-};
 
 /* Each kind of section: how its header starts, its title, its key flag. */
 static const struct {
@@ -457,22 +455,6 @@ config_key_find(const char *name, enum section_kind kind,
 		}
 	}
 	return NULL;
-}
-
-/* Whether name is a supervisord key of a kind of section that this build
- * accepts without acting on it yet. */
-bool
-config_key_supervisord_pending(const char *name, enum section_kind kind)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof supervisord_pending /
-	    sizeof supervisord_pending[0]; i++) {
-		if (supervisord_pending[i].kind == kind &&
-		    strcasecmp(supervisord_pending[i].name, name) == 0)
-			return true;
-	}
-	return false;
 }
 
 /*

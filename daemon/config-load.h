@@ -244,7 +244,6 @@ const char	*config_section_title(enum section_kind);
 unsigned	 config_section_flag(enum section_kind);
 const struct config_key *config_key_find(const char *, enum section_kind,
 		    const char **);
-bool		 config_key_supervisord_pending(const char *, enum section_kind);
 bool		 config_key_pair_allowed(const struct config_key *,
 		    const char *, const char *);
 void		 config_keys_defaults(void *, unsigned);
@@ -262,6 +261,9 @@ void		 config_key_error(struct config_build *, const struct entry *,
 		    const char *, ...) LOG_PRINTF(3, 4);
 int		 config_value_error(struct config_build *, const struct entry *,
 		    const char *);
+
+/* config-listener.c: [eventlistener:] and [fcgi-program:] value types. */
+extern const struct config_type config_type_events, config_type_fcgi_socket;
 
 /* config-build.c: keys that need code of their own. */
 extern const struct config_type config_type_log, config_type_include,

@@ -688,13 +688,7 @@ reader_key(struct reader *rd, const char *name, const char *value)
 		return;
 
 	if ((key = config_key_find(name, rd->sec->kind, &spelling)) == NULL) {
-		if (config_key_supervisord_pending(name, rd->sec->kind))
-			load_warning(rd->ld, rd->file, rd->lineno, "[%s:%s] "
-			    "key '%s' has no effect in this version",
-			    config_section_title(rd->sec->kind), rd->sec->name,
-			    name);
-		else
-			reader_error(rd, "unknown key '%s'", name);
+		reader_error(rd, "unknown key '%s'", name);
 		return;
 	}
 

@@ -20,6 +20,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "parse.h"
+#include "statefile.h"
 
 /* After kill_signal, how often to look for processes that give no event. */
 #define LIFECYCLE_KILL_RECHECK	1.0
@@ -31,6 +32,9 @@ static void lifecycle_set_state(struct program *p, enum program_state s);
 static void lifecycle_spawn(struct program *p);
 static void lifecycle_failed_start(struct program *p);
 static void lifecycle_send_stop(struct program *p);
+static void lifecycle_stop_with(struct program *p, enum stop_reason why,
+    bool restart);
+static void lifecycle_record_stop(struct program *p, enum stop_reason why);
 static void lifecycle_send_stop_signal(struct program *p);
 static void lifecycle_stopped(struct program *p);
 static void lifecycle_record_exit(struct program *p, int status);
@@ -180,6 +184,22 @@ lifecycle_failed_start(struct program *p)
 void
 lifecycle_stop(struct program *p, enum stop_reason why)
 {
+	lifecycle_stop_with(p, why, false);
+}
+
+/* Make the stop durable (see record_stop) before anything is signalled. */
+static void
+lifecycle_record_stop(struct program *p, enum stop_reason why)
+{
+	p->stop_reason = why;
+	if (ops->record_stop != NULL)
+		ops->record_stop(p);
+}
+
+/* Stop p; with restart, start it again once every process is gone. */
+static void
+lifecycle_stop_with(struct program *p, enum stop_reason why, bool restart)
+{
 	p->start_pending = false;
 	p->fail_after_stop = false;
 	p->restart_after_stop = false;
@@ -187,13 +207,19 @@ lifecycle_stop(struct program *p, enum stop_reason why)
 	case STATE_STOPPING:
 		return;
 	case STATE_BACKOFF:
+		/* A retry was due: recorded, so that a crash does not retry. */
 		lifecycle_arm(p, 0);
+		lifecycle_record_stop(p, why);
 		lifecycle_set_state(p, STATE_STOPPED);
 		return;
 	case STATE_STOPPED:
 	case STATE_EXITED:
 	case STATE_FATAL:
-		lifecycle_arm(p, 0);	/* a restart pending since an exit is off */
+		if (p->deadline != 0) {
+			/* A restart pending since an exit is off, for good. */
+			lifecycle_arm(p, 0);
+			lifecycle_record_stop(p, why);
+		}
 		/* The main process is gone, but what it left in its group is not. */
 		if (p->pgid == 0 || !p->cfg->stop_group || !ops->group_alive(p))
 			return;
@@ -202,11 +228,13 @@ lifecycle_stop(struct program *p, enum stop_reason why)
 	case STATE_RUNNING:
 		break;
 	}
-	p->stop_reason = why;
 	p->kill_sent = false;
+	p->restart_after_stop = restart;
+	p->deadline = ops->now() + p->cfg->stop_timeout;
+	lifecycle_record_stop(p, why);
 	lifecycle_send_stop(p);
 	lifecycle_set_state(p, STATE_STOPPING);
-	lifecycle_arm(p, ops->now() + p->cfg->stop_timeout);
+	lifecycle_arm(p, p->deadline);
 }
 
 /* Run stop_command, or send the stop signal when there is none or it fails. */
@@ -252,9 +280,12 @@ lifecycle_restart(struct program *p)
 		lifecycle_start(p);
 		return;
 	}
-	lifecycle_stop(p, STOP_REQUEST);
-	if (!exiting)
-		p->restart_after_stop = true;
+	if (p->state == STATE_STOPPING) {
+		if (!exiting)
+			p->restart_after_stop = true;
+		return;
+	}
+	lifecycle_stop_with(p, STOP_REQUEST, !exiting);
 	if (p->state != STATE_STOPPING) {
 		p->restart_after_stop = false;
 		lifecycle_start(p);
@@ -358,8 +389,20 @@ lifecycle_exited(struct program *p, int status)
 	char how[48];
 	bool exec_failed = p->error[0] != '\0';
 
-	lifecycle_record_exit(p, status);
-	lifecycle_describe_exit(p, how, sizeof how);
+	/*
+	 * A child that failed before its exec (chdir, setuid, exec) exits 127,
+	 * but the program never ran: its cause (p->error) is the last word,
+	 * not "exit 127", in every state that follows, STOPPED included.
+	 */
+	if (exec_failed) {
+		p->has_exit = false;
+		p->exit_code = -1;
+		p->exit_signal = 0;
+		snprintf(how, sizeof how, "did not start");
+	} else {
+		lifecycle_record_exit(p, status);
+		lifecycle_describe_exit(p, how, sizeof how);
+	}
 	lifecycle_main_gone(p, how, exec_failed);
 }
 
@@ -398,6 +441,91 @@ lifecycle_adopt(struct program *p, pid_t pid, pid_t pgid, double age)
 		log_warnx("%s: cannot watch adopted pid %ld", p->cfg->name, (long)pid);
 	log_notice("%s: adopted running pid %ld", p->cfg->name, (long)pid);
 	lifecycle_set_state(p, STATE_RUNNING);
+}
+
+void
+lifecycle_resume(struct program *p, const struct state_entry *e, bool alive,
+    double age)
+{
+	enum program_state s = e->state;
+	double now = ops->now();
+
+	p->recovered = true;
+	p->start_pending = false;
+	p->failed_starts = e->failed_starts;
+	p->restarts = e->restarts;
+	p->has_exit = e->has_exit;
+	p->exit_code = e->exit_code;
+	p->exit_signal = e->exit_signal;
+	snprintf(p->error, sizeof p->error, "%s", e->error);
+	p->stop_reason = e->stop_reason;
+	p->kill_sent = e->kill_sent;
+	p->restart_after_stop = e->restart_after_stop;
+	p->pgid = e->pgid;
+	if (alive) {
+		p->pid = e->pid;
+		program_index_pids(p);
+		p->main_alive = true;
+		p->adopted = true;
+		p->started_at = e->started_at > 0 && e->started_at <= now ?
+		    e->started_at : now - age;
+		if (ops->watch != NULL && ops->watch(p) == -1)
+			log_warnx("%s: cannot watch adopted pid %ld", p->cfg->name,
+			    (long)p->pid);
+		if (s != STATE_STARTING && s != STATE_STOPPING)
+			s = STATE_RUNNING;
+		if (s == STATE_STARTING && p->cfg->start_secs <= 0)
+			s = STATE_RUNNING;
+		log_notice("%s: adopted running pid %ld (%s)", p->cfg->name,
+		    (long)p->pid, program_state_name(s));
+		lifecycle_set_state(p, s);
+		if (s == STATE_STARTING)
+			lifecycle_arm(p, p->started_at + p->cfg->start_secs);
+		else if (s == STATE_STOPPING)
+			lifecycle_arm(p, p->kill_sent ? now :
+			    (e->deadline > 0 ? e->deadline : now + p->cfg->stop_timeout));
+		return;
+	}
+	p->pid = 0;
+	p->main_alive = false;
+	switch (s) {
+	case STATE_STOPPING:
+		if (p->pgid > 1 && p->cfg->stop_group && ops->group_alive(p)) {
+			lifecycle_set_state(p, STATE_STOPPING);
+			lifecycle_arm(p, p->kill_sent || e->deadline <= 0 ? now :
+			    e->deadline);
+			return;
+		}
+		lifecycle_stopped(p);
+		return;
+	case STATE_STARTING:
+		snprintf(p->error, sizeof p->error, "pid %ld ended while no daemon "
+		    "watched it", (long)e->pid);
+		lifecycle_failed_start(p);
+		return;
+	case STATE_RUNNING:
+		p->has_exit = false;
+		snprintf(p->error, sizeof p->error, "exit status unknown (pid %ld "
+		    "ended while no daemon watched it)", (long)e->pid);
+		lifecycle_set_state(p, STATE_EXITED);
+		if (!exiting && lifecycle_should_restart(p))
+			lifecycle_arm(p, now);
+		return;
+	case STATE_BACKOFF:
+		lifecycle_set_state(p, STATE_BACKOFF);
+		lifecycle_arm(p, e->deadline > 0 ? e->deadline : now);
+		return;
+	case STATE_EXITED:
+		lifecycle_set_state(p, STATE_EXITED);
+		if (e->deadline > 0 && !exiting)
+			lifecycle_arm(p, e->deadline);
+		return;
+	case STATE_STOPPED:
+	case STATE_FATAL:
+		p->pgid = 0;
+		lifecycle_set_state(p, s);
+		return;
+	}
 }
 
 /* The main process is gone, however we learnt it: move the machine on. */

@@ -37,6 +37,12 @@ struct lifecycle_ops {
 	 * its end is reported with lifecycle_lost.  NULL: nothing to do.
 	 */
 	int (*watch)(struct program *p);
+	/*
+	 * Make a stop of p durable before its stop signal goes out (the state
+	 * journal), with p->stop_reason, p->deadline and p->restart_after_stop
+	 * already set.  NULL: nothing to record.
+	 */
+	void (*record_stop)(const struct program *p);
 };
 
 void lifecycle_init(const struct lifecycle_ops *ops);
@@ -60,6 +66,15 @@ void lifecycle_fail(struct program *p, const char *why);
 void lifecycle_exited(struct program *p, int wait_status);
 void lifecycle_lost(struct program *p);
 void lifecycle_adopt(struct program *p, pid_t pid, pid_t pgid, double age);
+/*
+ * Event: carry on from what an earlier run of the daemon recorded (e), its
+ * main process found alive (alive, running for age seconds) or not: a stop
+ * goes on to its kill_signal, a start to start_secs, a back-off keeps its
+ * count and its time, a process that ended unseen counts as an exit.
+ */
+struct state_entry;
+void lifecycle_resume(struct program *p, const struct state_entry *e,
+    bool alive, double age);
 void lifecycle_stop_command_exited(struct program *p, int wait_status);
 /* Some process was reaped: a stopping program's group may be empty now. */
 void lifecycle_reaped(struct program *p);

@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "keeper.h"
 #include "log.h"
+#include "eventlistener.h"
 #include "output.h"
 #include "output-lines.h"
 #include "safeopen.h"
@@ -487,6 +488,8 @@ output_read_cb(evutil_socket_t fd, short what, void *arg)
 		ssize_t n = read(fd, buf, sizeof buf);
 
 		if (n > 0) {
+			eventlistener_output(s->owner->name,
+			    strcmp(s->stream, "stderr") == 0 ? 2 : 1, buf, (size_t)n);
 			output_consume(s, buf, (size_t)n);
 			if ((size_t)n < sizeof buf)
 				return;

@@ -17,6 +17,8 @@
 
 #include "cgroup.h"
 #include "deadline.h"
+#include "eventlistener.h"
+#include "fcgi.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "output.h"
@@ -34,6 +36,7 @@ static int posix_spawn(struct program *p);
 static int posix_kill(struct program *p, int sig);
 static int posix_kill_and_wake(struct program *p, int sig);
 static int posix_signal(struct program *p, int sig, bool wake);
+static int posix_send(struct program *p, pid_t target, int sig, bool wake);
 static bool posix_group_alive(struct program *p);
 static bool posix_group_has_live_member(pid_t pgid);
 static bool posix_pid_alive(pid_t pid);
@@ -55,6 +58,7 @@ const struct lifecycle_ops platform_lifecycle_ops = {
 	.run_stop_command = posix_run_stop_command,
 	.arm = deadline_arm,
 	.watch = posix_watch,
+	.record_stop = statefile_journal_stop,
 };
 
 int
@@ -122,6 +126,7 @@ posix_request(const struct program *p, struct spawn_request *req,
 	req->stderr_fd = output_stderr_fd(p->output);
 	req->cgroup_fd = -1;
 	req->extra_fd = -1;
+	req->journal_fd = -1;
 }
 
 /* Launch p's command; the exec report is read when it arrives. */
@@ -130,20 +135,40 @@ posix_spawn(struct program *p)
 {
 	struct spawn_request req;
 	struct spawn_status st;
+	char hash[17];
 	pid_t pid;
 
 	if (p->output == NULL &&
 	    (p->output = output_open(p->cfg, p->error, sizeof p->error)) == NULL)
 		return -1;
 	posix_request(p, &req, p->cfg->argv);
+	statefile_hash(p->cfg->fingerprint, hash);
+	req.journal_fd = statefile_journal_fd();
+	req.journal_name = p->cfg->name;
+	req.journal_hash = hash;
 	if (ready_prepare_spawn(p, &req) == -1)
 		return -1;
-	if (cgroup_enabled() && (req.cgroup_fd = cgroup_open(p->cfg->name,
-	    p->error, sizeof p->error)) == -1)
+	/* A FastCGI program's socket, or a listener's pipes, as 0 (and 1). */
+	if ((req.stdin_fd = fcgi_fd(p)) != -1)
+		req.has_stdin = true;
+	else if (p->cfg->fcgi_socket != NULL) {
+		snprintf(p->error, sizeof p->error, "no FastCGI socket %s",
+		    p->cfg->fcgi_socket);
 		return -1;
+	}
+	if (eventlistener_spawn_fds(p, &req.stdin_fd, &req.stdout_fd, p->error,
+	    sizeof p->error) == -1)
+		return -1;
+	req.has_stdin = req.stdin_fd != -1;
+	if (cgroup_enabled() && (req.cgroup_fd = cgroup_open(p->cfg->name,
+	    p->error, sizeof p->error)) == -1) {
+		eventlistener_spawned(p, false);
+		return -1;
+	}
 	pid = spawn_process(&req, &st, p->error, sizeof p->error);
 	if (req.cgroup_fd != -1)
 		close(req.cgroup_fd);
+	eventlistener_spawned(p, pid != -1);
 	if (pid == -1)
 		return -1;
 	p->pid = pid;
@@ -230,6 +255,28 @@ posix_kill_and_wake(struct program *p, int sig)
 	return posix_signal(p, sig, true);
 }
 
+/*
+ * The last line of defence: every signal to a program goes through here, and
+ * never to pid 0 or 1 nor to -1 (every process we may signal) or -0, -1
+ * (our own group, init's group), whatever a damaged state file said.
+ */
+static int
+posix_send(struct program *p, pid_t target, int sig, bool wake)
+{
+	if (target >= -1 && target <= 1) {
+		log_warnx("%s: refusing to send a signal to %s %ld", p->cfg->name,
+		    target < 0 ? "process group" : "pid", (long)(target < 0 ?
+		    -target : target));
+		errno = ESRCH;
+		return -1;
+	}
+	if (kill(target, sig) == -1)
+		return -1;
+	if (wake)
+		kill(target, SIGCONT);
+	return 0;
+}
+
 /* Send sig, and SIGCONT after it when wake is set, in one look at the cgroup. */
 static int
 posix_signal(struct program *p, int sig, bool wake)
@@ -243,11 +290,9 @@ posix_signal(struct program *p, int sig, bool wake)
 		int e = ESRCH;
 
 		r = -1;
-		if (p->pgid > 0) {
-			r = kill(-p->pgid, sig);
+		if (p->pgid > 1) {
+			r = posix_send(p, -p->pgid, sig, wake);
 			e = errno;
-			if (wake)
-				kill(-p->pgid, SIGCONT);
 		}
 		if (cgroup_signal(p->cfg->name, sig, wake, p->pgid) > 0)
 			r = 0;
@@ -262,9 +307,7 @@ posix_signal(struct program *p, int sig, bool wake)
 		errno = ESRCH;
 		return -1;
 	}
-	if ((r = kill(p->pid, sig)) == 0 && wake)
-		kill(p->pid, SIGCONT);
-	return r;
+	return posix_send(p, p->pid, sig, wake);
 }
 
 /* Whether a process is left in p's cgroup or process group. */
@@ -274,7 +317,7 @@ posix_group_alive(struct program *p)
 	/* A populated cgroup counts no zombie: the kernel drops them at exit. */
 	if (cgroup_populated(p->cfg->name) == 1)
 		return true;
-	if (p->pgid <= 0)
+	if (p->pgid <= 1)
 		return false;
 	if (kill(-p->pgid, 0) == -1 && errno != EPERM)
 		return false;
@@ -373,7 +416,7 @@ posix_pid_alive(pid_t pid)
 {
 	pid_t ppid = 0;
 
-	if (kill(pid, 0) == -1 && errno == ESRCH)
+	if (pid <= 1 || (kill(pid, 0) == -1 && errno == ESRCH))
 		return false;
 	return statefile_start_time(pid, &ppid) != 0;
 }

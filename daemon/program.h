@@ -92,6 +92,7 @@ struct program {
 	unsigned mark;		/* scratch for graph walks (depgraph.c) */
 	int level;		/* scratch for graph walks (depgraph.c) */
 	bool removed;		/* dropped by reload: free once stopped */
+	bool recovered;		/* state carried on from an earlier run (adopt.c) */
 	bool remove_scheduled;
 	pid_t start_time_pid;	/* statefile.c: start_time is that of this pid */
 	unsigned long long start_time;	/* its kernel start time, read once */

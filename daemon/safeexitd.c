@@ -26,6 +26,8 @@
 #include "control.h"
 #include "keeper.h"
 #include "depgraph.h"
+#include "eventlistener.h"
+#include "fcgi.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "logind.h"
@@ -108,7 +110,7 @@ static void daemon_trim_memory(void);
 static int daemon_parse_args(int argc, char **argv, struct daemon_args *a);
 static void daemon_settle(const struct daemon_args *a);
 static int daemon_setup_loop(void);
-static void daemon_start_programs(void);
+static bool daemon_start_programs(void);
 static void daemon_cleanup(bool detached);
 static char *daemon_absolute(const char *path);
 static void daemon_stopped_cb(struct shutdown_run *run, void *arg);
@@ -345,7 +347,9 @@ daemon_shutdown(const char *why)
 	log_notice("shutting down (%s)", why);
 	notify_stopping();
 	notify_extend_timeout(d.cfg->shutdown_timeout + 5);
+	eventlistener_supervisor_state(false);
 	lifecycle_set_exiting(true);
+	statefile_set_shutdown(true);	/* a crash from now on resumes it */
 	for (size_t i = 0; i < programs.n; i++)
 		proglist_add(&l, programs.v[i]);
 	d.run = shutdown_start(&l, STOP_SHUTDOWN, d.cfg->shutdown_timeout,
@@ -494,6 +498,8 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 	    d.cfg->log_level != newcfg->log_level)
 		daemon_apply_log(newcfg, d.cli_level, d.foreground);
 	reload_apply(newcfg, newcfg->shutdown_timeout, res);
+	fcgi_sync();
+	eventlistener_sync();
 	json_object_object_add(res, "restart_needed", restart);
 	config_free(d.cfg);
 	d.cfg = newcfg;
@@ -705,6 +711,7 @@ daemon_setup_loop(void)
 	shutdown_init(d.base);
 	reload_init(d.base);
 	program_observe(daemon_fatal_cb, NULL);
+	eventlistener_init(d.base, "supervisor");
 
 	memset(copts, 0, sizeof *copts);
 	copts->path = d.socket_path;
@@ -726,11 +733,13 @@ daemon_setup_loop(void)
 /*
  * The state file and the pipe keeper; then the program table, taking back
  * what still runs from before a crash or re-exec and starting the rest.
+ * True when a staged shutdown was under way at a crash: it goes on.
  */
-static void
+static bool
 daemon_start_programs(void)
 {
 	struct proglist autostart = { 0 };
+	bool resume_shutdown;
 
 	if (asprintf(&d.state_path, "%s.state", d.socket_path) == -1 ||
 	    asprintf(&d.keeper_path, "%s.keeper", d.socket_path) == -1)
@@ -745,17 +754,22 @@ daemon_start_programs(void)
 	platform_contain(d.cfg->cgroups, d.socket_path);
 	/* The table takes the program configs over from the loaded config. */
 	for (size_t i = 0; i < d.cfg->n_programs; i++) {
-		struct program *p = program_add(d.cfg->programs[i]);
-
+		program_add(d.cfg->programs[i]);
 		d.cfg->programs[i] = NULL;
-		if (p->cfg->autostart)
-			proglist_add(&autostart, p);
 	}
-	/* Programs still running from before a crash or re-exec are not started again. */
-	adopt_programs(d.state_path);
+	fcgi_sync();
+	eventlistener_sync();
+	/* After a crash or re-exec, programs carry on where they were. */
+	resume_shutdown = adopt_programs(d.state_path);
 	output_reclaim_done();
+	if (adopt_control_fd() < 0)
+		eventlistener_supervisor_state(true);
+	for (size_t i = 0; i < programs.n; i++)
+		if (programs.v[i]->cfg->autostart && !programs.v[i]->recovered)
+			proglist_add(&autostart, programs.v[i]);
 	startplan_start(autostart.v, autostart.n);
 	proglist_free(&autostart);
+	return resume_shutdown;
 }
 
 /* After the loop: let go of everything, in the reverse order of start-up. */
@@ -793,6 +807,7 @@ main(int argc, char **argv)
 {
 	struct config_errors errs = { 0 };
 	struct daemon_args a = { 0 };
+	bool resume_shutdown;
 	int r;
 
 	log_init("safeexitd");
@@ -825,7 +840,7 @@ main(int argc, char **argv)
 		platform_detach_done(1);
 		return 1;
 	}
-	daemon_start_programs();
+	resume_shutdown = daemon_start_programs();
 
 	log_notice("ready: %zu program%s, control socket %s, pid %ld", programs.n,
 	    programs.n == 1 ? "" : "s", d.socket_path, (long)getpid());
@@ -833,6 +848,8 @@ main(int argc, char **argv)
 	/* The service manager hears READY=1 once the autostart programs are. */
 	ready_when_settled(notify_ready);
 	platform_detach_done(0);
+	if (resume_shutdown)
+		daemon_shutdown("resuming the shutdown a crash interrupted");
 
 	event_base_dispatch(d.base);
 

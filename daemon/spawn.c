@@ -222,6 +222,10 @@ static void spawn_child(const struct spawn_plan *plan,
     struct spawn_channel *ch) __attribute__((noreturn));
 static void spawn_fail(struct spawn_channel *ch, int step)
     __attribute__((noreturn));
+static void spawn_journal(const struct spawn_request *req);
+static size_t spawn_put(char *buf, size_t at, size_t len, const char *s);
+static size_t spawn_put_number(char *buf, size_t at, size_t len,
+    unsigned long long v);
 static int spawn_channel_pipe(struct spawn_channel *ch);
 static void spawn_describe(const struct spawn_request *req,
     const struct spawn_report *r, char *err, size_t errlen);
@@ -470,6 +474,82 @@ spawn_fail(struct spawn_channel *ch, int step)
 	_exit(127);
 }
 
+/* Append s to buf at at, as far as it fits; async-signal-safe. */
+static size_t
+spawn_put(char *buf, size_t at, size_t len, const char *s)
+{
+	while (*s != '\0' && at < len)
+		buf[at++] = *s++;
+	return at;
+}
+
+/* Append v in decimal; async-signal-safe. */
+static size_t
+spawn_put_number(char *buf, size_t at, size_t len, unsigned long long v)
+{
+	char digits[24];
+	int n = 0;
+
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n > 0 && at < len)
+		buf[at++] = digits[--n];
+	return at;
+}
+
+/*
+ * In the child, just before execve: append the launch record to the state
+ * journal with one write() (O_APPEND: whole, never interleaved).  Only raw
+ * system calls: the child may share the daemon's memory.  A record that
+ * cannot be written costs the crash guarantee for this launch, not the
+ * launch.
+ */
+static void
+spawn_journal(const struct spawn_request *req)
+{
+	char stat[1024], line[256], *p = NULL;
+	unsigned long long start = 0;
+	size_t at = 0;
+	ssize_t n;
+	int fd;
+
+	if (req->journal_fd == -1)
+		return;
+	if ((fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	n = read(fd, stat, sizeof stat - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	stat[n] = '\0';
+	/* Field 22, counted after the last ')' (the name may hold anything). */
+	for (ssize_t i = n - 1; i >= 0 && p == NULL; i--)
+		if (stat[i] == ')')
+			p = stat + i + 2;
+	for (int field = 3; p != NULL && p < stat + n && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (p == NULL || p >= stat + n)
+		return;
+	for (; *p >= '0' && *p <= '9'; p++)
+		start = start * 10 + (unsigned long long)(*p - '0');
+	at = spawn_put(line, at, sizeof line, "L ");
+	at = spawn_put(line, at, sizeof line, req->journal_name);
+	at = spawn_put(line, at, sizeof line, " ");
+	at = spawn_put_number(line, at, sizeof line,
+	    (unsigned long long)syscall(SYS_getpid));
+	at = spawn_put(line, at, sizeof line, " ");
+	at = spawn_put_number(line, at, sizeof line, start);
+	at = spawn_put(line, at, sizeof line, " ");
+	at = spawn_put(line, at, sizeof line, req->journal_hash);
+	at = spawn_put(line, at, sizeof line, "\n");
+	if (at < sizeof line && start != 0) {
+		n = write(req->journal_fd, line, at);
+		(void)n;
+	}
+}
+
 /* The pipe for a child with a copy of our memory, made once. */
 static int
 spawn_channel_pipe(struct spawn_channel *ch)
@@ -504,7 +584,7 @@ spawn_child(const struct spawn_plan *plan, struct spawn_channel *ch)
 		spawn_fail(ch, STEP_CGROUP);
 	if (setsid() == -1)
 		spawn_fail(ch, STEP_SETSID);
-	if (dup2(plan->devnull, 0) == -1)
+	if (dup2(req->has_stdin ? req->stdin_fd : plan->devnull, 0) == -1)
 		spawn_fail(ch, STEP_STDIN);
 	if (dup2(req->stdout_fd, 1) == -1)
 		spawn_fail(ch, STEP_STDOUT);
@@ -535,6 +615,7 @@ spawn_child(const struct spawn_plan *plan, struct spawn_channel *ch)
 	umask((mode_t)req->umask);
 	if (chdir(req->directory != NULL ? req->directory : "/") == -1)
 		spawn_fail(ch, STEP_CHDIR);
+	spawn_journal(req);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (char **path = plan->paths; *path != NULL; path++) {

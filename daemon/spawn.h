@@ -19,6 +19,8 @@ struct spawn_request {
 	const char *user;		/* NULL: keep the daemon's */
 	const char *group;		/* NULL: the user's primary group */
 	unsigned umask;
+	bool has_stdin;			/* stdin_fd for 0, else /dev/null */
+	int stdin_fd;
 	int stdout_fd;			/* descriptors for 1 and 2 */
 	int stderr_fd;
 	/*
@@ -33,6 +35,15 @@ struct spawn_request {
 	int extra_fd_num;
 	/* "KEY=value" the daemon sets last, over everything (NOTIFY_SOCKET). */
 	char *const *daemon_environment;
+	/*
+	 * The state journal (statefile.c), or -1.  Just before its execve the
+	 * child appends "L NAME PID START HASH" to it with one write(), START
+	 * being its kernel start time: the launch is on record before the
+	 * program runs.
+	 */
+	int journal_fd;
+	const char *journal_name;
+	const char *journal_hash;
 };
 
 /* How the child's exec went, as far as known when spawn_process returns. */

@@ -65,3 +65,24 @@ statefile_hash(const char *fingerprint, char out[17])
 	(void)fingerprint;
 	out[0] = '\0';
 }
+
+/* No state file: nothing to say about a shutdown. */
+void
+statefile_set_shutdown(bool running)
+{
+	(void)running;
+}
+
+/* No journal. */
+int
+statefile_journal_fd(void)
+{
+	return -1;
+}
+
+/* No journal to record a stop in. */
+void
+statefile_journal_stop(const struct program *p)
+{
+	(void)p;
+}

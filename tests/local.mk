@@ -11,7 +11,8 @@ unit_tests = \
 	tests/unit/test-config \
 	tests/unit/test-lifecycle \
 	tests/unit/test-deadline \
-	tests/unit/test-planner
+	tests/unit/test-planner \
+	tests/unit/test-events
 if PLATFORM_POSIX
 unit_tests += tests/unit/test-check
 endif
@@ -41,6 +42,9 @@ tests_unit_test_planner_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon
 
 tests_unit_test_check_SOURCES = tests/unit/test-check.c tests/unit/tap.h
 tests_unit_test_check_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_libs) $(LIBSYSTEMD_LIBS)
+
+tests_unit_test_events_SOURCES = tests/unit/test-events.c tests/unit/tap.h
+tests_unit_test_events_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
 
 tests_helpers_testchild_SOURCES = tests/helpers/testchild.c
 

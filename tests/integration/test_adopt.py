@@ -17,7 +17,9 @@ import pytest
 
 
 def config(conf):
-    return (conf.daemon(shutdown_timeout=20)
+    # Records alone: where programs have cgroups, a cgroup also names
+    # their processes (see test_cgroup_finds_what_no_record_names).
+    return (conf.daemon(shutdown_timeout=20, cgroups="off")
             + conf.program("quiet", "--stdout", "hello", start_secs=0.2,
                            stdout="quiet.log")
             + conf.program("worker", start_secs=0.2, stdout="null"))
@@ -123,20 +125,22 @@ def test_untrusted_state_file_is_ignored(daemon_factory, conf, events, damage):
             os.kill(pid, signal.SIGKILL)
 
 
-def test_changed_settings_are_not_adopted(daemon_factory, conf, events):
+def test_changed_settings_restart_the_adopted_process(daemon_factory, conf, events):
     d1, pids = start_pair(daemon_factory, conf, events)
     crash(d1)
     text = config(conf).replace("start_secs = 0.2\nstdout = null",
                                 "start_secs = 0.3\nstdout = null")
-    try:
-        d2 = daemon_factory(text, extra_args=("-s", d1.socket))
-        d2.socket = d1.socket
-        d2.wait_ready()
-        d2.wait_log(r"worker: settings changed since pid \d+ started; not adopted")
-        d2.wait_log(r"quiet: adopted running pid")
-        assert events.wait("worker", "ready")["pid"] != pids["worker"]
-    finally:
-        os.kill(pids["worker"], signal.SIGKILL)
+    d2 = daemon_factory(text, extra_args=("-s", d1.socket))
+    d2.socket = d1.socket
+    d2.wait_ready()
+    d2.wait_log(r"worker: settings changed since pid \d+ started; restarting it")
+    d2.wait_log(r"quiet: adopted running pid")
+    # The old process is stopped, not left behind, and one new one runs.
+    assert events.wait("worker", "signal", sig="TERM")["pid"] == pids["worker"]
+    fresh = events.wait("worker", "ready")["pid"]
+    assert fresh != pids["worker"]
+    d2.wait_state("worker", "RUNNING")
+    assert d2.status("worker")["worker"]["pid"] == fresh
 
 
 def test_reexec_keeps_pids_socket_and_output(daemon_factory, conf, events):
@@ -198,3 +202,106 @@ def test_output_through_the_daemon_survives_a_crash(daemon_factory, conf, workdi
     r = d2.ctl("stop", "talker")
     assert r.returncode == 0, r.stderr
     assert m is not None
+
+
+def proc_start_time(pid):
+    """Field 22 of /proc/PID/stat: the kernel's start time in ticks."""
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
+@pytest.fixture
+def stranger():
+    """A process that is none of the daemon's: a sleep in a session of its own."""
+    import subprocess
+    proc = subprocess.Popen(["sleep", "300"], start_new_session=True,
+                            stdin=subprocess.DEVNULL)
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+@pytest.mark.parametrize("forgery", ["huge-pgid", "pid-one", "stranger", "start-time"])
+def test_forged_state_file_never_adopts_or_signals_a_stranger(
+        daemon_factory, conf, events, stranger, forgery):
+    d1, pids = start_pair(daemon_factory, conf, events)
+    crash(d1)
+    for pid in pids.values():
+        os.kill(pid, signal.SIGKILL)
+    path = d1.socket + ".state"
+    with open(path) as f:
+        state = json.load(f)
+    entry = next(p for p in state["programs"] if p["name"] == "worker")
+    victim = stranger.pid
+    entry.update(pid=victim, pgid=victim, start_time=proc_start_time(victim))
+    if forgery == "huge-pgid":
+        entry["pgid"] = 4294967297      # reads as 1 once cut to 32 bits
+    elif forgery == "pid-one":
+        entry.update(pid=1, pgid=1, start_time=proc_start_time(1))
+    elif forgery == "start-time":
+        entry["start_time"] += 1
+        entry.pop("exe", None)
+    # "stranger": everything matches but the executable.
+    state["programs"] = [entry]
+    with open(path, "w") as f:
+        json.dump(state, f)
+    d2 = restart_on(daemon_factory, conf, d1)
+    fresh = events.wait("worker", "ready")["pid"]
+    assert fresh != victim
+    d2.wait_state("worker", "RUNNING")
+    assert "adopted running" not in "\n".join(d2.lines)
+    r = d2.ctl("stop", "worker")
+    assert r.returncode == 0, r.stderr
+    events.wait("worker", "exit", pid=fresh)
+    assert stranger.poll() is None, "the stranger was signalled"
+    assert d2.status("worker")["worker"]["state"] == "STOPPED"
+    assert d2.returncode is None
+    reasons = {"huge-pgid": r"entry 1 \(worker\) has a process group out of range",
+               "pid-one": r"entry 1 \(worker\) has a pid out of range",
+               "stranger": r"worker: pid \d+ runs another executable than recorded",
+               "start-time": r"worker: pid \d+ now belongs to another process"}
+    d2.wait_log(reasons[forgery])
+
+
+def test_fifo_at_state_file_does_not_hang_the_daemon(daemon_factory, conf, events):
+    d1, pids = start_pair(daemon_factory, conf, events)
+    crash(d1)
+    for pid in pids.values():
+        os.kill(pid, signal.SIGKILL)
+    path = d1.socket + ".state"
+    os.unlink(path)
+    os.mkfifo(path, 0o600)
+    d2 = restart_on(daemon_factory, conf, d1)
+    d2.wait_log(r"state file .*\.state is not a regular file; ignored")
+    d2.wait_state("worker", "RUNNING")
+    assert d2.status("quiet")["quiet"]["state"] in ("STARTING", "RUNNING")
+
+
+def test_links_at_state_files_are_not_followed(daemon_factory, conf, events, workdir):
+    d1, pids = start_pair(daemon_factory, conf, events)
+    crash(d1)
+    for pid in pids.values():
+        os.kill(pid, signal.SIGKILL)
+    path = d1.socket + ".state"
+    with open(path) as f:
+        text = f.read()
+    targets = {}
+    for suffix in ("", ".tmp"):
+        target = workdir / f"mine{suffix or '.state'}"
+        target.write_text(text)
+        os.chmod(target, 0o600)
+        targets[suffix] = target
+        if os.path.lexists(path + suffix):
+            os.unlink(path + suffix)
+        os.symlink(target, path + suffix)
+    d2 = restart_on(daemon_factory, conf, d1)
+    d2.wait_log(r"state file .*\.state: not used: .*(symbolic links|ELOOP)")
+    assert "adopted running" not in "\n".join(d2.lines)
+    d2.wait_state("worker", "RUNNING")
+    d2.wait_state("quiet", "RUNNING")
+    # The next write replaces the links, never what they point to.
+    wait = __import__("conftest").wait_for
+    wait(lambda: not os.path.islink(path), what="state file rewritten")
+    for target in targets.values():
+        assert target.read_text() == text
+    assert not os.path.islink(path + ".tmp")

@@ -157,7 +157,9 @@ def test_state_file_of_another_user_is_ignored(daemon_factory, conf, events,
         nobody = pwd.getpwnam("nobody")
     except KeyError:
         pytest.skip("no user nobody")
-    d1 = daemon_factory(conf.program("a", start_secs=0))
+    # Records alone: a program's cgroup would name its process too.
+    text = conf.daemon(cgroups="off") + conf.program("a", start_secs=0)
+    d1 = daemon_factory(text)
     d1.wait_ready()
     first = events.wait("a", "ready")["pid"]
     d1.wait_state("a", "RUNNING")
@@ -170,8 +172,7 @@ def test_state_file_of_another_user_is_ignored(daemon_factory, conf, events,
     # Mode 0600 still, but another user's: it could name any process.
     os.chown(state, nobody.pw_uid, nobody.pw_gid)
     try:
-        d2 = daemon_factory(conf.program("a", start_secs=0),
-                            extra_args=("-s", d1.socket))
+        d2 = daemon_factory(text, extra_args=("-s", d1.socket))
         d2.socket = d1.socket
         d2.wait_ready()
         d2.wait_log(r"state file .* not owned by us with mode 0600; ignored")

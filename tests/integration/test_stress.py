@@ -10,9 +10,13 @@ import concurrent.futures
 import json
 import os
 import random
+import signal
+import subprocess
 import time
 
 import pytest
+
+from conftest import SAFEEXITCTL
 
 pytestmark = [pytest.mark.stress, pytest.mark.test_timeout(600)]
 
@@ -159,3 +163,161 @@ def test_long_crash_loop_compressed(daemon_factory, conf):
     assert zombie_children(d.pid) == []
     assert open_fds(d.pid) == fds0
     assert rss_bounded(d.pid, rss0, rss_kib(d.pid)), (rss0, rss_kib(d.pid))
+
+
+# SIGKILL of the daemon at random instants.
+
+CRASH_PROGRAMS = ("p0", "p1", "p2", "stubborn", "brief")
+SETTLED = {"RUNNING", "STOPPED", "FATAL", "EXITED"}
+
+
+def crash_config(conf, generation=0):
+    """Five programs: plain, one that ignores TERM, one that exits now and then."""
+    text = conf.daemon(shutdown_timeout=20)
+    for name in ("p0", "p1", "p2"):
+        text += conf.program(name, start_secs=0.1, stop_timeout=2,
+                             environment=f"GENERATION={generation if name == 'p0' else 0}")
+    text += conf.program("stubborn", "--ignore", "TERM", start_secs=0.1,
+                         stop_timeout=0.5)
+    text += conf.program("brief", "--exit", "3", "--after", "1.5",
+                         start_secs=0.1, stop_timeout=1, autorestart="always")
+    return text
+
+
+def live_children(events_path):
+    """{pid: tag} of every live test child of this test, from /proc."""
+    found = {}
+    marker = str(events_path).encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state in ("Z", "X") or marker not in argv or b"--tag" not in argv:
+            continue
+        found[int(entry)] = argv[argv.index(b"--tag") + 1].decode()
+    return found
+
+
+def settle(d, timeout=15):
+    """Wait until no program is on its way anywhere; return the status."""
+    deadline = time.monotonic() + timeout
+    while True:
+        st = d.status()
+        if all(p["state"] in SETTLED for p in st.values()) or \
+                time.monotonic() > deadline:
+            return st
+        time.sleep(0.05)
+
+
+def check_invariants(d, events, stopped, where):
+    """No duplicate, no orphan, no lost stop."""
+    st = settle(d)
+    # A process may be on its way out (a stop just finished): look twice.
+    for attempt in range(40):
+        kids = live_children(events.path)
+        per_tag = {}
+        for pid, tag in kids.items():
+            per_tag.setdefault(tag, []).append(pid)
+        reported = {n: p["pid"] for n, p in st.items() if p["pid"]}
+        dup = {t: v for t, v in per_tag.items() if len(v) > 1}
+        orphans = {pid: tag for pid, tag in kids.items()
+                   if reported.get(tag) != pid}
+        if not dup and not orphans:
+            break
+        time.sleep(0.05)
+        st = d.status()
+    assert not dup, f"{where}: two instances: {dup}; status {st}"
+    assert not orphans, f"{where}: unsupervised: {orphans}; status {st}"
+    for name in stopped:
+        assert st[name]["state"] not in ("RUNNING", "STARTING"), \
+            f"{where}: {name} was stopped and came back: {st[name]}"
+
+
+def crash(d):
+    """SIGKILL the daemon; its exit status (0: it had finished a shutdown)."""
+    if d.returncode is None:
+        d.signal(signal.SIGKILL)
+    return d.wait_exit()
+
+
+@pytest.mark.test_timeout(400)
+@pytest.mark.parametrize("cgroups", ["auto", "off"])
+def test_sigkill_at_random_instants(daemon_factory, conf, events, cgroups):
+    rounds = int(os.environ.get("SAFEEXITD_CRASH_ROUNDS", "100"))
+    rng = random.Random(os.environ.get("SAFEEXITD_CRASH_SEED", cgroups))
+    generation = 0
+
+    def text():
+        return crash_config(conf, generation).replace(
+            "[safeexitd]\n", f"[safeexitd]\ncgroups = {cgroups}\n", 1)
+
+    d = daemon_factory(text(), extra_args=("-l", "notice"))
+    socket = d.socket
+    d.wait_ready()
+    stopped = set()
+    counts = {}
+
+    def restart():
+        nd = daemon_factory(text(), extra_args=("-s", socket, "-l", "notice"))
+        nd.socket = socket
+        return nd
+
+    for rnd in range(rounds):
+        action = rng.choice(["boot", "start", "stop", "restart", "autorestart",
+                             "reload", "shutdown", "stop", "restart"])
+        counts[action] = counts.get(action, 0) + 1
+        name = rng.choice(CRASH_PROGRAMS)
+        delay = rng.random() * 0.06
+        ctl = None
+        if action == "boot":
+            crash(d)
+            d = restart()               # crash it again while it starts
+        elif action in ("start", "stop", "restart"):
+            args = [action] + (["--no-wait"] if action != "restart" else []) + [name]
+            ctl = subprocess.Popen([str(SAFEEXITCTL), "-s", str(socket),
+                                    "-t", "5", *args],
+                                   stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        elif action == "autorestart":
+            pid = d.status(name)[name]["pid"] if d.returncode is None else None
+            if pid:
+                os.kill(pid, signal.SIGKILL)
+        elif action == "reload":
+            generation += 1
+            d.write_config(text())
+            d.signal(signal.SIGHUP)
+        elif action == "shutdown":
+            d.signal(signal.SIGTERM)
+        time.sleep(delay)
+        if crash(d) == 0:
+            stopped.clear()             # it finished a shutdown first
+        if ctl is not None:
+            rc = ctl.wait()
+            if action == "stop" and rc == 0:
+                stopped.add(name)       # the daemon said the stop had begun
+            else:
+                stopped.discard(name)   # a start or restart may have begun
+        if action == "restart":
+            stopped.discard(name)
+        d = restart()
+        d.wait_ready()
+        time.sleep(0.05)
+        if any("resuming the shutdown" in line for line in d.lines):
+            # The shutdown was on record: it goes on to its end.
+            assert d.wait_exit(timeout=30) == 0
+            assert not live_children(events.path), "left after a shutdown"
+            d = restart()
+            d.wait_ready()
+            stopped.clear()
+            continue
+        check_invariants(d, events, stopped, f"round {rnd} ({action} {name})")
+    print(f"crash rounds ({cgroups}): {counts}")
+    d.ctl("stop", "all")
+    for pid in live_children(events.path):
+        os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,29 @@
+/*
+ * What /proc says about one process (Linux): the facts the daemon checks
+ * before it treats a process as one of its programs' (adopt.c) or lets a
+ * recorded pid near a signal.  A pid recorded in a file is a claim; these
+ * are what the kernel says.
+ */
+#ifndef SAFEEXITD_PROCINFO_H
+#define SAFEEXITD_PROCINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct procinfo {
+	char state;			/* R, S, D, Z, ... */
+	pid_t ppid;
+	pid_t pgid;
+	pid_t sid;
+	unsigned long long start_time;	/* field 22, clock ticks since boot */
+};
+
+/* Fill pi from /proc/PID/stat: 0, or -1 when the process is gone. */
+int procinfo_read(pid_t pid, struct procinfo *pi);
+/* The path of pid's executable (/proc/PID/exe): 0, or -1 when unreadable. */
+int procinfo_exe(pid_t pid, char *buf, size_t len);
+/* Whether v, read from a file, is a pid a signal may be sent to (2..INT_MAX). */
+bool procinfo_valid_pid(long long v);
+
+#endif
