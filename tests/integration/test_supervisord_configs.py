@@ -289,3 +289,53 @@ def test_client_finds_the_socket_of_a_supervisord_config(run):
                        capture_output=True, text=True, env=env, timeout=WAIT)
     assert "RUNNING" in r.stdout, r.stderr
     assert run.stop() == 0
+
+
+def test_minfds_raises_the_limit_programs_get(tmp_path):
+    """[supervisord] minfds: the soft limit of open files is raised at
+    start, as supervisord does, and the programs inherit it; a limit above
+    the hard one it cannot raise is an error at start."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard < 400:
+        pytest.skip("needs a finite hard limit of open files")
+    out = tmp_path / "nofile"
+    conf = tmp_path / "supervisord.conf"
+
+    def start(minfds):
+        conf.write_text(
+            "[supervisord]\n"
+            "nodaemon = true\n"
+            f"minfds = {minfds}\n"
+            "[program:limits]\n"
+            f"command = /bin/sh -c 'ulimit -n > {out}; exec sleep 60'\n"
+            "startsecs = 0\n")
+        # The daemon starts with a soft limit below what minfds asks.
+        return subprocess.Popen(
+            [str(SAFEEXITD), "-c", str(conf), "-s",
+             str(tmp_path / "ctl.sock")], cwd=tmp_path, env=daemon_env(),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True,
+            preexec_fn=lambda: resource.setrlimit(
+                resource.RLIMIT_NOFILE, (hard - 300, hard)))
+
+    proc = start(hard - 100)
+    try:
+        wait_for(lambda: out.exists() and out.read_text().strip(),
+                 timeout=WAIT, what="the program's limit")
+        assert int(out.read_text()) == hard - 100
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=WAIT) == 0
+    out.unlink()
+    # Above the hard limit: refused at start (unless root may raise it).
+    proc = start(hard + 100)
+    try:
+        rc = proc.wait(timeout=WAIT)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=WAIT)
+        pytest.skip("this root may raise the hard limit")
+    assert rc == 1
+    assert "minfds" in proc.stderr.read()
+    assert not out.exists()
