@@ -36,6 +36,13 @@ enum output_kind {
 	OUTPUT_SYSLOG,
 	OUTPUT_INHERIT,		/* the daemon's own stdout / stderr */
 	OUTPUT_STDOUT,		/* stderr only: same destination as stdout */
+	OUTPUT_JOURNAL,		/* a journal stream of the program's own */
+};
+
+enum output_stamp {
+	OUTPUT_STAMP_NONE,
+	OUTPUT_STAMP_ISO,	/* local time, milliseconds, UTC offset */
+	OUTPUT_STAMP_RFC3339,	/* UTC, microseconds, Z */
 };
 
 enum stop_method {		/* Windows only; accepted and ignored on POSIX */
@@ -58,6 +65,9 @@ struct output_config {
 	char *path;		/* OUTPUT_FILE: absolute, resolved against directory */
 	long long max_bytes;	/* 0: no rotation */
 	int backups;
+	int timestamps;		/* enum output_stamp */
+	bool prefix;		/* "NAME stdout | " before each line */
+	double max_age;		/* seconds; 0: no rotation by age */
 };
 
 struct program_config {

@@ -70,6 +70,21 @@ static const struct config_words restart_policies = { "invalid value",
 	{ NULL, 0, false },
 } };
 
+static const struct config_words output_stamps = { "invalid value",
+    (const struct config_word[]){
+	{ "false", OUTPUT_STAMP_NONE, false },
+	{ "true", OUTPUT_STAMP_ISO, false },
+	{ "iso", OUTPUT_STAMP_ISO, false },
+	{ "rfc3339", OUTPUT_STAMP_RFC3339, false },
+	{ "no", OUTPUT_STAMP_NONE, true },
+	{ "off", OUTPUT_STAMP_NONE, true },
+	{ "0", OUTPUT_STAMP_NONE, true },
+	{ "yes", OUTPUT_STAMP_ISO, true },
+	{ "on", OUTPUT_STAMP_ISO, true },
+	{ "1", OUTPUT_STAMP_ISO, true },
+	{ NULL, 0, false },
+} };
+
 static const struct config_words stop_methods = { "invalid value",
     (const struct config_word[]){
 	{ "auto", STOP_METHOD_AUTO, false },
@@ -183,6 +198,20 @@ const struct config_key config_keys[] = {
 	    PROG(err.backups), 0, 0, "5", NULL, P },
 	{ "stop_method", { NULL }, &config_type_words, PROG(stop_method), 0, 0,
 	    "auto", &stop_methods, P | CK_WIN32 },
+
+	/* program output: how each line is written (safeexitd.ini(5)) */
+	{ "stdout_timestamps", { NULL }, &config_type_words,
+	    PROG(out.timestamps), 0, 0, "false", &output_stamps, P },
+	{ "stderr_timestamps", { NULL }, &config_type_words,
+	    PROG(err.timestamps), 0, 0, "false", &output_stamps, P },
+	{ "stdout_prefix", { NULL }, &config_type_bool, PROG(out.prefix), 0, 0,
+	    "false", NULL, P },
+	{ "stderr_prefix", { NULL }, &config_type_bool, PROG(err.prefix), 0, 0,
+	    "false", NULL, P },
+	{ "stdout_max_age", { NULL }, &config_type_age, PROG(out.max_age), 0,
+	    0, NULL, NULL, P },
+	{ "stderr_max_age", { NULL }, &config_type_age, PROG(err.max_age), 0,
+	    0, NULL, NULL, P },
 
 	/* supervisord keys with no safeexitd spelling */
 	{ "redirect_stderr", { NULL }, &config_type_redirect, 0, 0, 0, NULL,

@@ -257,6 +257,8 @@ extern const struct config_type config_type_bool, config_type_duration,
 		    config_type_path, config_type_list, config_type_env,
 		    config_type_words, config_type_command,
 		    config_type_accepted;
+/* An age: seconds, or a number with s, m, h or d (config-output.c). */
+extern const struct config_type config_type_age;
 void		 config_key_error(struct config_build *, const struct entry *,
 		    const char *, ...) LOG_PRINTF(3, 4);
 int		 config_value_error(struct config_build *, const struct entry *,

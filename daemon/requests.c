@@ -72,6 +72,7 @@ static void cmd_pid(struct control_conn *c, strv_t args, bool wait);
 static void cmd_version(struct control_conn *c, strv_t args, bool wait);
 static void cmd_logfile(struct control_conn *c, strv_t args, bool wait);
 static void cmd_reexec(struct control_conn *c, strv_t args, bool wait);
+static void cmd_mainlog(struct control_conn *c, strv_t args, bool wait);
 
 static const struct request_cmd commands[] = {
 	{ "status", 0, -1, cmd_status },
@@ -85,6 +86,7 @@ static const struct request_cmd commands[] = {
 	{ "version", 0, 0, cmd_version },
 	{ "logfile", 2, 2, cmd_logfile },
 	{ "reexec", 0, 0, cmd_reexec },
+	{ "mainlog", 0, 0, cmd_mainlog },
 };
 
 static struct json_object *requests_error(const char *code, const char *msg);
@@ -822,6 +824,41 @@ cmd_logfile(struct control_conn *c, strv_t args, bool wait)
 	}
 	reply = requests_ok();
 	json_object_object_add(reply, "path", json_object_new_string(oc->path));
+	control_reply(c, reply);
+}
+
+/*
+ * mainlog: the file the daemon's own log is written to, for maintail; or
+ * where to look instead when it is not a file.
+ */
+static void
+cmd_mainlog(struct control_conn *c, strv_t args, bool wait)
+{
+	const char *path = daemon_config()->log;
+	struct json_object *reply;
+
+	switch (log_get_target()) {
+	case LOG_TARGET_FILE:
+		if (path != NULL && path[0] == '/')
+			break;
+		/* FALLTHROUGH */
+	case LOG_TARGET_STDERR:
+		control_reply(c, requests_error("bad_args", "the daemon logs "
+		    "to its standard error (the terminal or the service "
+		    "manager that started it), not to a file"));
+		return;
+	case LOG_TARGET_SYSLOG:
+		control_reply(c, requests_error("bad_args", "the daemon logs "
+		    "to syslog as safeexitd, not to a file of its own: see "
+		    "the system log"));
+		return;
+	case LOG_TARGET_SINK:
+		control_reply(c, requests_error("bad_args", "the daemon logs "
+		    "to the journal: journalctl -t safeexitd"));
+		return;
+	}
+	reply = requests_ok();
+	json_object_object_add(reply, "path", json_object_new_string(path));
 	control_reply(c, reply);
 }
 
