@@ -26,6 +26,7 @@
 #include "protocol.h"
 #include "safeexitctl.h"
 #include "tail.h"
+#include "top.h"
 
 #define STATE_WIDTH	8	/* STARTING, STOPPING */
 
@@ -39,6 +40,7 @@ static int	cmd_shutdown(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_pid(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_tail(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_maintail(const struct cmd_entry *, struct cmd_args *);
+static int	cmd_top(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_reexec(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_kill(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_version(const struct cmd_entry *, struct cmd_args *);
@@ -125,6 +127,11 @@ static const struct cmd_entry cmd_table[] = {
 	  "  -n, --lines N    print the last N lines (default 10)\n"
 	  "  Exit 1, saying where the log goes, when it is not a file.\n",
 	  "fn:", 0, 0, 0, cmd_maintail },
+	{ "top", "",
+	  "live table of programs: state, CPU %, memory, restarts, OOM kills",
+	  "  Refreshed each second on a terminal until q or Ctrl-C; printed "
+	  "once\n  (after two samples a second apart) otherwise.\n",
+	  "", 0, 0, 0, cmd_top },
 	{ "reexec", "",
 	  "the daemon re-executes its binary, keeping programs and socket",
 	  NULL, "", 0, 0, 0, cmd_reexec },
@@ -135,6 +142,15 @@ static const struct cmd_entry cmd_table[] = {
 	  "the daemon's version",
 	  NULL, "", 0, 0, 0, cmd_version },
 };
+
+/* top: the live table (top.c). */
+static int
+cmd_top(const struct cmd_entry *entry, struct cmd_args *args)
+{
+	(void)entry;
+	(void)args;
+	return (top_run());
+}
 
 /* Long options of commands, mapped to their letters. */
 static const struct {
@@ -879,7 +895,8 @@ programs_print(struct json_object *programs)
 /* The keys of a program in safeexitctl(1)'s JSON OUTPUT, in its order. */
 static const char *const spec_keys[] = {
 	"name", "state", "pid", "uptime", "exit_code", "signal", "restarts",
-	"ready", "health", "status_text", NULL
+	"ready", "health", "status_text",
+	"cpu_seconds", "memory_bytes", "oom_kills", NULL
 };
 
 /*

@@ -266,6 +266,14 @@ int		 config_value_error(struct config_build *, const struct entry *,
 
 /* config-listener.c: [eventlistener:] and [fcgi-program:] value types. */
 extern const struct config_type config_type_events, config_type_fcgi_socket;
+/* config-limits.c: rlimits (aux: how the number is written) and cgroup
+ * limits (aux: which, enum program_cglimit). */
+enum limit_unit {
+	LIMIT_COUNT,	/* a plain number */
+	LIMIT_BYTES,	/* a size: K, M, G or T (or KB, MB...) */
+	LIMIT_SECONDS,	/* whole seconds */
+};
+extern const struct config_type config_type_rlimit, config_type_cglimit;
 
 /* config-build.c: keys that need code of their own. */
 extern const struct config_type config_type_log, config_type_include,

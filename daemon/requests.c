@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accounting.h"
 #include "conf.h"
 #include "control.h"
 #include "depgraph.h"
@@ -175,10 +176,12 @@ requests_program(const struct program *p)
  * One program as requests_program describes it, written as text with the
  * same keys, order and number formats, since status of thousands of
  * programs would otherwise build (and free) a json-c object for each.
+ * Status alone adds what the program uses (accounting.h).
  */
 static void
 requests_program_text(struct protocol_text *t, const struct program *p)
 {
+	struct accounting use;
 	const char *sig, *s;
 	char note[512];
 
@@ -214,6 +217,12 @@ requests_program_text(struct protocol_text *t, const struct program *p)
 		protocol_text_string(t, s);
 	else
 		REQUESTS_TEXT(t, "null");
+	/* Read now, for status alone: nothing counts while nobody asks. */
+	accounting_read(p, &use);
+	REQUESTS_TEXT(t, ",\"cpu_seconds\":");
+	protocol_text_double(t, use.cpu_seconds);
+	protocol_text_printf(t, ",\"memory_bytes\":%llu,\"oom_kills\":%llu",
+	    use.memory_bytes, use.oom_kills);
 	REQUESTS_TEXT(t, ",\"error\":");
 	if (p->error[0] != '\0')
 		protocol_text_string(t, p->error);

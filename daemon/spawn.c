@@ -602,6 +602,9 @@ spawn_child(const struct spawn_plan *plan, struct spawn_channel *ch)
 	if (req->extra_fd != -1 && req->extra_fd_num != ch->pipe[1] &&
 	    dup2(req->extra_fd, req->extra_fd_num) == -1)
 		spawn_fail(ch, STEP_STDERR);
+	for (int i = 0; i < req->n_rlimits; i++)
+		if (setrlimit(req->rlimits[i].resource, &req->rlimits[i].rl) == -1)
+			spawn_fail(ch, STEP_RLIMIT);
 	if (plan->drop) {
 		if (syscall(SYS_SPAWN_SETGROUPS, (size_t)plan->ngroups, plan->groups) == -1)
 			spawn_fail(ch, STEP_SETGROUPS);
@@ -610,7 +613,7 @@ spawn_child(const struct spawn_plan *plan, struct spawn_channel *ch)
 		if (syscall(SYS_SPAWN_SETUID, plan->uid) == -1)
 			spawn_fail(ch, STEP_SETUID);
 	}
-	if (child_nofile_set && setrlimit(RLIMIT_NOFILE, &child_nofile) == -1)
+	if (child_nofile_set && !req->sets_nofile && setrlimit(RLIMIT_NOFILE, &child_nofile) == -1)
 		spawn_fail(ch, STEP_RLIMIT);
 	umask((mode_t)req->umask);
 	if (chdir(req->directory != NULL ? req->directory : "/") == -1)
