@@ -300,7 +300,10 @@ posix_signal(struct program *p, int sig, bool wake)
 {
 	int r;
 
-	if (p->cfg->stop_group) {
+	/* supervisord's killasgroup alone: the stop signal to the main
+	 * process, only the kill to the group. */
+	if (p->cfg->stop_group && !(p->cfg->stop_main_only && !p->kill_sent &&
+	    sig == p->cfg->stop_signal && p->main_alive)) {
 		int e = ESRCH;
 
 		r = -1;

@@ -47,6 +47,7 @@
 #include "shutdown.h"
 #include "signals.h"
 #include "startplan.h"
+#include "supervisord.h"
 #include "statefile.h"
 
 #ifndef SYSCONFDIR
@@ -489,6 +490,7 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 	}
 	for (size_t i = 0; i < newcfg->n_warnings; i++)
 		log_warnx("reload: %s", newcfg->warnings[i]);
+	supervisord_detached(newcfg, !d.foreground, true);
 	notify_reloading();
 	res = json_object_new_object();
 	restart = json_object_new_array();
@@ -697,6 +699,7 @@ daemon_settle(const struct daemon_args *a)
 		daemon_check_syslog();
 	if (a->detach && platform_detach() == -1)
 		fatalx("cannot run in the background");
+	supervisord_detached(d.cfg, a->detach, false);
 	d.started_at = platform_now();
 	if (a->socket != NULL)
 		d.socket_path = strdup(a->socket);
@@ -742,11 +745,14 @@ daemon_setup_loop(void)
 	copts->path = d.socket_path;
 	copts->mode = d.cfg->socket_mode;
 	copts->group = d.cfg->socket_group;
+	copts->owner = d.cfg->socket_owner;
 	if ((adopt_control_fd() >= 0 ?
 	    control_init_fd(d.base, adopt_control_fd(), copts) :
 	    control_init(d.base, copts)) == -1)
 		return -1;
 	daemon_write_pidfile();
+	if (supervisord_drop_user(d.cfg) == -1)
+		return -1;
 	notify_init(d.base);
 	logind_init(d.base, &logind_cb);
 	return 0;
@@ -868,6 +874,8 @@ daemon_main(int argc, char **argv)
 	if (service_active())
 		a.detach = false;	/* the SCM runs it where it stays */
 #endif
+	if (supervisord_rlimits(d.cfg) == -1)
+		return 1;
 	daemon_settle(&a);
 	if (daemon_setup_loop() == -1) {
 		platform_detach_done(1);
