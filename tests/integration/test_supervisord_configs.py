@@ -277,9 +277,6 @@ def test_group_names_work_in_commands(run):
     assert run.stop() == 0
 
 
-@pytest.mark.xfail(reason="safeexitctl -c reads only [safeexitd] socket, "
-                   "not [unix_http_server] file or [supervisorctl] serverurl",
-                   strict=False)
 @pytest.mark.parametrize("run", ["full-sections"], indirect=True)
 def test_client_finds_the_socket_of_a_supervisord_config(run):
     """supervisorctl -c FILE finds supervisord from FILE: so should this."""
@@ -292,9 +289,14 @@ def test_client_finds_the_socket_of_a_supervisord_config(run):
     sock = re.search(r"^file\s*=\s*(\S+)", run.text, re.M).group(1)
     sock = Path(sock.replace("%(here)s", str(run.here)))
     wait_for(sock.exists, timeout=WAIT, what=f"{sock}")
-    r = subprocess.run([str(SAFEEXITCTL), "-c", str(run.conf), "status"],
+    # start waits until RUNNING: the client found the daemon through FILE.
+    r = subprocess.run([str(SAFEEXITCTL), "-c", str(run.conf), "start", "api"],
                        capture_output=True, text=True, env=env, timeout=WAIT)
-    assert "RUNNING" in r.stdout, r.stderr
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([str(SAFEEXITCTL), "-c", str(run.conf), "status",
+                        "api"],
+                       capture_output=True, text=True, env=env, timeout=WAIT)
+    assert re.search(r"^api\s+RUNNING", r.stdout, re.M), r.stderr
     assert run.stop() == 0
 
 
@@ -346,3 +348,38 @@ def test_minfds_raises_the_limit_programs_get(tmp_path):
     assert rc == 1
     assert "minfds" in proc.stderr.read()
     assert not out.exists()
+
+
+def test_client_finds_unix_http_server_file_with_expansions(tmp_path):
+    """With no [supervisorctl] serverurl, safeexitctl -c FILE uses
+    [unix_http_server] file, %(ENV_X)s and %(here)s expanded as the daemon
+    expands them."""
+    (tmp_path / "run").mkdir()
+    conf = tmp_path / "supervisord.conf"
+    conf.write_text(
+        "[unix_http_server]\n"
+        "file=%(here)s/%(ENV_SOCKDIR)s/sv.sock\n"
+        "[program:x]\n"
+        "command=/bin/sleep 1000\n"
+        "startsecs=0\n")
+    env = daemon_env()
+    env["SOCKDIR"] = "run"
+    proc = subprocess.Popen([str(SAFEEXITD), "-c", str(conf)], env=env,
+                            stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        sock = tmp_path / "run" / "sv.sock"
+        wait_for(sock.exists, timeout=WAIT, what=str(sock))
+        r = subprocess.run([str(SAFEEXITCTL), "-c", str(conf), "start", "x"],
+                           capture_output=True, text=True, env=env,
+                           timeout=WAIT)
+        assert r.returncode == 0, r.stderr
+        del env["SOCKDIR"]
+        r = subprocess.run([str(SAFEEXITCTL), "-c", str(conf), "status"],
+                           capture_output=True, text=True, env=env,
+                           timeout=WAIT)
+        assert r.returncode == 2 and "unset variable" in r.stderr, r.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=WAIT) == 0
