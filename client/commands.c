@@ -36,6 +36,9 @@ static int	cmd_stop(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_restart(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_signal(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_reload(const struct cmd_entry *, struct cmd_args *);
+static int	cmd_reread(const struct cmd_entry *, struct cmd_args *);
+static int	cmd_avail(const struct cmd_entry *, struct cmd_args *);
+static int	cmd_clear(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_shutdown(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_pid(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_tail(const struct cmd_entry *, struct cmd_args *);
@@ -105,6 +108,25 @@ static const struct cmd_entry cmd_table[] = {
 	  "  Exit 1, printing every problem, when the config is bad; then "
 	  "nothing\n  changes.\n",
 	  "", 0, 0, 0, cmd_reload },
+	{ "update", "",
+	  "the same as reload (supervisorctl's spelling)",
+	  "  Exit 1, printing every problem, when the config is bad; then "
+	  "nothing\n  changes.\n",
+	  "", 0, 0, 0, cmd_reload },
+	{ "reread", "",
+	  "say what reload would change (by group), change nothing",
+	  "  Lines \"NAME: available\", \"NAME: changed\", \"NAME: "
+	  "disappeared\", or\n  \"No config updates to processes\".  "
+	  "Exit 1, printing every problem,\n  when the config is bad.\n",
+	  "", 0, 0, 0, cmd_reread },
+	{ "avail", "",
+	  "every configured program: in use, auto/manual start, priority",
+	  NULL, "", 0, 0, 0, cmd_avail },
+	{ "clear", "NAME...|all",
+	  "empty programs' stdout and stderr log files in place",
+	  "  Exit 1 when a program has no log file or it cannot be "
+	  "emptied.\n",
+	  "", 1, -1, 0, cmd_clear },
 	{ "shutdown", "",
 	  "staged stop of everything, then the daemon exits",
 	  NULL, "", 0, 0, 0, cmd_shutdown },
@@ -526,6 +548,195 @@ cmd_reload(const struct cmd_entry *entry, struct cmd_args *args)
 	}
 	if (!any)
 		printf("no changes\n");
+out:
+	json_object_put(reply);
+	return (r);
+}
+
+/* The group a program belongs to, as supervisorctl names it: "G" of "G:P". */
+static size_t
+group_len(const char *name)
+{
+	const char	*colon = strchr(name, ':');
+
+	return colon != NULL ? (size_t)(colon - name) : strlen(name);
+}
+
+/* Order groups by name for reread. */
+static int
+group_cmp(const void *a, const void *b)
+{
+	const char	*x = *(const char *const *)a, *y = *(const char *const *)b;
+	size_t		 lx = group_len(x), ly = group_len(y);
+	int		 r = strncmp(x, y, lx < ly ? lx : ly);
+
+	return r != 0 ? r : (lx > ly) - (lx < ly);
+}
+
+/*
+ * reread: supervisorctl's lines, one per group (the programs of a group
+ * are "G:P"): available when each of its programs is new, disappeared when
+ * each is gone, changed when any other of them differs.
+ */
+static int
+cmd_reread(const struct cmd_entry *entry, struct cmd_args *args)
+{
+	static const char *const keys[] = {
+		"added", "removed", "changed", "unchanged"
+	};
+	struct json_object	*reply, *list;
+	const char		**names = NULL;
+	unsigned		*kinds = NULL;
+	size_t			 i, j, k, n = 0, total = 0, len;
+	bool			 any = false;
+	int			 r;
+
+	if ((r = client_call("reread", 0, NULL, CLIENT_QUICK,
+	    &reply)) != CTL_EXIT_DONE)
+		return (r);
+	if ((r = client_reply_error(reply)) != CTL_EXIT_DONE)
+		goto out;
+	if (ctl_opts.json) {
+		cmd_print_rest(reply);
+		goto out;
+	}
+	for (k = 0; k < 4; k++)
+		if (json_object_object_get_ex(reply, keys[k], &list) &&
+		    json_object_is_type(list, json_type_array))
+			total += json_object_array_length(list);
+	if (total > 0 && ((names = calloc(total, sizeof *names)) == NULL ||
+	    (kinds = calloc(total, sizeof *kinds)) == NULL)) {
+		ctl_warn("calloc");
+		r = CTL_EXIT_NOT_REACHED;
+		goto out;
+	}
+	/* One entry per group, with a bit for each kind its programs have. */
+	for (k = 0; k < 4; k++) {
+		if (!json_object_object_get_ex(reply, keys[k], &list) ||
+		    !json_object_is_type(list, json_type_array))
+			continue;
+		for (i = 0; i < json_object_array_length(list); i++) {
+			const char *name = json_object_get_string(
+			    json_object_array_get_idx(list, i));
+
+			len = group_len(name);
+			for (j = 0; j < n; j++)
+				if (group_len(names[j]) == len &&
+				    strncmp(names[j], name, len) == 0)
+					break;
+			if (j == n)
+				names[n++] = name;
+			kinds[j] |= 1u << k;
+		}
+	}
+	/* Insertion sort by group name; names and kinds move together. */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && group_cmp(&names[j - 1], &names[j]) > 0;
+		    j--) {
+			const char	*tn = names[j];
+			unsigned	 tk = kinds[j];
+
+			names[j] = names[j - 1];
+			kinds[j] = kinds[j - 1];
+			names[j - 1] = tn;
+			kinds[j - 1] = tk;
+		}
+	for (i = 0; i < n; i++) {
+		const char	*what;
+
+		if (kinds[i] == 1u)
+			what = "available";
+		else if (kinds[i] == 2u)
+			what = "disappeared";
+		else if (kinds[i] != 8u)
+			what = "changed";
+		else
+			continue;
+		printf("%.*s: %s\n", (int)group_len(names[i]), names[i], what);
+		any = true;
+	}
+	if (!any)
+		printf("No config updates to processes\n");
+out:
+	free(names);
+	free(kinds);
+	json_object_put(reply);
+	return (r);
+}
+
+/* avail: supervisorctl's columns. */
+static int
+cmd_avail(const struct cmd_entry *entry, struct cmd_args *args)
+{
+	struct json_object	*reply, *programs, *p, *val;
+	char			 prio[32];
+	size_t			 i, n;
+	int64_t			 priority;
+	int			 r;
+
+	if ((r = client_call("avail", 0, NULL, CLIENT_QUICK,
+	    &reply)) != CTL_EXIT_DONE)
+		return (r);
+	if ((r = client_reply_error(reply)) != CTL_EXIT_DONE)
+		goto out;
+	if (ctl_opts.json) {
+		ctl_print_json(reply_programs(reply));
+		goto out;
+	}
+	programs = reply_programs(reply);
+	n = programs != NULL ? json_object_array_length(programs) : 0;
+	for (i = 0; i < n; i++) {
+		p = json_object_array_get_idx(programs, i);
+		if (!prog_int(p, "priority", &priority))
+			priority = 999;
+		/* The group's priority, then the program's: one value here. */
+		snprintf(prio, sizeof prio, "%lld:%lld", (long long)priority,
+		    (long long)priority);
+		printf("%-32s %-9s %-9s %s\n", prog_string(p, "name"),
+		    json_object_object_get_ex(p, "in_use", &val) &&
+		    !json_object_get_boolean(val) ? "avail" : "in use",
+		    json_object_object_get_ex(p, "autostart", &val) &&
+		    json_object_get_boolean(val) ? "auto" : "manual", prio);
+	}
+out:
+	json_object_put(reply);
+	return (r);
+}
+
+/* clear NAME...|all: "NAME: cleared", or why not on stderr (exit 1). */
+static int
+cmd_clear(const struct cmd_entry *entry, struct cmd_args *args)
+{
+	struct json_object	*reply, *list, *f;
+	size_t			 i, n;
+	int			 r;
+
+	if ((r = client_call("clear", args->argc, args->argv, CLIENT_QUICK,
+	    &reply)) != CTL_EXIT_DONE)
+		return (r);
+	if ((r = client_reply_error(reply)) != CTL_EXIT_DONE)
+		goto out;
+	if (ctl_opts.json)
+		cmd_print_rest(reply);
+	else if (json_object_object_get_ex(reply, "cleared", &list) &&
+	    json_object_is_type(list, json_type_array)) {
+		n = json_object_array_length(list);
+		for (i = 0; i < n; i++)
+			printf("%s: cleared\n", json_object_get_string(
+			    json_object_array_get_idx(list, i)));
+	}
+	if (json_object_object_get_ex(reply, "failed", &list) &&
+	    json_object_is_type(list, json_type_array) &&
+	    (n = json_object_array_length(list)) > 0) {
+		for (i = 0; i < n; i++) {
+			f = json_object_array_get_idx(list, i);
+			ctl_warnx("%s: %s", prog_string(f, "name"),
+			    prog_string(f, "error"));
+		}
+		r = CTL_EXIT_NOT_REACHED;
+	}
+	if (reply_unknown(reply) > 0)
+		r = CTL_EXIT_NOT_REACHED;
 out:
 	json_object_put(reply);
 	return (r);

@@ -461,6 +461,36 @@ output_reopen_all(void)
 	}
 }
 
+/*
+ * Empty o's log files in place (supervisorctl's clear): the program keeps
+ * writing to the same file, from its start, since every write appends.
+ */
+int
+output_clear(struct output *o, char *err, size_t errlen)
+{
+	struct sink *v[2] = { &o->out, &o->err };
+	int n = 0;
+
+	for (int i = 0; i < 2; i++) {
+		if (v[i]->kind != OUTPUT_FILE)
+			continue;
+		/* A FIFO or device is not ours to empty; a failed reopen has no file. */
+		if (!v[i]->regular || v[i]->file_fd == -1) {
+			snprintf(err, errlen, "%s: not an open regular file",
+			    v[i]->path);
+			return -1;
+		}
+		if (ftruncate(v[i]->file_fd, 0) == -1) {
+			snprintf(err, errlen, "%s: %s", v[i]->path, strerror(errno));
+			return -1;
+		}
+		v[i]->size = 0;
+		v[i]->rotate_at = v[i]->max_bytes;
+		n++;
+	}
+	return n;
+}
+
 /* The pipe is readable: relay what it holds. */
 static void
 output_read_cb(evutil_socket_t fd, short what, void *arg)

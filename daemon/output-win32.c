@@ -497,3 +497,12 @@ output_rotate(struct sink *s)
 		log_warnx("%s: cannot open %s after rotation: %s", s->name,
 		    s->path, win32_strerror(GetLastError()));
 }
+
+/* Emptying a log that a relay thread writes is not done on Windows. */
+int
+output_clear(struct output *o, char *err, size_t errlen)
+{
+	(void)o;
+	snprintf(err, errlen, "clearing log files is not supported on Windows");
+	return -1;
+}

@@ -61,4 +61,10 @@ void output_watch_lines(struct output *o, output_line_fn fn, void *arg);
 /* Reopen every log file (after an outside rotation; SIGUSR2). */
 void output_reopen_all(void);
 
+/*
+ * Empty o's log files (regular files only) in place.  Returns how many it
+ * emptied, or -1 with err.
+ */
+int output_clear(struct output *o, char *err, size_t errlen);
+
 #endif

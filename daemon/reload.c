@@ -97,6 +97,51 @@ reload_changed(struct program *p, enum program_state old, void *arg)
 		reload_swap(p);
 }
 
+/*
+ * What reload_apply would do with newcfg, changing nothing: the same
+ * matching by name and fingerprint, so reread and reload agree.
+ */
+void
+reload_diff(const struct config *newcfg, struct json_object *result)
+{
+	struct json_object *added = json_object_new_array();
+	struct json_object *removed = json_object_new_array();
+	struct json_object *changed = json_object_new_array();
+	struct json_object *unchanged = json_object_new_array();
+
+	for (size_t i = 0; i < programs.n; i++) {
+		const struct program *p = programs.v[i];
+		const struct program_config *pc = NULL;
+
+		if (p->removed)
+			continue;
+		for (size_t j = 0; j < newcfg->n_programs && pc == NULL; j++)
+			if (newcfg->programs[j] != NULL &&
+			    strcmp(newcfg->programs[j]->name, p->cfg->name) == 0)
+				pc = newcfg->programs[j];
+		if (pc == NULL)
+			json_object_array_add(removed, json_object_new_string(p->cfg->name));
+		else if (strcmp(pc->fingerprint, p->cfg->fingerprint) == 0 &&
+		    p->next_cfg == NULL)
+			json_object_array_add(unchanged, json_object_new_string(pc->name));
+		else
+			json_object_array_add(changed, json_object_new_string(pc->name));
+	}
+	for (size_t j = 0; j < newcfg->n_programs; j++) {
+		const struct program_config *pc = newcfg->programs[j];
+		const struct program *p;
+
+		if (pc == NULL)
+			continue;
+		if ((p = program_find(pc->name)) == NULL || p->removed)
+			json_object_array_add(added, json_object_new_string(pc->name));
+	}
+	json_object_object_add(result, "added", added);
+	json_object_object_add(result, "removed", removed);
+	json_object_object_add(result, "changed", changed);
+	json_object_object_add(result, "unchanged", unchanged);
+}
+
 void
 reload_apply(struct config *newcfg, double stop_timeout, struct json_object *result)
 {

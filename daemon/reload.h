@@ -21,4 +21,7 @@ void reload_init(struct event_base *base);
 void reload_apply(struct config *newcfg, double stop_timeout,
     struct json_object *result);
 
+/* What reload_apply would report for newcfg, changing nothing (reread). */
+void reload_diff(const struct config *newcfg, struct json_object *result);
+
 #endif

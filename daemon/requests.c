@@ -19,6 +19,7 @@
 #include "depgraph.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "output.h"
 #include "parse.h"
 #include "platform.h"
 #include "program.h"
@@ -74,6 +75,9 @@ static void cmd_version(struct control_conn *c, strv_t args, bool wait);
 static void cmd_logfile(struct control_conn *c, strv_t args, bool wait);
 static void cmd_reexec(struct control_conn *c, strv_t args, bool wait);
 static void cmd_mainlog(struct control_conn *c, strv_t args, bool wait);
+static void cmd_reread(struct control_conn *c, strv_t args, bool wait);
+static void cmd_avail(struct control_conn *c, strv_t args, bool wait);
+static void cmd_clear(struct control_conn *c, strv_t args, bool wait);
 
 static const struct request_cmd commands[] = {
 	{ "status", 0, -1, cmd_status },
@@ -88,6 +92,9 @@ static const struct request_cmd commands[] = {
 	{ "logfile", 2, 2, cmd_logfile },
 	{ "reexec", 0, 0, cmd_reexec },
 	{ "mainlog", 0, 0, cmd_mainlog },
+	{ "reread", 0, 0, cmd_reread },
+	{ "avail", 0, 0, cmd_avail },
+	{ "clear", 1, -1, cmd_clear },
 };
 
 static struct json_object *requests_error(const char *code, const char *msg);
@@ -109,6 +116,7 @@ static void requests_stop_done(struct shutdown_run *run, void *arg);
 static void requests_stop_progress(struct shutdown_run *run, void *arg);
 static void requests_shutdown_done(void *arg);
 static void requests_observe(void);
+static struct json_object *requests_config_errors(struct config_errors *errs);
 
 static bool observing;
 
@@ -730,20 +738,139 @@ static void
 cmd_reload(struct control_conn *c, strv_t args, bool wait)
 {
 	struct config_errors errs = { 0 };
-	struct json_object *result = NULL, *reply, *list;
+	struct json_object *result = NULL;
 
 	if (daemon_reload(&result, &errs) == -1) {
-		reply = requests_error("failed", "the config has errors; nothing changed");
-		list = json_object_new_array();
-		for (size_t i = 0; i < errs.n; i++)
-			json_object_array_add(list, json_object_new_string(errs.msgs[i]));
-		json_object_object_add(reply, "errors", list);
-		config_errors_free(&errs);
-		control_reply(c, reply);
+		control_reply(c, requests_config_errors(&errs));
 		return;
 	}
 	json_object_object_add(result, "ok", json_object_new_boolean(1));
 	control_reply(c, result);
+}
+
+/* The error reply of a config that does not load, every message in "errors". */
+static struct json_object *
+requests_config_errors(struct config_errors *errs)
+{
+	struct json_object *reply, *list;
+
+	reply = requests_error("failed", "the config has errors; nothing changed");
+	list = json_object_new_array();
+	for (size_t i = 0; i < errs->n; i++)
+		json_object_array_add(list, json_object_new_string(errs->msgs[i]));
+	json_object_object_add(reply, "errors", list);
+	config_errors_free(errs);
+	return reply;
+}
+
+/* reread: what reload would change, changing nothing. */
+static void
+cmd_reread(struct control_conn *c, strv_t args, bool wait)
+{
+	struct config_errors errs = { 0 };
+	struct json_object *result = NULL;
+
+	if (daemon_reread(&result, &errs) == -1) {
+		control_reply(c, requests_config_errors(&errs));
+		return;
+	}
+	json_object_object_add(result, "ok", json_object_new_boolean(1));
+	control_reply(c, result);
+}
+
+/* Order of avail, supervisorctl's: by process name, then by full name. */
+static int
+requests_avail_cmp(const void *a, const void *b)
+{
+	const struct program_config *x = (*(struct program *const *)a)->cfg;
+	const struct program_config *y = (*(struct program *const *)b)->cfg;
+	int r = strcmp(x->process_name != NULL ? x->process_name : x->name,
+	    y->process_name != NULL ? y->process_name : y->name);
+
+	return r != 0 ? r : strcmp(x->name, y->name);
+}
+
+/*
+ * avail: every program of the running config with what supervisorctl's
+ * avail shows.  Every program the daemon has is in use: there is no
+ * configured program it holds back.
+ */
+static void
+cmd_avail(struct control_conn *c, strv_t args, bool wait)
+{
+	struct json_object *reply = requests_ok(), *list = json_object_new_array();
+	struct proglist l = { 0 };
+
+	for (size_t i = 0; i < programs.n; i++)
+		if (!programs.v[i]->removed)
+			proglist_add(&l, programs.v[i]);
+	if (l.n > 0)
+		qsort(l.v, l.n, sizeof *l.v, requests_avail_cmp);
+	for (size_t i = 0; i < l.n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(l.v[i]->cfg->name));
+		json_object_object_add(o, "in_use", json_object_new_boolean(1));
+		json_object_object_add(o, "autostart",
+		    json_object_new_boolean(l.v[i]->cfg->autostart));
+		json_object_object_add(o, "priority",
+		    json_object_new_int(l.v[i]->cfg->priority));
+		json_object_array_add(list, o);
+	}
+	proglist_free(&l);
+	json_object_object_add(reply, "programs", list);
+	control_reply(c, reply);
+}
+
+/* Empty p's log files; -1 with err when it has none or they cannot be. */
+static int
+requests_clear_one(struct program *p, char *err, size_t errlen)
+{
+	const struct program_config *pc = p->cfg;
+
+	if (pc->out.kind != OUTPUT_FILE && pc->err.kind != OUTPUT_FILE) {
+		snprintf(err, errlen, "no log file: stdout goes to %s, stderr to %s",
+		    output_kind_name(pc->out.kind), output_kind_name(pc->err.kind));
+		return -1;
+	}
+	/* Its files are opened at its first start. */
+	if (p->output == NULL) {
+		snprintf(err, errlen, "its log files are not open: it has not "
+		    "run since the daemon started");
+		return -1;
+	}
+	return output_clear(p->output, err, errlen) == -1 ? -1 : 0;
+}
+
+/* clear NAME...|all|G:*: empty the programs' log files in place. */
+static void
+cmd_clear(struct control_conn *c, strv_t args, bool wait)
+{
+	struct json_object *reply = requests_ok(), *cleared, *failed;
+	struct proglist l = { 0 };
+	char err[512];
+
+	requests_targets(args, &l, reply);
+	cleared = json_object_new_array();
+	failed = json_object_new_array();
+	for (size_t i = 0; i < l.n; i++) {
+		struct json_object *f;
+
+		if (requests_clear_one(l.v[i], err, sizeof err) == 0) {
+			log_info("%s: log files cleared", l.v[i]->cfg->name);
+			json_object_array_add(cleared,
+			    json_object_new_string(l.v[i]->cfg->name));
+			continue;
+		}
+		f = json_object_new_object();
+		json_object_object_add(f, "name", json_object_new_string(l.v[i]->cfg->name));
+		json_object_object_add(f, "error", json_object_new_string(err));
+		json_object_array_add(failed, f);
+	}
+	proglist_free(&l);
+	json_object_object_add(reply, "cleared", cleared);
+	json_object_object_add(reply, "failed", failed);
+	control_reply(c, reply);
 }
 
 /* shutdown: staged stop of everything; reply just before the daemon exits. */

@@ -450,11 +450,13 @@ daemon_key_differs(const char *a, const char *b)
 	return strcmp(a, b) != 0;
 }
 
-/* Re-read the config: all or nothing, then apply the differences. */
-int
-daemon_reload(struct json_object **result, struct config_errors *errs)
+/*
+ * Load the config file again for a reload or reread (what names it in the
+ * log): the new config, or NULL with errs filled in and logged.
+ */
+static struct config *
+daemon_load_again(const char *what, struct config_errors *errs)
 {
-	struct json_object *res, *restart;
 	struct config *newcfg = NULL;
 	struct stat st;
 
@@ -463,7 +465,7 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 		    (errs->msgs[0] = strdup("the daemon is shutting down")) == NULL)
 			fatal("%s", __func__);
 		errs->n = 1;
-		return -1;
+		return NULL;
 	}
 	/*
 	 * Opening a FIFO put in the config's place would wait for a writer,
@@ -484,12 +486,24 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 	}
 	if (newcfg == NULL) {
 		for (size_t i = 0; i < errs->n; i++)
-			log_warnx("reload: %s", errs->msgs[i]);
-		log_warnx("reload: the config has errors; nothing changed");
-		return -1;
+			log_warnx("%s: %s", what, errs->msgs[i]);
+		log_warnx("%s: the config has errors; nothing changed", what);
+		return NULL;
 	}
 	for (size_t i = 0; i < newcfg->n_warnings; i++)
-		log_warnx("reload: %s", newcfg->warnings[i]);
+		log_warnx("%s: %s", what, newcfg->warnings[i]);
+	return newcfg;
+}
+
+/* Re-read the config: all or nothing, then apply the differences. */
+int
+daemon_reload(struct json_object **result, struct config_errors *errs)
+{
+	struct json_object *res, *restart;
+	struct config *newcfg;
+
+	if ((newcfg = daemon_load_again("reload", errs)) == NULL)
+		return -1;
 	supervisord_detached(newcfg, !d.foreground, true);
 	notify_reloading();
 	res = json_object_new_object();
@@ -527,6 +541,21 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 		*result = res;
 	else
 		json_object_put(res);
+	return 0;
+}
+
+/* Load the config file and say what a reload would change; change nothing. */
+int
+daemon_reread(struct json_object **result, struct config_errors *errs)
+{
+	struct config *newcfg;
+
+	if ((newcfg = daemon_load_again("reread", errs)) == NULL)
+		return -1;
+	*result = json_object_new_object();
+	reload_diff(newcfg, *result);
+	config_free(newcfg);
+	daemon_trim_memory();
 	return 0;
 }
 

@@ -44,6 +44,13 @@ void daemon_forget_on_stopped(void *arg);
 int daemon_reload(struct json_object **result, struct config_errors *errs);
 
 /*
+ * Load the config file as a reload would and put in *result what it would
+ * change (added/removed/changed/unchanged), changing nothing.  On a bad
+ * config returns -1 with the messages in errs.
+ */
+int daemon_reread(struct json_object **result, struct config_errors *errs);
+
+/*
  * Re-execute the daemon's binary (after an upgrade), keeping every program
  * running and the control socket open.  Returns only on failure.
  */
