@@ -5,7 +5,7 @@
 # running daemon (the first column of "safeexitctl status", asked with the
 # -s/-c already on the line; nothing when the daemon cannot be reached).
 
-_safeexitctl_commands='status start stop restart signal reload update reread avail clear shutdown pid tail maintail reexec kill version'
+_safeexitctl_commands='status start stop restart signal reload shutdown pid tail reexec kill version'
 _safeexitctl_signals='HUP INT QUIT KILL USR1 USR2 TERM ALRM CONT STOP TSTP TTIN TTOU WINCH PWR'
 
 # Fill COMPREPLY with the words of $1 that start with $2.
