@@ -5,7 +5,7 @@
 # running daemon (the first column of "safeexitctl status", asked with the
 # -s/-c already on the line; nothing when the daemon cannot be reached).
 
-_safeexitctl_commands='status start stop restart signal reload shutdown pid tail reexec kill version'
+_safeexitctl_commands='status start stop restart signal reload shutdown pid tail reexec kill version maintail top update reread avail clear'
 _safeexitctl_signals='HUP INT QUIT KILL USR1 USR2 TERM ALRM CONT STOP TSTP TTIN TTOU WINCH PWR'
 
 # Fill COMPREPLY with the words of $1 that start with $2.
@@ -116,7 +116,7 @@ _safeexitctl()
 	for ((i = cmd_at + 1; i < COMP_CWORD; i++)); do
 		word=${COMP_WORDS[i]}
 		case $cmd:$word in
-		tail:-n | kill:-S | kill:--signal | kill:-t | kill:--timeout)
+		tail:-n | maintail:-n | kill:-S | kill:--signal | kill:-t | kill:--timeout)
 			((i++))
 			;;
 		*:-*) ;;
@@ -132,7 +132,7 @@ _safeexitctl()
 	status)
 		programs=yes
 		;;
-	start | restart)
+	start | restart | clear)
 		programs=all
 		;;
 	stop)
@@ -148,6 +148,10 @@ _safeexitctl()
 		;;
 	pid)
 		((${#args[@]} == 0)) && programs=yes
+		;;
+	maintail)
+		[[ $prev == -n ]] && return
+		opts+=' -f -n'
 		;;
 	tail)
 		[[ $prev == -n ]] && return

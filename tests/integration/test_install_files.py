@@ -64,7 +64,8 @@ COMPLETION = "completion/safeexitctl.bash"
 CONTRACT_DAEMON_OPTIONS = ["--config", "--socket", "--daemon", "--check",
                        "--log-level", "--version", "--help"]
 CONTRACT_CTL_COMMANDS = ["status", "start", "stop", "restart", "signal", "reload",
-                     "shutdown", "pid", "tail", "reexec", "kill", "version"]
+                     "shutdown", "pid", "tail", "reexec", "kill", "version",
+                     "maintail", "top", "update", "reread", "avail", "clear"]
 CONTRACT_CTL_LONG_OPTIONS = ["--json", "--no-wait"]
 CONTRACT_MAIN_KEYS = ["socket", "socket_mode", "socket_group", "pidfile",
                   "log_level", "log", "shutdown_timeout", "on_sighup",
@@ -1022,7 +1023,8 @@ def test_completion_commands_and_options(complete):
     # The value of a global option is not the command.
     assert complete("-t", "5", "st")[0] == ["status", "start", "stop"]
     assert complete("--timeout", "=", "5", "re")[0] == [
-        "restart", "reload", "reexec"]
+        "restart", "reload", "reexec", "reread"]
+    assert {"-f", "-n"} <= set(complete("maintail", "-")[0])
 
 
 def test_completion_signals_and_streams(complete):
