@@ -76,6 +76,24 @@ CGROUPS_OFF = os.environ.get("SAFEEXITD_TEST_CGROUPS") == "off"
 # The daemon's log line naming the folder of its programs' cgroups.
 CGROUP_LINE = re.compile(r"programs run in a cgroup each under (\S+)")
 
+def built_with_libsystemd():
+    """True or False when known from config.log or the binary, else None.
+
+    The daemon loads libsystemd with dlopen, so ldd does not show it; the
+    binary names the library it loads."""
+    try:
+        log = (BUILDDIR / "config.log").read_text(errors="replace")
+        match = re.search(r"libsystemd:\s+(yes|no)", log)
+        if match:
+            return match.group(1) == "yes"
+    except OSError:
+        pass
+    try:
+        return b"libsystemd.so.0" in SAFEEXITD.read_bytes()
+    except OSError:
+        return None
+
+
 DAEMONS_KEY = pytest.StashKey()
 EVENTS_KEY = pytest.StashKey()
 PROBLEMS_KEY = pytest.StashKey()

@@ -16,7 +16,7 @@ import threading
 
 import pytest
 
-from conftest import SAFEEXITCTL, wait_for
+from conftest import SAFEEXITCTL, built_with_libsystemd, wait_for
 
 
 def script(workdir, name, body):
@@ -259,6 +259,8 @@ class JournalStub:
         self.sock.close()
 
 
+@pytest.mark.skipif(built_with_libsystemd() is False,
+                    reason="safeexitd was built without libsystemd")
 def test_journal_stream_protocol(daemon_factory, conf, workdir):
     """No journald on a test machine: sd_journal_stream_fd connects to
     /run/systemd/journal/stdout, a fixed path, so the daemon runs in a

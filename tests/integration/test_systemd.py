@@ -40,25 +40,7 @@ SESSION_PATH = f"{LOGIND_PATH}/session/{SESSION_ID}"
 WAIT = 15
 
 
-def built_with_libsystemd():
-    """True or False when known from config.log or the binary, else None.
-
-    The daemon loads libsystemd with dlopen, so ldd does not show it; the
-    binary names the library it loads."""
-    try:
-        log = (conftest.BUILDDIR / "config.log").read_text(errors="replace")
-        match = re.search(r"libsystemd:\s+(yes|no)", log)
-        if match:
-            return match.group(1) == "yes"
-    except OSError:
-        pass
-    try:
-        return b"libsystemd.so.0" in conftest.SAFEEXITD.read_bytes()
-    except OSError:
-        return None
-
-
-pytestmark = pytest.mark.skipif(built_with_libsystemd() is False,
+pytestmark = pytest.mark.skipif(conftest.built_with_libsystemd() is False,
                                 reason="safeexitd was built without libsystemd")
 
 
