@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <ini.h>
 #include <json-c/json.h>
 
 #include "parse.h"
@@ -44,7 +43,6 @@ static bool		 client_progress_shown;
 
 static void	usage(FILE *);
 static int	client_resolve(void);
-static int	client_ini(void *, const char *, const char *, const char *);
 static int	client_connect(struct transport **);
 static int	client_receive(struct transport *, double,
 		    struct json_object **);
@@ -165,8 +163,7 @@ client_resolve(void)
 	if (client_socket_opt != NULL)
 		client_path = strdup(client_socket_opt);
 	else if (client_config_opt != NULL) {
-		errno = 0;
-		r = ini_parse(client_config_opt, client_ini, &client_path);
+		r = config_socket_read(client_config_opt, &client_path);
 		if (r == -1) {
 			ctl_warn("cannot read %s", client_config_opt);
 			return (CTL_EXIT_USAGE);
@@ -175,7 +172,11 @@ client_resolve(void)
 			ctl_warnx("%s: out of memory", client_config_opt);
 			return (CTL_EXIT_UNREACHABLE);
 		}
-		/* Other problems are the daemon's to report; we need one key. */
+		if (r == -3) {
+			ctl_warnx("%s: the socket's path names an unset variable",
+			    client_config_opt);
+			return (CTL_EXIT_USAGE);
+		}
 	}
 	if (client_path == NULL)
 		client_path = protocol_default_socket();
@@ -185,32 +186,6 @@ client_resolve(void)
 	}
 	ctl_opts.socket = client_path;
 	return (CTL_EXIT_DONE);
-}
-
-/* inih handler: keep [safeexitd] socket, without an inline '#' comment. */
-static int
-client_ini(void *arg, const char *section, const char *name,
-    const char *value)
-{
-	char	**path = arg;
-	char	 *s, *p;
-
-	if (strcmp(section, "safeexitd") != 0 || strcmp(name, "socket") != 0)
-		return (1);
-	if ((s = strdup(value)) == NULL)
-		return (0);
-	/* inih strips ';' comments only; '#' starts one after white space. */
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '#' && p > s && isspace((unsigned char)p[-1])) {
-			*p = '\0';
-			break;
-		}
-	}
-	while (p > s && isspace((unsigned char)p[-1]))
-		*--p = '\0';
-	free(*path);
-	*path = s;
-	return (1);
 }
 
 /* Connect to the daemon over the platform's transport (transport.h). */

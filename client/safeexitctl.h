@@ -94,4 +94,11 @@ void	ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print obj on stdout as one line of JSON. */
 void	ctl_print_json(struct json_object *obj);
 
+/*
+ * The control socket a config file names (config-socket.c): 0 with *path
+ * (NULL when it names none), -1 when it cannot be read (errno), -2 out of
+ * memory, -3 when its expansion names an unset variable.
+ */
+int	config_socket_read(const char *file, char **path);
+
 #endif

@@ -18,7 +18,7 @@
 #include "tail.h"
 
 static int	tail_last(int, int);
-static int	tail_copy(int, const char *);
+static int	tail_copy(int, const char *, off_t);
 static int	tail_open(const char *, bool);
 static int	tail_follow(const char *, int);
 static int	tail_write(const char *, size_t);
@@ -104,15 +104,17 @@ tail_last(int fd, int n)
 	}
 	if (lseek(fd, start, SEEK_SET) == -1)
 		return (-1);
-	return (tail_copy(fd, NULL));
+	/* What is appended meanwhile is not of the last n: -f shows it. */
+	return (tail_copy(fd, NULL, size));
 }
 
 /*
- * Copy from the offset to the end of the file.  A file that shrank below
- * the offset was truncated in place: start again from its beginning.
+ * Copy from the offset to the end of the file, or up to offset upto when
+ * it is not -1.  A file that shrank below the offset was truncated in
+ * place: start again from its beginning.
  */
 static int
-tail_copy(int fd, const char *path)
+tail_copy(int fd, const char *path, off_t upto)
 {
 	char		buf[65536];
 	struct stat	st;
@@ -125,7 +127,15 @@ tail_copy(int fd, const char *path)
 		lseek(fd, 0, SEEK_SET);
 	}
 	for (;;) {
-		n = read(fd, buf, sizeof buf);
+		size_t	want = sizeof buf;
+
+		if (upto != -1) {
+			if ((off = lseek(fd, 0, SEEK_CUR)) == -1 || off >= upto)
+				return (0);
+			if (upto - off < (off_t)want)
+				want = (size_t)(upto - off);
+		}
+		n = read(fd, buf, want);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -185,14 +195,14 @@ tail_follow(const char *path, int fd)
 		if (fd != -1 && fwd == -1)
 			fwd = inotify_add_watch(ifd, path, IN_MODIFY |
 			    IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF);
-		if (fd != -1 && tail_copy(fd, path) == -1)
+		if (fd != -1 && tail_copy(fd, path, -1) == -1)
 			break;
 
 		/* Rotated or replaced: the name leads to another file now. */
 		if (fd != -1 && fstat(fd, &cur) == 0 &&
 		    (stat(path, &st) == -1 || st.st_ino != cur.st_ino ||
 		    st.st_dev != cur.st_dev)) {
-			if (tail_copy(fd, path) == -1)
+			if (tail_copy(fd, path, -1) == -1)
 				break;
 			close(fd);
 			fd = -1;

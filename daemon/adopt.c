@@ -23,6 +23,7 @@
 #include "platform.h"
 #include "procinfo.h"
 #include "program.h"
+#include "ready.h"
 #include "reap.h"
 #include "statefile.h"
 
@@ -218,6 +219,7 @@ adopt_one(struct program *p, struct state_entry *e)
 		    e->name, (long)e->pid);
 	}
 	lifecycle_resume(p, e, alive, alive ? adopt_age(pi.start_time) : 0);
+	ready_resume(p, e->status_text, e->health_failures, e->health_why);
 	if (alive && (h = adopt_find(e->name)) != NULL) {
 		char err[256];
 
@@ -315,6 +317,7 @@ adopt_programs(const char *path)
 	free(handovers);
 	handovers = NULL;
 	n_handovers = 0;
+	ready_handover_done();
 	return shutdown;
 }
 
@@ -357,6 +360,7 @@ adopt_reexec(char **argv, struct event_base *base,
 	fclose(f);
 	fcgi_export();
 	eventlistener_export();
+	ready_export();
 	setenv(ADOPT_ENV, env, 1);
 	log_notice("re-executing %s", argv[0]);
 	control_flush();
@@ -371,6 +375,7 @@ adopt_reexec(char **argv, struct event_base *base,
 	unsetenv("SAFEEXITD_KEEPER_FD");
 	fcgi_export_undo();
 	eventlistener_export_undo();
+	ready_export_undo();
 	adopt_set_cloexec(keeper_fd(), true);
 	for (size_t i = 0; i < programs.n; i++) {
 		int fds[4];

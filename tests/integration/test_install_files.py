@@ -13,16 +13,14 @@ test's temporary directory.  Nothing is written to the source tree.
 - both init scripts and the bash completion pass shellcheck;
 - the manual pages pass `mandoc -T lint -W warning` (and groff) silently;
 - the pages cannot drift from the contract: every option, command and config
-  key of SPEC.md, and every option that the built binaries' --help prints,
+  key listed below, and every option that the built binaries' --help prints,
   appears in them;
 - the SysV and OpenRC scripts pass the right arguments (checked with a
   start-stop-daemon that records them), and the SysV script starts, reloads
   and stops a built daemon;
 - the completion completes commands, options, signals and program names.
 
-The tools are optional (a test skips when its tool is missing).  SPEC.md is
-read from $SAFEEXITD_SPEC, docs/SPEC.md or SPEC.md of the source tree; where
-there is none, the lists below (copied from it) stand in.
+The tools are optional (a test skips when its tool is missing).
 """
 
 import json
@@ -61,29 +59,30 @@ MAN_PAGES = {
 }
 COMPLETION = "completion/safeexitctl.bash"
 
-# Stand-ins for SPEC.md sections 2, 3 and 5 when it is not at hand.
-SPEC_DAEMON_OPTIONS = ["--config", "--socket", "--daemon", "--check",
+# The contract the pages must state: the daemon's options, the client's
+# commands and the config keys (with supervisord's spellings).
+CONTRACT_DAEMON_OPTIONS = ["--config", "--socket", "--daemon", "--check",
                        "--log-level", "--version", "--help"]
-SPEC_CTL_COMMANDS = ["status", "start", "stop", "restart", "signal", "reload",
+CONTRACT_CTL_COMMANDS = ["status", "start", "stop", "restart", "signal", "reload",
                      "shutdown", "pid", "tail", "reexec", "kill", "version"]
-SPEC_CTL_LONG_OPTIONS = ["--json", "--no-wait"]
-SPEC_MAIN_KEYS = ["socket", "socket_mode", "socket_group", "pidfile",
+CONTRACT_CTL_LONG_OPTIONS = ["--json", "--no-wait"]
+CONTRACT_MAIN_KEYS = ["socket", "socket_mode", "socket_group", "pidfile",
                   "log_level", "log", "shutdown_timeout", "on_sighup",
                   "on_sigquit", "on_host_shutdown", "on_logoff", "on_close",
                   "include", "exit_on_fatal"]
-SPEC_PROGRAM_KEYS = ["command", "directory", "user", "group", "environment",
+CONTRACT_PROGRAM_KEYS = ["command", "directory", "user", "group", "environment",
                      "umask", "autostart", "autorestart", "exitcodes",
                      "start_secs", "start_retries", "priority", "depends_on",
                      "stop_signal", "stop_timeout", "kill_signal",
                      "stop_group", "stop_command", "stdout", "stderr",
                      "stdout_max_bytes", "stdout_backups", "stderr_max_bytes",
                      "stderr_backups", "stop_method"]
-SPEC_ALIASES = ["startsecs", "startretries", "stopsignal", "stopwaitsecs",
+CONTRACT_ALIASES = ["startsecs", "startretries", "stopsignal", "stopwaitsecs",
                 "stopasgroup", "killasgroup", "stdout_logfile",
                 "stderr_logfile", "stdout_logfile_maxbytes",
                 "stdout_logfile_backups", "stderr_logfile_maxbytes",
                 "stderr_logfile_backups"]
-SPEC_STATES = ["STOPPED", "STARTING", "RUNNING", "BACKOFF", "STOPPING",
+CONTRACT_STATES = ["STOPPED", "STARTING", "RUNNING", "BACKOFF", "STOPPING",
                "EXITED", "FATAL"]
 
 
@@ -188,83 +187,17 @@ def man_pages(tmp_path_factory):
     return build_man(tmp_path_factory.mktemp("man"))
 
 
-# SPEC.md
-
-def find_spec():
-    """The text of SPEC.md, or None."""
-    candidates = [os.environ.get("SAFEEXITD_SPEC"),
-                  SRCDIR / "docs" / "SPEC.md", SRCDIR / "SPEC.md"]
-    for path in candidates:
-        if path and Path(path).is_file():
-            return Path(path).read_text()
-    return None
+def contract_daemon_options():
+    return CONTRACT_DAEMON_OPTIONS
 
 
-def spec_section(spec, number):
-    """The text of section `## number.` of SPEC.md."""
-    m = re.search(rf"^## {number}\..*?(?=^## |\Z)", spec, re.M | re.S)
-    assert m, f"SPEC.md has no section {number}"
-    return m.group(0)
+def contract_ctl_commands():
+    return CONTRACT_CTL_COMMANDS, CONTRACT_CTL_LONG_OPTIONS
 
 
-def first_code_block(text):
-    m = re.search(r"^```[^\n]*\n(.*?)^```", text, re.M | re.S)
-    assert m, "no code block"
-    return m.group(1)
-
-
-def spec_daemon_options():
-    spec = find_spec()
-    if spec is None:
-        return SPEC_DAEMON_OPTIONS
-    block = first_code_block(spec_section(spec, 2))
-    return sorted(set(re.findall(r"--[a-z][a-z-]*", block)))
-
-
-def spec_ctl_commands():
-    spec = find_spec()
-    if spec is None:
-        return SPEC_CTL_COMMANDS, SPEC_CTL_LONG_OPTIONS
-    block = first_code_block(spec_section(spec, 5))
-    commands = re.findall(r"^  ([a-z]+)\b", block, re.M)
-    return commands, sorted(set(re.findall(r"--[a-z][a-z-]*", block)))
-
-
-def spec_keys():
+def contract_keys():
     """([safeexitd] keys, [program:NAME] keys, supervisord aliases)."""
-    spec = find_spec()
-    if spec is None:
-        return SPEC_MAIN_KEYS, SPEC_PROGRAM_KEYS, SPEC_ALIASES
-    section = spec_section(spec, 3)
-    main_part, _, program_part = section.partition("[program:NAME]")
-
-    def rows(text):
-        for line in text.splitlines():
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if not line.startswith("|") or len(cells) < 2:
-                continue
-            if cells[0] in ("key", "") or set(cells[0]) <= set("-: "):
-                continue
-            yield cells
-
-    def names(cell):
-        return [n.strip() for n in cell.split(",")]
-
-    main = [k for cells in rows(main_part) for k in names(cells[0])]
-    program, aliases = [], []
-    for cells in rows(program_part):
-        keys = names(cells[0])
-        found = []
-        for group in re.findall(r"\(([^()`]*)\)", cells[-1]):
-            items = names(group)
-            if all(re.fullmatch(r"[a-z_]+", i) for i in items):
-                found += items
-        if "same for stderr_*" in cells[-1]:
-            keys += [k.replace("stdout", "stderr") for k in keys]
-            found += [a.replace("stdout", "stderr") for a in found]
-        program += keys
-        aliases += found
-    return main, program, aliases
+    return CONTRACT_MAIN_KEYS, CONTRACT_PROGRAM_KEYS, CONTRACT_ALIASES
 
 
 def has_word(text, word):
@@ -804,9 +737,9 @@ def test_man_groff(man_pages, name):
 
 
 def test_man_daemon_options(man_pages):
-    """Every long option of SPEC section 2 is in safeexitd(8)."""
+    """Every long option of the daemon is in safeexitd(8)."""
     text = render(man_pages["safeexitd.8"])
-    missing = [o for o in spec_daemon_options() if not has_word(text, o)]
+    missing = [o for o in contract_daemon_options() if not has_word(text, o)]
     assert not missing, f"safeexitd.8 lacks {missing}"
     for sig in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR2"):
         assert has_word(text, sig), sig
@@ -818,11 +751,11 @@ def test_man_daemon_options(man_pages):
 
 
 def test_man_client_commands(man_pages):
-    """Every command and option of SPEC section 5 is in safeexitctl(1)."""
+    """Every command and option of the client is in safeexitctl(1)."""
     page = man_pages["safeexitctl.1"]
     source = page.read_text()
     text = render(page)
-    commands, long_options = spec_ctl_commands()
+    commands, long_options = contract_ctl_commands()
     assert len(commands) >= 10
     missing = [c for c in commands
                if not re.search(rf"^\.It Cm {c}\b", source, re.M)]
@@ -831,7 +764,7 @@ def test_man_client_commands(man_pages):
     assert not missing, f"safeexitctl.1 lacks {missing}"
     for opt in ("-s", "-c", "-t", "-f", "-n", "-S"):
         assert has_word(text, opt), opt
-    for state in SPEC_STATES:
+    for state in CONTRACT_STATES:
         assert has_word(text, state), state
     assert "NAME STATE PID/EXIT UPTIME" in text
     exit_status = text.split("\nEXIT STATUS\n", 1)[1].split("\n\n", 1)[0]
@@ -840,7 +773,7 @@ def test_man_client_commands(man_pages):
 
 
 def test_man_client_json_example(man_pages):
-    """The JSON example of safeexitctl(1) is valid and has SPEC's shape."""
+    """The JSON example of safeexitctl(1) is valid and has the documented shape."""
     text = render(man_pages["safeexitctl.1"])
     m = re.search(r"^\s+(\{\"daemon\".*?\]\})\s*$", text, re.M | re.S)
     assert m, "no JSON example"
@@ -856,16 +789,16 @@ def test_man_client_json_example(man_pages):
 
 
 def test_man_config_keys(man_pages):
-    """Every key and supervisord alias of SPEC section 3 is in the page."""
+    """Every key and supervisord alias is in the page."""
     text = render(man_pages["safeexitd.ini.5"])
-    main, program, aliases = spec_keys()
+    main, program, aliases = contract_keys()
     assert "exit_on_fatal" in main and "stop_method" in program
     assert "stopwaitsecs" in aliases
     missing = [k for k in main + program + aliases if not has_word(text, k)]
     assert not missing, f"safeexitd.ini.5 lacks {missing}"
     for heading in ("SUPERVISORD MIGRATION", "STAGED SHUTDOWN"):
         assert re.search(rf"^{heading}$", text, re.M), heading
-    for words in ("199 bytes", "%(program_name)s", "FILE:LINE"):
+    for words in ("64 KiB", "%(program_name)s", "FILE:LINE"):
         assert words in text, words
 
 
@@ -1075,7 +1008,7 @@ def complete(tmp_path):
 
 def test_completion_commands_and_options(complete):
     words, _ = complete("")
-    assert words == SPEC_CTL_COMMANDS
+    assert words == CONTRACT_CTL_COMMANDS
     assert complete("st")[0] == ["status", "start", "stop"]
     assert set(complete("-")[0]) == {
         "-s", "--socket", "-c", "--config", "-t", "--timeout", "--json",
