@@ -26,6 +26,7 @@
 #include "log.h"
 #include "platform.h"
 #include "program.h"
+#include "xmalloc.h"
 
 /* A program whose memory.events is watched. */
 struct oom_watch {
@@ -116,9 +117,8 @@ accounting_watch(struct program *p)
 		;
 	if (i < acc.n)
 		return;
-	if ((acc.v = realloc(acc.v, (acc.n + 1) * sizeof *acc.v)) == NULL ||
-	    (acc.v[acc.n].name = strdup(p->cfg->name)) == NULL)
-		fatal("%s", __func__);
+	acc.v = xreallocarray(acc.v, acc.n + 1, sizeof *acc.v);
+	acc.v[acc.n].name = xstrdup(p->cfg->name);
 	acc.v[acc.n].wd = wd;
 	acc.v[acc.n].seen = cgroup_usage(p->cfg->name, &u) == 0 ? u.oom_kills : 0;
 	acc.n++;
@@ -234,9 +234,8 @@ accounting_snapshot(void)
 			continue;
 		if (acc.n_procs == acc.cap_procs) {
 			acc.cap_procs = acc.cap_procs ? acc.cap_procs * 2 : 256;
-			if ((acc.procs = realloc(acc.procs, acc.cap_procs *
-			    sizeof *acc.procs)) == NULL)
-				fatal("%s", __func__);
+			acc.procs = xreallocarray(acc.procs, acc.cap_procs,
+			    sizeof *acc.procs);
 		}
 		acc.procs[acc.n_procs++] = (struct proc_sample){ (pid_t)pid,
 		    pgid, cpu };

@@ -35,6 +35,7 @@
 #include "cgroup.h"
 #include "conf.h"
 #include "log.h"
+#include "xmalloc.h"
 
 #define CGROUP_PREFIX	"program-"
 /* The daemon's own leaf, inside its folder, once controllers are needed. */
@@ -117,8 +118,7 @@ cgroup_find_parent(const char **why, bool *in_leaf)
 			*cut = '/';
 	}
 	/* The mount's root is a prefix of our path, cut off by cgroup_mount_for. */
-	if (asprintf(&parent, "%s%s", mount, strcmp(self, "/") == 0 ? "" : self) == -1)
-		fatal("asprintf");
+	parent = xasprintf("%s%s", mount, strcmp(self, "/") == 0 ? "" : self);
 	if (!cgroup_delegated(parent, self)) {
 		*why = "the daemon's cgroup is not delegated to it";
 		free(parent);
@@ -144,9 +144,8 @@ cgroup_init(bool wanted, const char *instance)
 	if ((cg.parent = cgroup_find_parent(&why, &cg.in_leaf)) != NULL) {
 		for (const char *c = instance; *c != '\0'; c++)
 			h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-		if (asprintf(&cg.name, "safeexitd-%016llx", (unsigned long long)h) == -1 ||
-		    asprintf(&cg.path, "%s/%s", cg.parent, cg.name) == -1)
-			fatal("asprintf");
+		cg.name = xasprintf("safeexitd-%016llx", (unsigned long long)h);
+		cg.path = xasprintf("%s/%s", cg.parent, cg.name);
 		if ((parentfd = open(cg.parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 		    (mkdirat(parentfd, cg.name, 0755) == -1 && errno != EEXIST) ||
 		    (cg.dirfd = openat(parentfd, cg.name,
@@ -362,8 +361,8 @@ cgroup_read_pids(const char *name, pid_t **pids, size_t *n)
 			plen = 0;
 			if (*n == cap) {
 				cap = cap ? cap * 2 : 16;
-				if ((*pids = realloc(*pids, cap * sizeof **pids)) == NULL)
-					fatal("%s", __func__);
+				*pids = xreallocarray(*pids, cap,
+				    sizeof **pids);
 			}
 			(*pids)[(*n)++] = (pid_t)strtol(part, NULL, 10);
 		}
@@ -443,8 +442,7 @@ cgroup_signal(const char *name, int sig, bool wake, pid_t skip_pgid)
 				;
 			if (j < n_seen || pids[i] <= 1)
 				continue;
-			if ((seen = realloc(seen, (n_seen + 1) * sizeof *seen)) == NULL)
-				fatal("%s", __func__);
+			seen = xreallocarray(seen, n_seen + 1, sizeof *seen);
 			seen[n_seen++] = pids[i];
 			if (skip_pgid > 0 && (pids[i] == skip_pgid ||
 			    getpgid(pids[i]) == skip_pgid))

@@ -4,7 +4,7 @@
  * config-types.c turns a value into its field by the row's type,
  * config-build.c builds and checks the config (and holds the keys that need
  * code of their own), config-fingerprint.c sums up a program's settings,
- * config-util.c allocates and shapes paths.  Nothing outside the loader
+ * config-util.c shapes paths.  Nothing outside the loader
  * includes this; the daemon sees conf.h.
  */
 #ifndef SAFEEXITD_CONFIG_LOAD_H
@@ -21,6 +21,7 @@
 #include "config-files.h"
 #include "log.h"
 #include "parse.h"
+#include "xmalloc.h"
 
 #define CONFIG_MAIN_SECTION	"safeexitd"
 #define CONFIG_PROGRAM_PREFIX	"program:"
@@ -210,14 +211,7 @@ struct config_build {
 	bool			 have_out;	/* stdout was given */
 };
 
-/* config-util.c: allocation (a config that cannot be held cannot be
- * loaded) and paths. */
-void		*xcalloc(size_t, size_t);
-void		*xreallocarray(void *, size_t, size_t);
-char		*xstrdup(const char *);
-char		*xstrndup(const char *, size_t);
-char		*xvasprintf(const char *, va_list) LOG_PRINTF(1, 0);
-char		*xasprintf(const char *, ...) LOG_PRINTF(1, 2);
+/* config-util.c: white space and paths. */
 bool		 is_blank(char);
 char		*path_dir_of(const char *);
 char		*path_resolve(const char *, const char *);

@@ -1,13 +1,10 @@
 /*
- * Small helpers of the config loader: allocation (a config that cannot be
- * held cannot be loaded, so running out of memory is fatal), and the shape
- * of the paths a config names.
+ * Small helpers of the config loader: white space and the shape of the
+ * paths a config names.
  */
 #include <ctype.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,80 +13,6 @@
 #include "config-load.h"
 
 static void		 path_clean(char *);
-
-/* Allocate zeroed memory; a config that cannot be held cannot be loaded. */
-void *
-xcalloc(size_t n, size_t size)
-{
-	void	*p;
-
-	if ((p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size)) == NULL)
-		fatalx("%s: out of memory", __func__);
-	return p;
-}
-
-/* Grow an array, checking the multiplication for overflow. */
-void *
-xreallocarray(void *ptr, size_t n, size_t size)
-{
-	void	*p;
-
-	if (size != 0 && n > SIZE_MAX / size)
-		fatalx("%s: size overflow", __func__);
-	if ((p = realloc(ptr, n * size == 0 ? 1 : n * size)) == NULL)
-		fatalx("%s: out of memory", __func__);
-	return p;
-}
-
-/* Copy a string or abort. */
-char *
-xstrdup(const char *s)
-{
-	return xstrndup(s, strlen(s));
-}
-
-/* Copy len bytes of s into a new NUL-terminated string. */
-char *
-xstrndup(const char *s, size_t len)
-{
-	char	*p;
-
-	p = xcalloc(1, len + 1);
-	memcpy(p, s, len);
-	p[len] = '\0';
-	return p;
-}
-
-/* Format into a new string (vsnprintf twice, which every platform has). */
-char *
-xvasprintf(const char *fmt, va_list ap)
-{
-	va_list	 ap2;
-	char	*s;
-	int	 len;
-
-	va_copy(ap2, ap);
-	len = vsnprintf(NULL, 0, fmt, ap2);
-	va_end(ap2);
-	if (len < 0)
-		fatalx("%s: bad format", __func__);
-	s = xcalloc(1, (size_t)len + 1);
-	vsnprintf(s, (size_t)len + 1, fmt, ap);
-	return s;
-}
-
-/* Format into a new string. */
-char *
-xasprintf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-
-	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
-	va_end(ap);
-	return s;
-}
 
 /* White space as inih sees it (isspace, without the locale's sign trap). */
 bool

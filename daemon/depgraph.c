@@ -10,6 +10,7 @@
 
 #include "depgraph.h"
 #include "log.h"
+#include "xmalloc.h"
 
 /* "from must stop before to": indices into the list being staged. */
 struct depgraph_edges {
@@ -59,8 +60,7 @@ proglist_set_build(struct proglist *l)
 	l->set_cap = 64;
 	while (l->set_cap < l->cap * 2)
 		l->set_cap *= 2;
-	if ((l->set = calloc(l->set_cap, sizeof *l->set)) == NULL)
-		fatal("%s", __func__);
+	l->set = xcalloc(l->set_cap, sizeof *l->set);
 	for (size_t i = 0; i < l->n; i++)
 		proglist_set_put(l, l->v[i]);
 }
@@ -73,8 +73,7 @@ proglist_add(struct proglist *l, struct program *p)
 		return;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 16;
-		if ((l->v = realloc(l->v, l->cap * sizeof *l->v)) == NULL)
-			fatal("%s", __func__);
+		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
 	}
 	l->v[l->n++] = p;
 	/* Short lists are searched; longer ones keep a set (built on growth). */
@@ -202,8 +201,7 @@ depgraph_reverse_edges(size_t *n)
 				continue;
 			if (*n == cap) {
 				cap = cap ? cap * 2 : 64;
-				if ((v = realloc(v, cap * sizeof *v)) == NULL)
-					fatal("%s", __func__);
+				v = xreallocarray(v, cap, sizeof *v);
 			}
 			v[*n].dep = d;
 			v[*n].order = i;
@@ -258,8 +256,7 @@ depgraph_edge(struct depgraph_edges *e, size_t from, size_t to)
 {
 	if (e->n == e->cap) {
 		e->cap = e->cap ? e->cap * 2 : 16;
-		if ((e->v = realloc(e->v, e->cap * sizeof *e->v)) == NULL)
-			fatal("%s", __func__);
+		e->v = xreallocarray(e->v, e->cap, sizeof *e->v);
 	}
 	e->v[e->n].from = from;
 	e->v[e->n].to = to;
@@ -318,10 +315,9 @@ depgraph_stop_stages(struct proglist *l, int **stage)
 	unsigned member;
 	int *st, *pending;
 
-	if ((st = calloc(n ? n : 1, sizeof *st)) == NULL ||
-	    (pending = calloc(n ? n : 1, sizeof *pending)) == NULL ||
-	    (sorted = calloc(n ? n : 1, sizeof *sorted)) == NULL)
-		fatal("%s", __func__);
+	st = xcalloc(n ? n : 1, sizeof *st);
+	pending = xcalloc(n ? n : 1, sizeof *pending);
+	sorted = xcalloc(n ? n : 1, sizeof *sorted);
 	member = ++walk_mark;
 	for (size_t i = 0; i < n; i++) {
 		l->v[i]->mark = member;
@@ -425,9 +421,8 @@ depgraph_find_cycles(size_t n, const size_t *first, const size_t *to,
 {
 	struct depgraph_walk w = { first, to, NULL, NULL, 0, found, arg };
 
-	if ((w.color = calloc(n + 1, 1)) == NULL ||
-	    (w.path = calloc(n + 1, sizeof *w.path)) == NULL)
-		fatal("%s", __func__);
+	w.color = xcalloc(n + 1, 1);
+	w.path = xcalloc(n + 1, sizeof *w.path);
 	for (size_t i = 0; i < n; i++)
 		if (w.color[i] == 0)
 			depgraph_walk_from(&w, i);

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "program.h"
 #include "ptrmap.h"
+#include "xmalloc.h"
 
 #define LISTENER_READ_MAX	8192	/* a READY or RESULT line is short */
 #define LISTENER_ENV		"SAFEEXITD_LISTENERS"
@@ -110,9 +111,7 @@ eventlistener_init(struct event_base *b, const char *identifier)
 {
 	base = b;
 	free(server_name);
-	if ((server_name = strdup(identifier != NULL ? identifier :
-	    "supervisor")) == NULL)
-		fatal("%s", __func__);
+	server_name = xstrdup(identifier != NULL ? identifier : "supervisor");
 	program_observe(listener_changed, NULL);
 }
 
@@ -139,10 +138,9 @@ listener_get(struct program *p)
 	struct listener *l;
 
 	if ((l = listener_find(p)) == NULL) {
-		if ((l = calloc(1, sizeof *l)) == NULL ||
-		    (listeners = realloc(listeners, (n_listeners + 1) *
-		    sizeof *listeners)) == NULL)
-			fatal("%s", __func__);
+		l = xcalloc(1, sizeof *l);
+		listeners = xreallocarray(listeners, n_listeners + 1,
+		    sizeof *listeners);
 		l->p = p;
 		l->in_fd = l->out_fd = l->child_in = l->child_out = -1;
 		l->result_len = -1;
@@ -192,10 +190,9 @@ pool_get(const struct program *p)
 
 	events_split_name(p->cfg->name, group, sizeof group, &process);
 	if ((pool = pool_find(group)) == NULL) {
-		if ((pool = calloc(1, sizeof *pool)) == NULL ||
-		    (pool->name = strdup(group)) == NULL ||
-		    (pools = realloc(pools, (n_pools + 1) * sizeof *pools)) == NULL)
-			fatal("%s", __func__);
+		pool = xcalloc(1, sizeof *pool);
+		pool->name = xstrdup(group);
+		pools = xreallocarray(pools, n_pools + 1, sizeof *pools);
 		pools[n_pools++] = pool;
 	}
 	pool->mask = events_parse(p->cfg->events, &bad);
@@ -245,9 +242,8 @@ listener_sync_groups(bool quiet)
 			dup = strcmp(now[j], group) == 0;
 		if (dup)
 			continue;
-		if ((now = realloc(now, (n_now + 1) * sizeof *now)) == NULL ||
-		    (now[n_now++] = strdup(group)) == NULL)
-			fatal("%s", __func__);
+		now = xreallocarray(now, n_now + 1, sizeof *now);
+		now[n_now++] = xstrdup(group);
 	}
 	for (size_t i = 0; i < n_group_names; i++) {
 		bool kept = false;
@@ -329,8 +325,7 @@ eventlistener_supervisor_state(bool running)
 
 	if (!(subscribed & EVENTS_BIT(t)))
 		return;
-	if ((payload = strdup("")) == NULL)
-		fatal("%s", __func__);
+	payload = xstrdup("");
 	listener_raise(t, payload, 0);
 }
 
@@ -360,8 +355,7 @@ listener_raise(enum event_type t, char *payload, size_t len)
 		if (!(pool->mask & EVENTS_BIT(t)))
 			continue;
 		if (ev == NULL) {
-			if ((ev = calloc(1, sizeof *ev)) == NULL)
-				fatal("%s", __func__);
+			ev = xcalloc(1, sizeof *ev);
 			ev->serial = global_serial++;
 			ev->type = t;
 			ev->payload = payload;
@@ -375,9 +369,8 @@ listener_raise(enum event_type t, char *payload, size_t len)
 			    (pool->n - 1) * sizeof pool->buf[0]);
 			pool->n--;
 		}
-		if ((pool->buf = realloc(pool->buf, (pool->n + 1) *
-		    sizeof pool->buf[0])) == NULL)
-			fatal("%s", __func__);
+		pool->buf = xreallocarray(pool->buf, pool->n + 1,
+		    sizeof pool->buf[0]);
 		ev->refs++;
 		pool->buf[pool->n].ev = ev;
 		pool->buf[pool->n].poolserial = pool->next_serial++;
@@ -392,9 +385,7 @@ listener_raise(enum event_type t, char *payload, size_t len)
 static void
 pool_push_front(struct pool *pool, struct queued q)
 {
-	if ((pool->buf = realloc(pool->buf, (pool->n + 1) *
-	    sizeof pool->buf[0])) == NULL)
-		fatal("%s", __func__);
+	pool->buf = xreallocarray(pool->buf, pool->n + 1, sizeof pool->buf[0]);
 	memmove(&pool->buf[1], &pool->buf[0], pool->n * sizeof pool->buf[0]);
 	pool->buf[0] = q;
 	pool->n++;
@@ -431,12 +422,12 @@ listener_send(struct listener *l, struct queued q)
 	char *head;
 	int n;
 
-	n = asprintf(&head, "ver:3.0 server:%s serial:%llu pool:%s "
+	head = xasprintf("ver:3.0 server:%s serial:%llu pool:%s "
 	    "poolserial:%llu eventname:%s len:%zu\n", server_name,
 	    q.ev->serial, l->pool->name, q.poolserial, events_name(q.ev->type),
 	    q.ev->len);
-	if (n < 0 || (l->wbuf = realloc(head, (size_t)n + q.ev->len)) == NULL)
-		fatal("%s", __func__);
+	n = (int)strlen(head);
+	l->wbuf = xrealloc(head, (size_t)n + q.ev->len);
 	memcpy(l->wbuf + n, q.ev->payload, q.ev->len);
 	l->wlen = (size_t)n + q.ev->len;
 	l->woff = 0;
@@ -907,8 +898,7 @@ listener_import(void)
 
 	if (env == NULL)
 		return false;
-	if ((copy = strdup(env)) == NULL)
-		fatal("%s", __func__);
+	copy = xstrdup(env);
 	unsetenv(LISTENER_ENV);
 	for (item = strtok_r(copy, ";", &save); item != NULL;
 	    item = strtok_r(NULL, ";", &save)) {
@@ -928,10 +918,9 @@ listener_import(void)
 			close(out);
 			continue;
 		}
-		if ((l = calloc(1, sizeof *l)) == NULL ||
-		    (listeners = realloc(listeners, (n_listeners + 1) *
-		    sizeof *listeners)) == NULL)
-			fatal("%s", __func__);
+		l = xcalloc(1, sizeof *l);
+		listeners = xreallocarray(listeners, n_listeners + 1,
+		    sizeof *listeners);
 		l->p = p;
 		l->in_fd = in;
 		l->out_fd = out;

@@ -12,6 +12,7 @@
 
 #include "events.h"
 #include "log.h"
+#include "xmalloc.h"
 
 static const char *const names[EVT_COUNT] = {
 	[EVT_PROCESS_STATE_STOPPED] = "PROCESS_STATE_STOPPED",
@@ -112,18 +113,11 @@ events_format(size_t *len, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
-	int n;
 
-	/* Measured first: vasprintf is not everywhere (MinGW). */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-		fatal("%s", __func__);
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	*len = (size_t)n;
+	*len = strlen(s);
 	return s;
 }
 
@@ -162,8 +156,7 @@ events_process_log(enum event_type t, const char *process, const char *group,
 	s = events_format(&head, "processname:%s groupname:%s pid:%ld "
 	    "channel:%s\n", process, group, (long)pid,
 	    t == EVT_PROCESS_LOG_STDERR ? "stderr" : "stdout");
-	if ((all = realloc(s, head + datalen + 1)) == NULL)
-		fatal("%s", __func__);
+	all = xrealloc(s, head + datalen + 1);
 	memcpy(all + head, data, datalen);
 	all[head + datalen] = '\0';
 	*len = head + datalen;

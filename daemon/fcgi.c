@@ -23,6 +23,7 @@
 #include "fcgi.h"
 #include "log.h"
 #include "program.h"
+#include "xmalloc.h"
 
 #define FCGI_ENV	"SAFEEXITD_FCGI_SOCKETS"
 
@@ -46,10 +47,9 @@ fcgi_key(const struct program_config *pc)
 {
 	char *key;
 
-	if (asprintf(&key, "%s %s %o %d", pc->fcgi_socket,
+	key = xasprintf("%s %s %o %d", pc->fcgi_socket,
 	    pc->fcgi_socket_owner != NULL ? pc->fcgi_socket_owner : "-",
-	    pc->fcgi_socket_mode, pc->fcgi_socket_backlog) < 0)
-		fatal("%s", __func__);
+	    pc->fcgi_socket_mode, pc->fcgi_socket_backlog);
 	return key;
 }
 
@@ -143,8 +143,7 @@ fcgi_open_unix(const struct program_config *pc, struct fcgi_socket *s)
 		close(fd);
 		return -1;
 	}
-	if ((s->path = strdup(path)) == NULL)
-		fatal("%s", __func__);
+	s->path = xstrdup(path);
 	return fd;
 }
 
@@ -225,8 +224,7 @@ fcgi_import(void)
 	imported = true;
 	if (env == NULL)
 		return;
-	if ((copy = strdup(env)) == NULL)
-		fatal("%s", __func__);
+	copy = xstrdup(env);
 	unsetenv(FCGI_ENV);
 	for (line = strtok_r(copy, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
@@ -238,16 +236,15 @@ fcgi_import(void)
 			continue;
 		key = line + off;
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
-		if ((sockets = realloc(sockets, (n_sockets + 1) *
-		    sizeof *sockets)) == NULL)
-			fatal("%s", __func__);
+		sockets = xreallocarray(sockets, n_sockets + 1,
+		    sizeof *sockets);
 		s = &sockets[n_sockets++];
 		memset(s, 0, sizeof *s);
 		s->fd = fd;
-		if ((s->key = strdup(key)) == NULL ||
-		    (s->url = strndup(key, strcspn(key, " "))) == NULL ||
-		    (strcmp(path, "-") != 0 && (s->path = strdup(path)) == NULL))
-			fatal("%s", __func__);
+		s->key = xstrdup(key);
+		s->url = xstrndup(key, strcspn(key, " "));
+		if (strcmp(path, "-") != 0)
+			s->path = xstrdup(path);
 	}
 	free(copy);
 }
@@ -258,16 +255,13 @@ fcgi_add(const struct program_config *pc)
 {
 	struct fcgi_socket *s;
 
-	if ((sockets = realloc(sockets, (n_sockets + 1) *
-	    sizeof *sockets)) == NULL)
-		fatal("%s", __func__);
+	sockets = xreallocarray(sockets, n_sockets + 1, sizeof *sockets);
 	s = &sockets[n_sockets++];
 	memset(s, 0, sizeof *s);
 	s->key = fcgi_key(pc);
 	s->fd = -1;
 	s->used = true;
-	if ((s->url = strdup(pc->fcgi_socket)) == NULL)
-		fatal("%s", __func__);
+	s->url = xstrdup(pc->fcgi_socket);
 	return s;
 }
 

@@ -19,6 +19,7 @@
 #include "output.h"
 #include "output-sink.h"
 #include "safeopen.h"
+#include "xmalloc.h"
 
 #define OUTPUT_READS	8	/* reads per wake-up, so one flood cannot starve the loop */
 
@@ -99,9 +100,8 @@ output_reclaim(const char *name, int stream, int fd)
 {
 	struct drain *dr;
 
-	if ((dr = calloc(1, sizeof *dr)) == NULL ||
-	    (dr->name = strdup(name)) == NULL)
-		fatal("%s", __func__);
+	dr = xcalloc(1, sizeof *dr);
+	dr->name = xstrdup(name);
 	dr->stream = stream;
 	dr->fd = fd;
 	dr->next = pending;
@@ -217,8 +217,8 @@ output_open(const struct program_config *pc, char *err, size_t errlen)
 {
 	struct output *o;
 
-	if ((o = calloc(1, sizeof *o)) == NULL || (o->name = strdup(pc->name)) == NULL)
-		fatal("%s", __func__);
+	o = xcalloc(1, sizeof *o);
+	o->name = xstrdup(pc->name);
 	o->out.read_fd = o->out.write_fd = o->out.file_fd = -1;
 	o->err.read_fd = o->err.write_fd = o->err.file_fd = -1;
 	o->out.splice_fd = o->err.splice_fd = -1;
@@ -317,8 +317,7 @@ output_sink_target(struct output *o, struct sink *s,
 	case OUTPUT_FILE:
 		/* /dev/stdout and /dev/stderr: the daemon's own, as with inherit. */
 		if ((own = safeopen_own_fd(oc->path)) == -1) {
-			if ((s->path = strdup(oc->path)) == NULL)
-				fatal("%s", __func__);
+			s->path = xstrdup(oc->path);
 			return output_file_open(s, err, errlen) == -1 ? -1 : 1;
 		}
 		s->kind = OUTPUT_INHERIT;

@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "output-sink.h"
+#include "xmalloc.h"
 
 #define OUTQ_FULL	(1024 * 1024)	/* stop reading programs past this */
 
@@ -85,8 +86,7 @@ outq_new(int fd, const char *what)
 {
 	struct outq *q;
 
-	if ((q = calloc(1, sizeof *q)) == NULL)
-		fatal("%s", __func__);
+	q = xcalloc(1, sizeof *q);
 	q->fd = fd;
 	snprintf(q->what, sizeof q->what, "%s", what);
 	q->wev = event_new(outq_base, fd, EV_WRITE, outq_writable_cb, q);
@@ -154,8 +154,7 @@ outq_keep(struct outq *q, const struct iovec *iov, int n, size_t skip)
 
 			while (size < q->len + len)
 				size *= 2;
-			if ((q->buf = realloc(q->buf, size)) == NULL)
-				fatal("%s", __func__);
+			q->buf = xrealloc(q->buf, size);
 			q->size = size;
 		}
 		memcpy(q->buf + q->len, p, len);

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "output-sink.h"
 #include "safeopen.h"
+#include "xmalloc.h"
 
 #define RELAY_READS	8		/* reads per wake-up: one flood cannot starve the loop */
 #define RELAY_BUF	(256 * 1024)
@@ -84,9 +85,8 @@ output_relay_open(struct sink *s, const struct output_config *oc)
 	s->stamps = oc->timestamps;
 	s->max_age = oc->max_age;
 	if (oc->prefix) {
-		if (asprintf(&s->prefix, "%s %s | ", output_sink_name(s),
-		    s->stream) == -1)
-			fatal("%s", __func__);
+		s->prefix = xasprintf("%s %s | ", output_sink_name(s),
+		    s->stream);
 		s->prefix_len = strlen(s->prefix);
 	}
 	if ((s->quiet_ev = evtimer_new(relay_base, output_quiet_cb, s)) == NULL)
@@ -248,8 +248,8 @@ output_hold(struct sink *s, const char *buf, size_t len)
 
 	if (s->cutting)
 		return;
-	if (s->line == NULL && (s->line = malloc(OUTPUT_LINE_CAP)) == NULL)
-		fatal("%s", __func__);
+	if (s->line == NULL)
+		s->line = xmalloc(OUTPUT_LINE_CAP);
 	room = OUTPUT_LINE_CAP - s->line_len;
 	memcpy(s->line + s->line_len, buf, len < room ? len : room);
 	if (len < room) {

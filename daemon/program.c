@@ -17,6 +17,7 @@
 #include "log.h"
 #include "platform.h"
 #include "program.h"
+#include "xmalloc.h"
 
 struct program_table programs;
 
@@ -112,8 +113,7 @@ program_name_grow(void)
 	size_t old_cap = by_name.cap;
 
 	by_name.cap = old_cap ? old_cap * 2 : 64;
-	if ((by_name.slot = calloc(by_name.cap, sizeof *by_name.slot)) == NULL)
-		fatal("%s", __func__);
+	by_name.slot = xcalloc(by_name.cap, sizeof *by_name.slot);
 	by_name.n = 0;
 	for (size_t i = 0; i < old_cap; i++)
 		if (old[i] != NULL)
@@ -214,8 +214,7 @@ program_pid_rebuild(void)
 	while (want < live * 4 || want < programs.n)
 		want *= 2;
 	free(by_pid.slot);
-	if ((by_pid.slot = calloc(want, sizeof *by_pid.slot)) == NULL)
-		fatal("%s", __func__);
+	by_pid.slot = xcalloc(want, sizeof *by_pid.slot);
 	by_pid.cap = want;
 	by_pid.n = 0;
 	by_pid.stale = false;
@@ -280,10 +279,8 @@ program_add(struct program_config *cfg)
 {
 	struct program *p, **v;
 
-	if ((p = calloc(1, sizeof *p)) == NULL)
-		fatal("%s", __func__);
-	if ((v = realloc(programs.v, (programs.n + 1) * sizeof *v)) == NULL)
-		fatal("%s", __func__);
+	p = xcalloc(1, sizeof *p);
+	v = xreallocarray(programs.v, programs.n + 1, sizeof *v);
 	p->cfg = cfg;
 	p->state = STATE_STOPPED;
 	p->spawn_status_fd = -1;
@@ -324,8 +321,7 @@ program_observe(program_observer_fn fn, void *arg)
 {
 	struct observer *v;
 
-	if ((v = realloc(observers, (n_observers + 1) * sizeof *v)) == NULL)
-		fatal("%s", __func__);
+	v = xreallocarray(observers, n_observers + 1, sizeof *v);
 	observers = v;
 	observers[n_observers].fn = fn;
 	observers[n_observers].arg = arg;
@@ -358,8 +354,7 @@ program_notify(struct program *p, enum program_state old)
 
 	if (n == 0)
 		return;
-	if ((snap = malloc(n * sizeof *snap)) == NULL)
-		fatal("%s", __func__);
+	snap = xmalloc(n * sizeof *snap);
 	memcpy(snap, observers, n * sizeof *snap);
 	for (size_t i = 0; i < n; i++) {
 		bool still = false;

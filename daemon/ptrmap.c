@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "ptrmap.h"
+#include "xmalloc.h"
 
 static size_t ptrmap_home(const struct ptrmap *m, const void *key);
 static void ptrmap_resize(struct ptrmap *m, size_t cap);
@@ -28,8 +29,7 @@ ptrmap_resize(struct ptrmap *m, size_t cap)
 	struct ptrmap_slot *old = m->slot;
 	size_t old_cap = m->cap;
 
-	if ((m->slot = calloc(cap, sizeof *m->slot)) == NULL)
-		fatal("%s", __func__);
+	m->slot = xcalloc(cap, sizeof *m->slot);
 	m->cap = cap;
 	m->n = 0;
 	for (size_t i = 0; i < old_cap; i++)

@@ -43,6 +43,7 @@
 #include "reap.h"
 #include "safeexitd.h"
 #include "timeval.h"
+#include "xmalloc.h"
 
 static struct event_base *reap_base;
 static sigset_t sigchld_set;
@@ -282,8 +283,7 @@ reap_group_waiters(void)
 
 	if (group_waiters.n == 0)
 		return;
-	if ((v = calloc(group_waiters.n, sizeof *v)) == NULL)
-		fatal("%s", __func__);
+	v = xcalloc(group_waiters.n, sizeof *v);
 	for (size_t i = 0; i < group_waiters.cap; i++)
 		if (group_waiters.slot[i].key != NULL)
 			v[n++] = (struct program *)group_waiters.slot[i].key;
@@ -387,8 +387,7 @@ reap_children(pid_t **out)
 			continue;
 		if (ppid != self || state == 'Z')
 			continue;
-		if ((v = realloc(v, (size_t)(n + 1) * sizeof *v)) == NULL)
-			fatal("%s", __func__);
+		v = xreallocarray(v, (size_t)n + 1, sizeof *v);
 		v[n++] = (pid_t)strtol(de->d_name, NULL, 10);
 	}
 	closedir(d);
@@ -408,9 +407,8 @@ reap_sweep_mark(pid_t pid, int sig)
 		sweep.sent[i].sig = sig;
 		return true;
 	}
-	if ((sweep.sent = realloc(sweep.sent,
-	    (sweep.n_sent + 1) * sizeof *sweep.sent)) == NULL)
-		fatal("%s", __func__);
+	sweep.sent = xreallocarray(sweep.sent, sweep.n_sent + 1,
+	    sizeof *sweep.sent);
 	sweep.sent[sweep.n_sent].pid = pid;
 	sweep.sent[sweep.n_sent].sig = sig;
 	sweep.n_sent++;

@@ -10,6 +10,7 @@
 #include "cgroup.h"
 #include "log.h"
 #include "resources.h"
+#include "xmalloc.h"
 
 /* Add one message to errs. */
 static void
@@ -18,12 +19,10 @@ resources_error(struct config_errors *errs, const struct program_config *pc,
 {
 	char *msg;
 
-	if (asprintf(&msg, "%s:%d: %s: %s", pc->file,
-	    pc->cglimits[which].line, program_cglimit_key(which), why) == -1)
-		fatal("asprintf");
-	if ((errs->msgs = realloc(errs->msgs, (errs->n + 1) *
-	    sizeof *errs->msgs)) == NULL)
-		fatal("%s", __func__);
+	msg = xasprintf("%s:%d: %s: %s", pc->file,
+	    pc->cglimits[which].line, program_cglimit_key(which), why);
+	errs->msgs = xreallocarray(errs->msgs, errs->n + 1,
+	    sizeof *errs->msgs);
 	errs->msgs[errs->n++] = msg;
 }
 

@@ -49,6 +49,7 @@
 #include "startplan.h"
 #include "supervisord.h"
 #include "statefile.h"
+#include "xmalloc.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -305,13 +306,12 @@ daemon_trim_memory(void)
 static void
 daemon_remember_setup(void)
 {
-	if ((d.cfg->socket != NULL &&
-	    (d.setup.socket = strdup(d.cfg->socket)) == NULL) ||
-	    (d.cfg->socket_group != NULL &&
-	    (d.setup.socket_group = strdup(d.cfg->socket_group)) == NULL) ||
-	    (d.cfg->pidfile != NULL &&
-	    (d.setup.pidfile = strdup(d.cfg->pidfile)) == NULL))
-		fatal("%s", __func__);
+	if (d.cfg->socket != NULL)
+		d.setup.socket = xstrdup(d.cfg->socket);
+	if (d.cfg->socket_group != NULL)
+		d.setup.socket_group = xstrdup(d.cfg->socket_group);
+	if (d.cfg->pidfile != NULL)
+		d.setup.pidfile = xstrdup(d.cfg->pidfile);
 	d.setup.socket_mode = d.cfg->socket_mode;
 	d.setup.cgroups = d.cfg->cgroups;
 }
@@ -326,11 +326,10 @@ daemon_absolute(const char *path)
 	char *cwd, *abs;
 
 	if (path[0] == '/')
-		return strdup(path);
+		return xstrdup(path);
 	if ((cwd = getcwd(NULL, 0)) == NULL)
 		return NULL;
-	if (asprintf(&abs, "%s/%s", cwd, path) == -1)
-		abs = NULL;
+	abs = xasprintf("%s/%s", cwd, path);
 	free(cwd);
 	return abs;
 }
@@ -382,8 +381,8 @@ daemon_escalate(void)
 void
 daemon_on_stopped(void (*fn)(void *), void *arg)
 {
-	if ((d.waiters = realloc(d.waiters, (d.n_waiters + 1) * sizeof *d.waiters)) == NULL)
-		fatal("%s", __func__);
+	d.waiters = xreallocarray(d.waiters, d.n_waiters + 1,
+	    sizeof *d.waiters);
 	d.waiters[d.n_waiters].fn = fn;
 	d.waiters[d.n_waiters].arg = arg;
 	d.n_waiters++;
@@ -461,9 +460,8 @@ daemon_load_again(const char *what, struct config_errors *errs)
 	struct stat st;
 
 	if (d.shutting_down) {
-		if ((errs->msgs = calloc(1, sizeof *errs->msgs)) == NULL ||
-		    (errs->msgs[0] = strdup("the daemon is shutting down")) == NULL)
-			fatal("%s", __func__);
+		errs->msgs = xcalloc(1, sizeof *errs->msgs);
+		errs->msgs[0] = xstrdup("the daemon is shutting down");
 		errs->n = 1;
 		return NULL;
 	}
@@ -473,10 +471,9 @@ daemon_load_again(const char *what, struct config_errors *errs)
 	 */
 	if (stat(d.config_path, &st) == 0 && !S_ISREG(st.st_mode) &&
 	    !S_ISDIR(st.st_mode)) {
-		if ((errs->msgs = calloc(1, sizeof *errs->msgs)) == NULL ||
-		    asprintf(&errs->msgs[0], "%s: not a regular file",
-		    d.config_path) == -1)
-			fatal("%s", __func__);
+		errs->msgs = xcalloc(1, sizeof *errs->msgs);
+		errs->msgs[0] = xasprintf("%s: not a regular file",
+		    d.config_path);
 		errs->n = 1;
 	} else
 		newcfg = config_load(d.config_path, errs);
@@ -731,9 +728,9 @@ daemon_settle(const struct daemon_args *a)
 	supervisord_detached(d.cfg, a->detach, false);
 	d.started_at = platform_now();
 	if (a->socket != NULL)
-		d.socket_path = strdup(a->socket);
+		d.socket_path = xstrdup(a->socket);
 	else if (d.cfg->socket != NULL)
-		d.socket_path = strdup(d.cfg->socket);
+		d.socket_path = xstrdup(d.cfg->socket);
 	else
 		d.socket_path = protocol_default_socket();
 	if (d.socket_path == NULL)
@@ -798,9 +795,8 @@ daemon_start_programs(void)
 	struct proglist autostart = { 0 };
 	bool resume_shutdown;
 
-	if (asprintf(&d.state_path, "%s.state", d.socket_path) == -1 ||
-	    asprintf(&d.keeper_path, "%s.keeper", d.socket_path) == -1)
-		fatal("asprintf");
+	d.state_path = xasprintf("%s.state", d.socket_path);
+	d.keeper_path = xasprintf("%s.keeper", d.socket_path);
 	statefile_init(d.base, d.state_path);
 	/* After a crash, the pipes of programs still running wait in the keeper. */
 	if (adopt_control_fd() < 0)

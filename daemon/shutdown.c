@@ -24,6 +24,7 @@
 #include "ptrmap.h"
 #include "shutdown.h"
 #include "timeval.h"
+#include "xmalloc.h"
 
 struct shutdown_run {
 	struct proglist l;	/* in stop order */
@@ -80,8 +81,7 @@ shutdown_start(struct proglist *l, enum stop_reason why, double timeout,
 {
 	struct shutdown_run *run;
 
-	if ((run = calloc(1, sizeof *run)) == NULL)
-		fatal("%s", __func__);
+	run = xcalloc(1, sizeof *run);
 	run->l = *l;
 	memset(l, 0, sizeof *l);
 	run->why = why;
@@ -89,8 +89,7 @@ shutdown_start(struct proglist *l, enum stop_reason why, double timeout,
 	run->progress = progress;
 	run->arg = arg;
 	run->stages = depgraph_stop_stages(&run->l, &run->stage);
-	if ((run->gone = calloc(run->l.n ? run->l.n : 1, sizeof *run->gone)) == NULL)
-		fatal("%s", __func__);
+	run->gone = xcalloc(run->l.n ? run->l.n : 1, sizeof *run->gone);
 	shutdown_layout(run);
 	run->done_ev = event_new(shutdown_base, -1, 0, shutdown_done_cb, run);
 	run->progress_ev = event_new(shutdown_base, -1, 0, shutdown_progress_cb, run);
@@ -156,8 +155,7 @@ shutdown_layout(struct shutdown_run *run)
 	size_t s = 0;
 
 	free(run->first);
-	if ((run->first = calloc(run->stages + 1, sizeof *run->first)) == NULL)
-		fatal("%s", __func__);
+	run->first = xcalloc(run->stages + 1, sizeof *run->first);
 	ptrmap_free(&run->index);
 	for (size_t i = 0; i < run->l.n; i++) {
 		while (s < (size_t)run->stage[i])

@@ -34,6 +34,7 @@
 
 #include "log.h"
 #include "spawn.h"
+#include "xmalloc.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -229,7 +230,6 @@ static size_t spawn_put_number(char *buf, size_t at, size_t len,
 static int spawn_channel_pipe(struct spawn_channel *ch);
 static void spawn_describe(const struct spawn_request *req,
     const struct spawn_report *r, char *err, size_t errlen);
-static char *spawn_strdup(const char *s);
 static int spawn_cloexec_from(int lowfd);
 static pid_t spawn_launch(struct spawn_plan *plan, struct spawn_channel *ch);
 static void spawn_await_report(int fd);
@@ -259,17 +259,6 @@ spawn_cloexec_from(int lowfd)
 #endif
 }
 
-/* strdup that treats running out of memory as fatal. */
-static char *
-spawn_strdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (d == NULL)
-		fatal("strdup");
-	return d;
-}
-
 /* Build the program's environment: the daemon's, user variables, overrides. */
 static char **
 spawn_environment(const struct spawn_request *req, const struct passwd *pw)
@@ -285,8 +274,7 @@ spawn_environment(const struct spawn_request *req, const struct passwd *pw)
 	for (size_t i = 0; req->daemon_environment != NULL &&
 	    req->daemon_environment[i] != NULL; i++)
 		ours++;
-	if ((envp = calloc(n + extra + ours + 4, sizeof *envp)) == NULL)
-		fatal("calloc");
+	envp = xcalloc(n + extra + ours + 4, sizeof *envp);
 	for (size_t i = 0; i < n; i++) {
 		/* A program run as another user gets that user's identity. */
 		if (pw != NULL && (strncmp(environ[i], "USER=", 5) == 0 ||
@@ -298,13 +286,12 @@ spawn_environment(const struct spawn_request *req, const struct passwd *pw)
 		    strncmp(environ[i], "WATCHDOG_USEC=", 14) == 0 ||
 		    strncmp(environ[i], "WATCHDOG_PID=", 13) == 0)
 			continue;
-		envp[k++] = spawn_strdup(environ[i]);
+		envp[k++] = xstrdup(environ[i]);
 	}
 	if (pw != NULL) {
-		if (asprintf(&envp[k++], "USER=%s", pw->pw_name) == -1 ||
-		    asprintf(&envp[k++], "LOGNAME=%s", pw->pw_name) == -1 ||
-		    asprintf(&envp[k++], "HOME=%s", pw->pw_dir) == -1)
-			fatal("asprintf");
+		envp[k++] = xasprintf("USER=%s", pw->pw_name);
+		envp[k++] = xasprintf("LOGNAME=%s", pw->pw_name);
+		envp[k++] = xasprintf("HOME=%s", pw->pw_dir);
 	}
 	for (size_t i = 0; i < extra; i++) {
 		const char *kv = req->environment[i];
@@ -316,9 +303,9 @@ spawn_environment(const struct spawn_request *req, const struct passwd *pw)
 				break;
 		if (j < k) {
 			free(envp[j]);
-			envp[j] = spawn_strdup(kv);
+			envp[j] = xstrdup(kv);
 		} else
-			envp[k++] = spawn_strdup(kv);
+			envp[k++] = xstrdup(kv);
 	}
 	for (size_t i = 0; req->daemon_environment != NULL &&
 	    req->daemon_environment[i] != NULL; i++) {
@@ -330,7 +317,7 @@ spawn_environment(const struct spawn_request *req, const struct passwd *pw)
 			;
 		if (j < k)
 			free(envp[j]);
-		envp[j == k ? k++ : j] = spawn_strdup(kv);
+		envp[j == k ? k++ : j] = xstrdup(kv);
 	}
 	envp[k] = NULL;
 	return envp;
@@ -345,9 +332,8 @@ spawn_candidates(const char *file, char **envp)
 	size_t n = 1, k = 0;
 
 	if (strchr(file, '/') != NULL) {
-		if ((v = calloc(2, sizeof *v)) == NULL)
-			fatal("calloc");
-		v[0] = spawn_strdup(file);
+		v = xcalloc(2, sizeof *v);
+		v[0] = xstrdup(file);
 		return v;
 	}
 	for (char **e = envp; *e != NULL; e++)
@@ -355,15 +341,13 @@ spawn_candidates(const char *file, char **envp)
 			path = *e + 5;
 	for (const char *s = path; *s != '\0'; s++)
 		n += *s == ':';
-	if ((v = calloc(n + 1, sizeof *v)) == NULL)
-		fatal("calloc");
+	v = xcalloc(n + 1, sizeof *v);
 	for (const char *s = path;;) {
 		size_t len = strcspn(s, ":");
 
 		/* An empty element means the current directory, as in execvp. */
-		if (asprintf(&v[k++], "%.*s%s%s", (int)len, s, len ? "/" : "",
-		    file) == -1)
-			fatal("asprintf");
+		v[k++] = xasprintf("%.*s%s%s", (int)len, s, len ? "/" : "",
+		    file);
 		if (s[len] == '\0')
 			break;
 		s += len + 1;
@@ -410,15 +394,14 @@ spawn_prepare(const struct spawn_request *req, struct spawn_plan *plan,
 
 		/* initgroups' list, computed here: the child may not use NSS. */
 		for (;;) {
-			if ((plan->groups = realloc(plan->groups, n * sizeof(gid_t))) == NULL)
-				fatal("realloc");
+			plan->groups = xreallocarray(plan->groups, (size_t)n,
+			    sizeof(gid_t));
 			if (getgrouplist(pw->pw_name, plan->gid, plan->groups, &n) != -1)
 				break;
 		}
 		plan->ngroups = n;
 	} else if (plan->drop) {
-		if ((plan->groups = malloc(sizeof(gid_t))) == NULL)
-			fatal("malloc");
+		plan->groups = xmalloc(sizeof(gid_t));
 		plan->groups[0] = plan->gid;
 		plan->ngroups = 1;
 	}

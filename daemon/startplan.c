@@ -13,6 +13,7 @@
 #include "log.h"
 #include "parse.h"
 #include "startplan.h"
+#include "xmalloc.h"
 
 /* Whether any program may still be pending: spares a scan per state change. */
 static bool maybe_pending;
@@ -178,8 +179,7 @@ startplan_kick(void)
 		bool pending = false;
 
 		again = kick_again = false;
-		if ((v = calloc(programs.n ? programs.n : 1, sizeof *v)) == NULL)
-			fatal("%s", __func__);
+		v = xcalloc(programs.n ? programs.n : 1, sizeof *v);
 		for (size_t i = 0; i < programs.n; i++)
 			if (programs.v[i]->start_pending) {
 				programs.v[i]->level = (int)i;

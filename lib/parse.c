@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "parse.h"
+#include "xmalloc.h"
 
 /* Longest accepted duration: about 31 years, so any timer API can hold it. */
 #define PARSE_DURATION_MAX	1e9
@@ -44,9 +45,6 @@ struct signal_entry {
 };
 
 static int	 parse_fail(const char **, const char *);
-static void	*xmalloc(size_t);
-static void	*xreallocarray(void *, size_t, size_t);
-static char	*xstrndup(const char *, size_t);
 static bool	 is_space(char);
 static bool	 is_digit(char);
 static bool	 is_alpha(char);
@@ -191,48 +189,6 @@ parse_fail(const char **err, const char *msg)
 	if (err != NULL)
 		*err = msg;
 	return -1;
-}
-
-/* Allocate or abort: these parsers run at start-up and on reload only. */
-static void *
-xmalloc(size_t size)
-{
-	void	*p;
-
-	if ((p = malloc(size == 0 ? 1 : size)) == NULL) {
-		fputs("out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
-
-/* Grow an array, checking the multiplication for overflow. */
-static void *
-xreallocarray(void *ptr, size_t nmemb, size_t size)
-{
-	void	*p;
-
-	if (size != 0 && nmemb > SIZE_MAX / size) {
-		fputs("out of memory\n", stderr);
-		abort();
-	}
-	if ((p = realloc(ptr, nmemb * size == 0 ? 1 : nmemb * size)) == NULL) {
-		fputs("out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
-
-/* Copy len bytes of s into a new NUL-terminated string. */
-static char *
-xstrndup(const char *s, size_t len)
-{
-	char	*p;
-
-	p = xmalloc(len + 1);
-	memcpy(p, s, len);
-	p[len] = '\0';
-	return p;
 }
 
 /* White space as the shell and the config file see it. */
