@@ -332,9 +332,12 @@ def test_start_waits_for_a_dependency_that_is_stopping(daemon_factory, conf,
                            depends_on="db"))
     d = daemon_factory(config)
     first = ready(events, "db")["db"]
+    d.wait_state("db", "RUNNING")
 
     assert d.ctl("stop", "--no-wait", "db").returncode == 0
     events.wait("db", "signal", sig="TERM")
+    # Every line up to the stop has been read: the mark comes after them.
+    d.wait_state("db", "STOPPING")
     since = d.mark()
     result = d.ctl("start", "web")
     assert result.returncode == 0, result.stdout + result.stderr
