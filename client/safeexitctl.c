@@ -23,6 +23,7 @@
 #include "protocol.h"
 #include "safeexitctl.h"
 #include "transport.h"
+#include "xmalloc.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -161,7 +162,7 @@ client_resolve(void)
 	if (client_path != NULL)
 		return (CTL_EXIT_DONE);
 	if (client_socket_opt != NULL)
-		client_path = strdup(client_socket_opt);
+		client_path = xstrdup(client_socket_opt);
 	else if (client_config_opt != NULL) {
 		r = config_socket_read(client_config_opt, &client_path);
 		if (r == -1) {
