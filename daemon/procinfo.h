@@ -25,5 +25,11 @@ int procinfo_read(pid_t pid, struct procinfo *pi);
 int procinfo_exe(pid_t pid, char *buf, size_t len);
 /* Whether v, read from a file, is a pid a signal may be sent to (2..INT_MAX). */
 bool procinfo_valid_pid(long long v);
+/*
+ * Whether any process of group pgid is not a zombie: kill(-pgid, 0)
+ * counts zombies, which a process that is not ours leaves until its parent
+ * reaps it.  true when /proc cannot be read.
+ */
+bool procinfo_group_live(pid_t pgid);
 
 #endif

@@ -739,6 +739,7 @@ daemon_start_programs(void)
 	    asprintf(&d.keeper_path, "%s.keeper", d.socket_path) == -1)
 		fatal("asprintf");
 	statefile_init(d.base, d.state_path);
+	adopt_init(d.base);
 	/* After a crash, the pipes of programs still running wait in the keeper. */
 	if (adopt_control_fd() < 0)
 		keeper_reclaim(d.keeper_path, daemon_reclaimed);
@@ -770,6 +771,7 @@ daemon_start_programs(void)
 static void
 daemon_cleanup(bool detached)
 {
+	adopt_fini();
 	statefile_remove();
 	statefile_fini();
 	keeper_stop();

@@ -36,6 +36,9 @@ struct state_entry {
 	enum stop_reason stop_reason;
 	bool kill_sent;
 	bool restart_after_stop;
+	int stop_signal;		/* how to stop it, 0: not recorded */
+	double stop_timeout;
+	int kill_signal;
 	bool has_exit;
 	int exit_code;
 	int exit_signal;
@@ -56,6 +59,8 @@ void statefile_fini(void);
 int statefile_write(void);
 /* Remove both (a clean exit: nothing runs any more). */
 void statefile_remove(void);
+/* Something the snapshot holds besides the programs changed: rewrite it soon. */
+void statefile_touch(void);
 /* Say in the next snapshot whether a staged shutdown of everything runs. */
 void statefile_set_shutdown(bool running);
 
