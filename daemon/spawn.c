@@ -514,7 +514,9 @@ spawn_journal(const struct spawn_request *req)
 	ssize_t n;
 	int fd;
 
-	if (req->journal_fd == -1)
+	/* Helpers (a probe's command) are no launch: nothing to record. */
+	if (req->journal_fd < 0 || req->journal_name == NULL ||
+	    req->journal_hash == NULL)
 		return;
 	if ((fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)) == -1)
 		return;
