@@ -318,9 +318,11 @@ posix_group_alive(struct program *p)
 	if (kill(-p->pgid, 0) == -1 && errno != EPERM)
 		return false;
 	/*
-	 * kill() counts zombies.  Ours are reaped before this is asked, but an
-	 * adopted program's are reaped by whoever inherited them, maybe late:
-	 * look for a member that still runs.
+	 * kill() counts zombies.  An adopted program's are reaped by whoever
+	 * inherited them, maybe late: look for a member that still runs.  Ours
+	 * count until reaped (the main process's pidfd may come before the
+	 * SIGCHLD of a group member that died with it), so that STOPPED means
+	 * every process of the program is gone and reaped.
 	 */
 	return procinfo_group_live(p->pgid);
 }

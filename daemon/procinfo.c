@@ -83,6 +83,7 @@ procinfo_valid_pid(long long v)
 bool
 procinfo_group_live(pid_t pgid)
 {
+	pid_t self = getpid();
 	struct dirent *de;
 	bool live = false;
 	DIR *dir;
@@ -108,7 +109,9 @@ procinfo_group_live(pid_t pgid)
 		if ((close_paren = strrchr(buf, ')')) == NULL ||
 		    sscanf(close_paren + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3)
 			continue;
-		live = pgrp == pgid && state != 'Z' && state != 'X';
+		/* A zombie of ours is reaped in a moment: the group waits for it. */
+		live = pgrp == pgid && ((state != 'Z' && state != 'X') ||
+		    (state == 'Z' && ppid == (long)self));
 	}
 	closedir(dir);
 	return live;

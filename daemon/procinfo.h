@@ -26,9 +26,10 @@ int procinfo_exe(pid_t pid, char *buf, size_t len);
 /* Whether v, read from a file, is a pid a signal may be sent to (2..INT_MAX). */
 bool procinfo_valid_pid(long long v);
 /*
- * Whether any process of group pgid is not a zombie: kill(-pgid, 0)
- * counts zombies, which a process that is not ours leaves until its parent
- * reaps it.  true when /proc cannot be read.
+ * Whether any process of group pgid is not a zombie, or is a zombie of the
+ * caller's (not yet reaped, it still counts: its reap ends the wait).
+ * kill(-pgid, 0) counts every zombie, and one whose parent is not ours
+ * stays until that parent reaps it.  true when /proc cannot be read.
  */
 bool procinfo_group_live(pid_t pgid);
 
