@@ -26,6 +26,7 @@
 #include "protocol.h"
 #include "safeexitctl.h"
 #include "tail.h"
+#include "top.h"
 
 #define STATE_WIDTH	8	/* STARTING, STOPPING */
 
@@ -38,6 +39,8 @@ static int	cmd_reload(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_shutdown(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_pid(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_tail(const struct cmd_entry *, struct cmd_args *);
+static int	cmd_maintail(const struct cmd_entry *, struct cmd_args *);
+static int	cmd_top(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_reexec(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_kill(const struct cmd_entry *, struct cmd_args *);
 static int	cmd_version(const struct cmd_entry *, struct cmd_args *);
@@ -116,6 +119,19 @@ static const struct cmd_entry cmd_table[] = {
 	  "                   until interrupted (-t does not end it)\n"
 	  "  -n, --lines N    print the last N lines (default 10)\n",
 	  "fn:", 1, 2, 0, cmd_tail },
+	{ "maintail", "[-f] [-n N]",
+	  "last N (10) lines of the daemon's own log file; -f follows it",
+	  "  -f, --follow     keep printing what is appended, across "
+	  "rotations,\n"
+	  "                   until interrupted (-t does not end it)\n"
+	  "  -n, --lines N    print the last N lines (default 10)\n"
+	  "  Exit 1, saying where the log goes, when it is not a file.\n",
+	  "fn:", 0, 0, 0, cmd_maintail },
+	{ "top", "",
+	  "live table of programs: state, CPU %, memory, restarts, OOM kills",
+	  "  Refreshed each second on a terminal until q or Ctrl-C; printed "
+	  "once\n  (after two samples a second apart) otherwise.\n",
+	  "", 0, 0, 0, cmd_top },
 	{ "reexec", "",
 	  "the daemon re-executes its binary, keeping programs and socket",
 	  NULL, "", 0, 0, 0, cmd_reexec },
@@ -126,6 +142,15 @@ static const struct cmd_entry cmd_table[] = {
 	  "the daemon's version",
 	  NULL, "", 0, 0, 0, cmd_version },
 };
+
+/* top: the live table (top.c). */
+static int
+cmd_top(const struct cmd_entry *entry, struct cmd_args *args)
+{
+	(void)entry;
+	(void)args;
+	return (top_run());
+}
 
 /* Long options of commands, mapped to their letters. */
 static const struct {
@@ -587,6 +612,37 @@ cmd_tail(const struct cmd_entry *entry, struct cmd_args *args)
 	return (r);
 }
 
+/* maintail [-f] [-n N]: tail's reading of the file the daemon names. */
+static int
+cmd_maintail(const struct cmd_entry *entry, struct cmd_args *args)
+{
+	struct json_object	*reply, *val;
+	const char		*err;
+	char			*path;
+	int			 n = 10, r;
+
+	if (args->lines != NULL && parse_uint(args->lines, &n, &err) != 0)
+		return (cmd_bad(entry, err, args->lines));
+	if ((r = client_call("mainlog", 0, NULL, CLIENT_QUICK, &reply)) !=
+	    CTL_EXIT_DONE)
+		return (r);
+	if ((r = client_reply_error(reply)) != CTL_EXIT_DONE) {
+		json_object_put(reply);
+		/* A log that is not a file is not a usage error. */
+		return (r == CTL_EXIT_USAGE ? CTL_EXIT_NOT_REACHED : r);
+	}
+	if (!json_object_object_get_ex(reply, "path", &val) ||
+	    !json_object_is_type(val, json_type_string) ||
+	    (path = strdup(json_object_get_string(val))) == NULL) {
+		json_object_put(reply);
+		return (CTL_EXIT_NOT_REACHED);
+	}
+	json_object_put(reply);
+	r = tail_file(path, n, args->follow);
+	free(path);
+	return (r);
+}
+
 /* reexec */
 static int
 cmd_reexec(const struct cmd_entry *entry, struct cmd_args *args)
@@ -839,7 +895,8 @@ programs_print(struct json_object *programs)
 /* The keys of a program in safeexitctl(1)'s JSON OUTPUT, in its order. */
 static const char *const spec_keys[] = {
 	"name", "state", "pid", "uptime", "exit_code", "signal", "restarts",
-	"ready", "health", "status_text", NULL
+	"ready", "health", "status_text",
+	"cpu_seconds", "memory_bytes", "oom_kills", NULL
 };
 
 /*

@@ -10,8 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifndef _WIN32
+#include <regex.h>
+#endif
 
 #include "check.h"
+
+/* What log:REGEX compiles to; Windows has no POSIX regular expressions. */
+struct check_regex {
+#ifndef _WIN32
+	regex_t r;
+#endif
+	int unused;
+};
 
 #define CHECK_DEFAULT_HOST	"127.0.0.1"
 
@@ -26,10 +37,13 @@ static char *check_strndup(const char *s, size_t n);
 static char *
 check_strndup(const char *s, size_t n)
 {
-	char *d = strndup(s, n);
+	size_t len = strnlen(s, n);
+	char *d = malloc(len + 1);
 
 	if (d == NULL)
 		abort();
+	memcpy(d, s, len);
+	d[len] = '\0';
 	return d;
 }
 
@@ -138,16 +152,23 @@ check_log(const char *v, struct check *c, char *err, size_t errlen)
 		snprintf(err, errlen, "log: needs a regular expression");
 		return -1;
 	}
+#ifdef _WIN32
+	(void)msg;
+	(void)r;
+	snprintf(err, errlen, "log: is not supported on Windows");
+	return -1;
+#else
 	if ((c->re = calloc(1, sizeof *c->re)) == NULL)
 		abort();
-	if ((r = regcomp(c->re, v, REG_EXTENDED | REG_NOSUB)) != 0) {
-		regerror(r, c->re, msg, sizeof msg);
+	if ((r = regcomp(&c->re->r, v, REG_EXTENDED | REG_NOSUB)) != 0) {
+		regerror(r, &c->re->r, msg, sizeof msg);
 		free(c->re);
 		c->re = NULL;
 		snprintf(err, errlen, "bad regular expression: %s", msg);
 		return -1;
 	}
 	return 0;
+#endif
 }
 
 int
@@ -254,10 +275,22 @@ check_release(struct check *c)
 	free(c->path);
 	strv_free(c->argv);
 	if (c->re != NULL) {
-		regfree(c->re);
+#ifndef _WIN32
+		regfree(&c->re->r);
+#endif
 		free(c->re);
 	}
 	memset(c, 0, sizeof *c);
+}
+
+bool
+check_log_matches(const struct check *c, const char *line)
+{
+#ifdef _WIN32
+	return false;
+#else
+	return c->re != NULL && regexec(&c->re->r, line, 0, NULL, 0) == 0;
+#endif
 }
 
 bool

@@ -7,7 +7,6 @@
 #ifndef SAFEEXITD_CHECK_H
 #define SAFEEXITD_CHECK_H
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -40,7 +39,7 @@ struct check {
 	bool tls;		/* https */
 	int fd;			/* fd:N */
 	strv_t argv;		/* exec */
-	regex_t *re;		/* log: compiled at load */
+	struct check_regex *re;	/* log: compiled at load (check.c) */
 	double watchdog;	/* watchdog:DURATION, seconds */
 };
 
@@ -53,6 +52,8 @@ int check_parse(const char *value, enum check_use use, bool tls_ok,
 /* Give c its own copy of everything it points to (after a struct copy). */
 void check_dup(struct check *c);
 void check_release(struct check *c);
+/* Whether line (NUL-terminated) matches c's log:REGEX. */
+bool check_log_matches(const struct check *c, const char *line);
 
 /* Whether a readiness check waits for more than start_secs (unset: no). */
 static inline bool

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "check.h"
@@ -36,6 +37,13 @@ enum output_kind {
 	OUTPUT_SYSLOG,
 	OUTPUT_INHERIT,		/* the daemon's own stdout / stderr */
 	OUTPUT_STDOUT,		/* stderr only: same destination as stdout */
+	OUTPUT_JOURNAL,		/* a journal stream of the program's own */
+};
+
+enum output_stamp {
+	OUTPUT_STAMP_NONE,
+	OUTPUT_STAMP_ISO,	/* local time, milliseconds, UTC offset */
+	OUTPUT_STAMP_RFC3339,	/* UTC, microseconds, Z */
 };
 
 enum stop_method {		/* Windows only; accepted and ignored on POSIX */
@@ -58,7 +66,49 @@ struct output_config {
 	char *path;		/* OUTPUT_FILE: absolute, resolved against directory */
 	long long max_bytes;	/* 0: no rotation */
 	int backups;
+	int timestamps;		/* enum output_stamp */
+	bool prefix;		/* "NAME stdout | " before each line */
+	double max_age;		/* seconds; 0: no rotation by age */
 };
+
+/* The rlimits a program is started with (limit_* keys), in this order. */
+enum program_rlimit {
+	PRL_NOFILE,
+	PRL_NPROC,
+	PRL_CORE,
+	PRL_MEMLOCK,
+	PRL_AS,
+	PRL_CPU,
+	PRL_COUNT
+};
+
+/* The cgroup v2 limits of a program's cgroup, in this order. */
+enum program_cglimit {
+	PCG_MEMORY_MAX,		/* bytes */
+	PCG_MEMORY_HIGH,	/* bytes */
+	PCG_CPU_MAX,		/* percent of one CPU */
+	PCG_PIDS_MAX,		/* processes */
+	PCG_IO_WEIGHT,		/* 1 to 10000 */
+	PCG_COUNT
+};
+
+/* "infinity" (rlimits) or "max" (cgroup limits). */
+#define LIMIT_INFINITY	UINT64_MAX
+
+struct rlimit_config {
+	bool set;
+	uint64_t soft, hard;	/* LIMIT_INFINITY: none */
+};
+
+struct cglimit_config {
+	bool set;
+	uint64_t value;		/* LIMIT_INFINITY: max */
+	int line;		/* of its key, for messages */
+};
+
+/* A limit key's name ("limit_nofile", "memory_max"). */
+const char *program_rlimit_key(enum program_rlimit r);
+const char *program_cglimit_key(enum program_cglimit c);
 
 struct program_config {
 	char *name;
@@ -114,6 +164,8 @@ struct program_config {
 	char *fcgi_socket_owner;
 	unsigned fcgi_socket_mode;
 	int fcgi_socket_backlog;
+	struct rlimit_config rlimits[PRL_COUNT];
+	struct cglimit_config cglimits[PCG_COUNT];
 
 	/*
 	 * Every key=value of the section, normalised and sorted: two programs

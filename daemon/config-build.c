@@ -29,6 +29,7 @@ static const char *const output_kind_names[] = {
 	[OUTPUT_SYSLOG] = "syslog",
 	[OUTPUT_INHERIT] = "inherit",
 	[OUTPUT_STDOUT] = "stdout",
+	[OUTPUT_JOURNAL] = "journal",
 };
 
 /* The words of stdout and stderr; a file path is anything else. */
@@ -37,6 +38,7 @@ static const struct config_word output_words[] = {
 	{ "syslog", OUTPUT_SYSLOG, false },
 	{ "inherit", OUTPUT_INHERIT, false },
 	{ "stdout", OUTPUT_STDOUT, false },
+	{ "journal", OUTPUT_JOURNAL, false },
 	{ NULL, 0, false },
 };
 
@@ -231,6 +233,13 @@ build_output_set(struct config_build *b, const struct config_key *k,
 			    "stderr only");
 			return -1;
 		}
+#ifndef HAVE_LIBSYSTEMD
+		if (w->value == OUTPUT_JOURNAL) {
+			config_key_error(b, e, "'journal' needs a safeexitd "
+			    "built with libsystemd");
+			return -1;
+		}
+#endif
 		out->kind = (enum output_kind)w->value;
 		return 0;
 	}

@@ -19,6 +19,12 @@ type_events_set(struct config_build *b, const struct config_key *k,
 	const char	*bad;
 	strv_t		 v;
 
+#ifdef _WIN32
+	(void)v;
+	(void)bad;
+	config_key_error(b, e, "event listeners are not supported on Windows");
+	return -1;
+#endif
 	if (config_type_list.set(b, k, e) == -1)
 		return -1;
 	v = *CONFIG_FIELD(k, b->obj, strv_t);
@@ -38,6 +44,12 @@ type_fcgi_socket_set(struct config_build *b, const struct config_key *k,
 {
 	const char	*v = e->value, *colon;
 
+#ifdef _WIN32
+	(void)v;
+	(void)colon;
+	config_key_error(b, e, "FastCGI programs are not supported on Windows");
+	return -1;
+#endif
 	if (strncmp(v, "unix://", 7) == 0) {
 		if (v[7] != '/')
 			return config_value_error(b, e,

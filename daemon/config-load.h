@@ -237,6 +237,8 @@ extern const struct config_type config_type_bool, config_type_duration,
 		    config_type_path, config_type_list, config_type_env,
 		    config_type_words, config_type_command,
 		    config_type_accepted;
+/* An age: seconds, or a number with s, m, h or d (config-output.c). */
+extern const struct config_type config_type_age;
 void		 config_key_error(struct config_build *, const struct entry *,
 		    const char *, ...) LOG_PRINTF(3, 4);
 int		 config_value_error(struct config_build *, const struct entry *,
@@ -244,6 +246,14 @@ int		 config_value_error(struct config_build *, const struct entry *,
 
 /* config-listener.c: [eventlistener:] and [fcgi-program:] value types. */
 extern const struct config_type config_type_events, config_type_fcgi_socket;
+/* config-limits.c: rlimits (aux: how the number is written) and cgroup
+ * limits (aux: which, enum program_cglimit). */
+enum limit_unit {
+	LIMIT_COUNT,	/* a plain number */
+	LIMIT_BYTES,	/* a size: K, M, G or T (or KB, MB...) */
+	LIMIT_SECONDS,	/* whole seconds */
+};
+extern const struct config_type config_type_rlimit, config_type_cglimit;
 
 /* config-build.c: keys that need code of their own. */
 extern const struct config_type config_type_log, config_type_include,

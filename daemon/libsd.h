@@ -24,6 +24,7 @@
 	X(notify)							\
 	X(watchdog_enabled)						\
 	X(journal_send)							\
+	X(journal_stream_fd)						\
 	X(pid_get_session)						\
 	X(session_get_state)						\
 	X(login_monitor_new)						\

@@ -16,37 +16,11 @@
 #include "conf.h"
 #include "keeper.h"
 #include "log.h"
-#include "eventlistener.h"
 #include "output.h"
-#include "output-lines.h"
+#include "output-sink.h"
 #include "safeopen.h"
 
-/*
- * A longer line is logged in pieces.  A piece with "NAME stderr: " before it
- * (a name has at most 64 characters) must fit the log's 2048-byte message,
- * which would cut the rest off.
- */
-#define OUTPUT_LINE_MAX	1920
 #define OUTPUT_READS	8	/* reads per wake-up, so one flood cannot starve the loop */
-
-struct sink {
-	struct output *owner;
-	const char *stream;		/* "stdout" or "stderr" */
-	enum output_kind kind;
-	char *path;
-	long long max_bytes;
-	int backups;
-	int file_fd;			/* OUTPUT_FILE */
-	bool regular;			/* a regular file: rotated by size */
-	long long size;
-	long long rotate_at;		/* rotate once size reaches this */
-	bool write_failed;		/* log a failing file once, not per write */
-	int read_fd, write_fd;		/* the pipe, -1 when none */
-	struct event *ev;
-	char *line;			/* OUTPUT_LINE_MAX bytes, allocated on first use */
-	size_t line_len;
-	struct drain *drains;		/* older pipes still read, to their end */
-};
 
 /*
  * The read end of a pipe from before a crash or re-exec, collected from the
@@ -90,13 +64,10 @@ static struct drain *pending;
 static int output_sink_open(struct output *o, struct sink *s,
     const struct output_config *oc, const char *stream, char *err, size_t errlen);
 static void output_sink_close(struct sink *s);
-static int output_file_open(struct sink *s, char *err, size_t errlen);
+static int output_sink_target(struct output *o, struct sink *s,
+    const struct output_config *oc, char *err, size_t errlen);
 static void output_read_cb(evutil_socket_t fd, short what, void *arg);
-static void output_consume(struct sink *s, const char *buf, size_t len);
-static void output_file_write(struct sink *s, const char *buf, size_t len);
-static void output_rotate(struct sink *s);
-static void output_drop(struct sink *s);
-static void output_line(struct sink *s, const char *line, size_t len);
+static bool output_sink_relays(const struct sink *s);
 static void output_attach_drains(struct output *o);
 static void output_drain_cb(evutil_socket_t fd, short what, void *arg);
 static void output_drain_free(struct drain *dr);
@@ -112,6 +83,7 @@ output_init(struct event_base *base)
 	int stream, fd, used;
 
 	output_base = base;
+	output_relay_init(base);
 	/* A re-exec: old pipes handed over as "NAME STREAM FD;" each. */
 	while (env != NULL && sscanf(env, "%127s %d %d;%n", name, &stream, &fd,
 	    &used) == 3) {
@@ -207,9 +179,8 @@ output_drain_read(struct drain *dr)
 
 		if (n > 0) {
 			/* Output configured away from a pipe now: dropped. */
-			if (s->kind == OUTPUT_FILE || s->kind == OUTPUT_LOG ||
-			    s->kind == OUTPUT_SYSLOG)
-				output_consume(s, buf, (size_t)n);
+			if (output_sink_relays(s))
+				output_relay_consume(s, buf, (size_t)n);
 			if ((size_t)n < sizeof buf)
 				return false;
 			continue;
@@ -250,12 +221,13 @@ output_open(const struct program_config *pc, char *err, size_t errlen)
 		fatal("%s", __func__);
 	o->out.read_fd = o->out.write_fd = o->out.file_fd = -1;
 	o->err.read_fd = o->err.write_fd = o->err.file_fd = -1;
+	o->out.splice_fd = o->err.splice_fd = -1;
 	o->inherit_out = STDOUT_FILENO;
 	o->inherit_err = STDERR_FILENO;
 	if (output_sink_open(o, &o->out, &pc->out, "stdout", err, errlen) == -1)
 		goto fail;
 	o->child_out = o->out.kind == OUTPUT_NULL ? output_devnull :
-	    o->out.kind == OUTPUT_INHERIT ? o->inherit_out : o->out.write_fd;
+	    o->out.write_fd == -1 ? o->inherit_out : o->out.write_fd;
 	if (pc->err.kind == OUTPUT_STDOUT) {
 		o->err.kind = OUTPUT_STDOUT;
 		o->child_err = o->child_out;
@@ -263,7 +235,7 @@ output_open(const struct program_config *pc, char *err, size_t errlen)
 		if (output_sink_open(o, &o->err, &pc->err, "stderr", err, errlen) == -1)
 			goto fail;
 		o->child_err = o->err.kind == OUTPUT_NULL ? output_devnull :
-		    o->err.kind == OUTPUT_INHERIT ? o->inherit_err : o->err.write_fd;
+		    o->err.write_fd == -1 ? o->inherit_err : o->err.write_fd;
 	}
 	if ((o->next = outputs) != NULL)
 		outputs->prevp = &o->next;
@@ -285,45 +257,21 @@ output_sink_open(struct output *o, struct sink *s, const struct output_config *o
     const char *stream, char *err, size_t errlen)
 {
 	char why[512];
-	int fds[2], own;
+	int fds[2];
 
 	s->owner = o;
 	s->stream = stream;
 	s->kind = oc->kind;
 	s->max_bytes = oc->max_bytes;
 	s->backups = oc->backups;
-	switch (oc->kind) {
-	case OUTPUT_INHERIT:
-	case OUTPUT_STDOUT:
-		return 0;
-	case OUTPUT_NULL:
-		if (output_devnull == -1 &&
-		    (output_devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1) {
-			snprintf(err, errlen, "open /dev/null: %s", strerror(errno));
-			return -1;
-		}
-		return 0;
-	case OUTPUT_FILE:
-		/* /dev/stdout and /dev/stderr: the daemon's own, as with inherit. */
-		if ((own = safeopen_own_fd(oc->path)) != -1) {
-			s->kind = OUTPUT_INHERIT;
-			if (s == &o->out)
-				o->inherit_out = own;
-			else
-				o->inherit_err = own;
-			return 0;
-		}
-		if ((s->path = strdup(oc->path)) == NULL)
-			fatal("%s", __func__);
-		if (output_file_open(s, why, sizeof why) == -1) {
-			snprintf(err, errlen, "%s %s", stream, why);
-			return -1;
-		}
-		break;
-	case OUTPUT_LOG:
-	case OUTPUT_SYSLOG:
-		break;
+	switch (output_sink_target(o, s, oc, why, sizeof why)) {
+	case -1:
+		snprintf(err, errlen, "%s %s", stream, why);
+		return -1;
+	case 0:
+		return 0;	/* no pipe: the program writes there itself */
 	}
+	output_relay_open(s, oc);
 	if (import_fds != NULL && import_fds[s == &o->out ? 0 : 2] >= 0) {
 		fds[0] = import_fds[s == &o->out ? 0 : 2];
 		fds[1] = import_fds[s == &o->out ? 1 : 3];
@@ -345,35 +293,63 @@ output_sink_open(struct output *o, struct sink *s, const struct output_config *o
 }
 
 /*
- * Open the log file for appending, the way docs/SECURITY.md says for a
- * folder others may write: never through a link (O_NOFOLLOW), never blocking
- * (a FIFO without a reader fails at once; a FIFO or a device stays
- * non-blocking, so a slow reader costs dropped output, never a stalled
- * loop), and a file that was regular must be regular again when reopened
- * after a rotation or SIGUSR2: what was put in its place is refused.
+ * Where s goes: 1 when the daemon relays it through a pipe, 0 when the
+ * program gets a descriptor of its own (/dev/null, or the daemon's own
+ * terminal, which keeps it a terminal for the program), -1 with err.
  */
 static int
-output_file_open(struct sink *s, char *err, size_t errlen)
+output_sink_target(struct output *o, struct sink *s,
+    const struct output_config *oc, char *err, size_t errlen)
 {
-	unsigned kinds = SAFEOPEN_REG;
-	struct stat st;
+	int own = s == &o->out ? o->inherit_out : o->inherit_err;
 	int fd;
 
-	if (s->file_fd == -1 && !s->regular)
-		kinds |= SAFEOPEN_FIFO | SAFEOPEN_CHR;
-	else if (!s->regular)
-		kinds = SAFEOPEN_FIFO | SAFEOPEN_CHR;
-	fd = safeopen(s->path, O_WRONLY | O_APPEND | O_CREAT, 0644, kinds, &st,
-	    err, errlen);
-	if (fd == -1)
-		return -1;
-	if (s->file_fd != -1)
-		close(s->file_fd);
-	s->file_fd = fd;
-	s->regular = S_ISREG(st.st_mode);
-	s->size = st.st_size;
-	s->rotate_at = s->max_bytes;
-	return 0;
+	switch (oc->kind) {
+	case OUTPUT_STDOUT:
+		return 0;
+	case OUTPUT_NULL:
+		if (output_devnull == -1 &&
+		    (output_devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1) {
+			snprintf(err, errlen, "open /dev/null: %s", strerror(errno));
+			return -1;
+		}
+		return 0;
+	case OUTPUT_FILE:
+		/* /dev/stdout and /dev/stderr: the daemon's own, as with inherit. */
+		if ((own = safeopen_own_fd(oc->path)) == -1) {
+			if ((s->path = strdup(oc->path)) == NULL)
+				fatal("%s", __func__);
+			return output_file_open(s, err, errlen) == -1 ? -1 : 1;
+		}
+		s->kind = OUTPUT_INHERIT;
+		*(s == &o->out ? &o->inherit_out : &o->inherit_err) = own;
+		/* FALLTHROUGH */
+	case OUTPUT_INHERIT:
+		/*
+		 * A terminal as it is, unless lines are changed; anything else
+		 * (a pipe to a log collector) gets whole lines, one program's
+		 * at a time, never interleaved within a line.
+		 */
+		if (isatty(own) && oc->timestamps == OUTPUT_STAMP_NONE &&
+		    !oc->prefix)
+			return 0;
+		return (s->q = outq_inherit(own, err, errlen)) == NULL ? -1 : 1;
+	case OUTPUT_JOURNAL:
+		if ((fd = output_journal_open(o->name, s == &o->out ? 6 : 3, err,
+		    errlen)) == -1) {
+			/* Lines are kept: the daemon's log has them instead. */
+			log_warnx("%s: %s to the journal: %s; it goes to the "
+			    "daemon's log", o->name, s->stream, err);
+			s->kind = OUTPUT_LOG;
+			return 1;
+		}
+		s->q = outq_new(fd, "the journal");
+		return 1;
+	case OUTPUT_LOG:
+	case OUTPUT_SYSLOG:
+		return 1;
+	}
+	return 1;
 }
 
 /* Lines of o to fn as well (fn NULL: no more). */
@@ -384,11 +360,20 @@ output_watch_lines(struct output *o, output_line_fn fn, void *arg)
 		return;
 	o->line_fn = fn;
 	o->line_arg = arg;
-	/* A file sink frames lines only for the hook: start each one afresh. */
-	if (o->out.kind == OUTPUT_FILE)
-		o->out.line_len = 0;
-	if (o->err.kind == OUTPUT_FILE)
-		o->err.line_len = 0;
+	/* Spliced bytes are never seen: a watched file is read, line by line. */
+	if (fn != NULL)
+		o->out.splice_off = o->err.splice_off = true;
+}
+
+/* See output-sink.h. */
+void
+output_sink_line(const struct sink *s, const char *line, size_t len)
+{
+	if (s->owner->line_fn == NULL)
+		return;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	s->owner->line_fn(s->owner->line_arg, line, len);
 }
 
 /* Drain what the pipe holds now, then release the stream. */
@@ -407,11 +392,10 @@ output_sink_close(struct sink *s)
 		output_drain_read(dr);
 		output_drain_free(dr);
 	}
-	if (s->line_len > 0)
-		output_line(s, s->line, s->line_len);
-	free(s->line);
-	s->line = NULL;
-	s->line_len = 0;
+	output_relay_close(s);
+	if (s->q != NULL)
+		outq_free(s->q);
+	s->q = NULL;
 	if (s->read_fd != -1) {
 		keeper_del(s->owner->name, s->stream);
 		close(s->read_fd);
@@ -477,164 +461,56 @@ output_reopen_all(void)
 	}
 }
 
-/* The pipe is readable: move a bounded amount to the sink. */
+/* The pipe is readable: relay what it holds. */
 static void
 output_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sink *s = arg;
-	char buf[65536];
 
-	for (int i = 0; i < OUTPUT_READS; i++) {
-		ssize_t n = read(fd, buf, sizeof buf);
+	/*
+	 * EOF cannot happen while the daemon holds the write end; should it
+	 * all the same, stop watching rather than wake up forever.
+	 */
+	if (!output_relay_read(s, fd) && s->ev != NULL)
+		event_del(s->ev);
+}
 
-		if (n > 0) {
-			eventlistener_output(s->owner->name,
-			    strcmp(s->stream, "stderr") == 0 ? 2 : 1, buf, (size_t)n);
-			output_consume(s, buf, (size_t)n);
-			if ((size_t)n < sizeof buf)
-				return;
-			continue;
-		}
-		if (n == -1 && errno == EINTR)
-			continue;
-		/*
-		 * EOF cannot happen while the daemon holds the write end; should
-		 * it all the same, stop watching rather than wake up forever.
-		 */
-		if (n == 0 && s->ev != NULL)
-			event_del(s->ev);
+/* Whether s's bytes are read and passed on by the daemon. */
+static bool
+output_sink_relays(const struct sink *s)
+{
+	return s->kind == OUTPUT_FILE || s->kind == OUTPUT_LOG ||
+	    s->kind == OUTPUT_SYSLOG || s->q != NULL;
+}
+
+/* See output-sink.h. */
+const char *
+output_sink_name(const struct sink *s)
+{
+	return s->owner->name;
+}
+
+/* See output-sink.h. */
+void
+output_sink_pause(struct sink *s, bool pause)
+{
+	if (s->ev == NULL || s->paused == pause)
 		return;
-	}
-}
-
-/* Pass bytes to a file as they are, or split them into lines for a log. */
-static void
-output_consume(struct sink *s, const char *buf, size_t len)
-{
-	if (s->kind == OUTPUT_FILE) {
-		output_file_write(s, buf, len);
-		if (s->owner->line_fn == NULL)
-			return;
-	}
-	if (s->line == NULL && (s->line = malloc(OUTPUT_LINE_MAX)) == NULL)
-		fatal("%s", __func__);
-	while (len > 0)
-		if (output_lines_take(s->line, OUTPUT_LINE_MAX, &s->line_len,
-		    &buf, &len)) {
-			output_line(s, s->line, s->line_len);
-			s->line_len = 0;
-		}
-}
-
-/* One line of a program's output to syslog or the daemon's log. */
-static void
-output_line(struct sink *s, const char *line, size_t len)
-{
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	if (s->owner->line_fn != NULL)
-		s->owner->line_fn(s->owner->line_arg, line, len);
-	if (s->kind == OUTPUT_FILE)
-		return;		/* framed for the hook only; written as it came */
-	if (s->kind == OUTPUT_SYSLOG)
-		syslog(LOG_DAEMON | LOG_INFO, "%s %s: %.*s", s->owner->name,
-		    s->stream, (int)len, line);
+	s->paused = pause;
+	if (pause)
+		event_del(s->ev);
 	else
-		log_program("%s %s: %.*s", s->owner->name, s->stream, (int)len, line);
+		event_add(s->ev, NULL);
 }
 
-/*
- * Append to the file, rotating it whenever it would pass max_bytes.  What
- * cannot be written is dropped rather than block the program on a full disk.
- */
-static void
-output_file_write(struct sink *s, const char *buf, size_t len)
+/* See output-sink.h. */
+void
+output_sink_each(void (*fn)(struct sink *, void *), void *arg)
 {
-	while (len > 0) {
-		size_t chunk = len;
-		char err[512];
-		ssize_t n;
-
-		/* No file since a rotation or reopen failed: try again. */
-		if (s->file_fd == -1 && output_file_open(s, err, sizeof err) == -1) {
-			output_drop(s);
-			return;
-		}
-		/* Only a regular file is renamed: never a device or a FIFO. */
-		if (s->max_bytes > 0 && s->regular) {
-			if (s->size >= s->rotate_at) {
-				output_rotate(s);
-				continue;
-			}
-			if ((long long)chunk > s->rotate_at - s->size)
-				chunk = (size_t)(s->rotate_at - s->size);
-		}
-		n = write(s->file_fd, buf, chunk);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			output_drop(s);
-			return;
-		}
-		if (s->write_failed) {
-			log_notice("%s: writing %s to %s again", s->owner->name,
-			    s->stream, s->path);
-			s->write_failed = false;
-		}
-		s->size += n;
-		buf += n;
-		len -= (size_t)n;
+	for (struct output *o = outputs; o != NULL; o = o->next) {
+		fn(&o->out, arg);
+		fn(&o->err, arg);
 	}
-}
-
-/* Say once that output is dropped, until a write works again. */
-static void
-output_drop(struct sink *s)
-{
-	if (!s->write_failed)
-		log_warn("%s: cannot write %s to %s; dropping output",
-		    s->owner->name, s->stream, s->path);
-	s->write_failed = true;
-}
-
-/*
- * FILE -> FILE.1 -> ... -> FILE.backups, then a fresh FILE.  A FILE that
- * cannot be moved aside is kept and grows: the output matters more than the
- * limit.  The next try is max_bytes further on, so a rotation that keeps
- * failing is said once per max_bytes of output, not once per write.
- */
-static void
-output_rotate(struct sink *s)
-{
-	char from[4096], to[4096], err[512];
-	int r;
-
-	for (int i = s->backups - 1; i >= 1; i--) {
-		snprintf(from, sizeof from, "%s.%d", s->path, i);
-		snprintf(to, sizeof to, "%s.%d", s->path, i + 1);
-		if (rename(from, to) == -1 && errno != ENOENT)
-			log_warn("%s: cannot rotate %s", s->owner->name, from);
-	}
-	if (s->backups > 0) {
-		snprintf(to, sizeof to, "%s.1", s->path);
-		r = rename(s->path, to);
-	} else
-		r = unlink(s->path);
-	/* ENOENT: someone removed FILE; a fresh one is what rotation wants. */
-	if (r == -1 && errno != ENOENT) {
-		log_warn("%s: cannot rotate %s", s->owner->name, s->path);
-		s->rotate_at = s->size + s->max_bytes;
-		return;
-	}
-	close(s->file_fd);
-	s->file_fd = -1;
-	if (output_file_open(s, err, sizeof err) == -1) {
-		log_warnx("%s: cannot open %s after rotation", s->owner->name, err);
-		return;
-	}
-	/* Made again by someone else meanwhile, and already full. */
-	if (s->size >= s->rotate_at)
-		s->rotate_at = s->size + s->max_bytes;
 }
 
 struct output *

@@ -187,6 +187,7 @@ output_sink_open(const struct program_config *pc, const struct output_config *oc
 		break;
 	case OUTPUT_LOG:
 	case OUTPUT_SYSLOG:
+	case OUTPUT_JOURNAL:	/* refused when read: no libsystemd here */
 		break;
 	}
 	if (!CreatePipe(&s->read, &s->write, NULL, 65536)) {

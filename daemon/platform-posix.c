@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "rlimits.h"
+#include "accounting.h"
 #include "deadline.h"
 #include "eventlistener.h"
 #include "fcgi.h"
@@ -77,12 +79,14 @@ platform_init(struct event_base *base)
 			log_warn("cannot raise the descriptor limit");
 	}
 	output_init(base);
+	accounting_init(base);
 	return reap_init(base);
 }
 
 void
 platform_fini(void)
 {
+	accounting_fini();
 	cgroup_fini();
 	reap_fini();
 }
@@ -109,6 +113,9 @@ posix_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The rlimits of the request being built: a launch is over when it returns. */
+static struct spawn_rlimit posix_rlimits[PRL_COUNT];
+
 /* The spawn request for argv run the way p's settings say. */
 static void
 posix_request(const struct program *p, struct spawn_request *req,
@@ -126,6 +133,9 @@ posix_request(const struct program *p, struct spawn_request *req,
 	req->cgroup_fd = -1;
 	req->extra_fd = -1;
 	req->journal_fd = -1;
+	req->n_rlimits = rlimits_resolve(p->cfg, posix_rlimits,
+	    &req->sets_nofile);
+	req->rlimits = posix_rlimits;
 }
 
 /* Launch p's command; the exec report is read when it arrives. */
@@ -164,6 +174,12 @@ posix_spawn(struct program *p)
 		eventlistener_spawned(p, false);
 		return -1;
 	}
+	if (req.cgroup_fd != -1 && cgroup_apply_limits(p->cfg, p->error,
+	    sizeof p->error) == -1) {
+		close(req.cgroup_fd);
+		return -1;
+	}
+	accounting_watch(p);
 	pid = spawn_process(&req, &st, p->error, sizeof p->error);
 	if (req.cgroup_fd != -1)
 		close(req.cgroup_fd);

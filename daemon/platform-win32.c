@@ -27,6 +27,7 @@
 #include "output.h"
 #include "platform.h"
 #include "program.h"
+#include "resources.h"
 #include "timeval.h"
 #include "win32.h"
 #include "winutil.h"
@@ -265,6 +266,7 @@ win_job_new(struct program *p)
 	}
 	memset(&li, 0, sizeof li);
 	li.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+	resources_job_limits(p->cfg, &li);
 	if (!SetInformationJobObject(h, JobObjectExtendedLimitInformation, &li,
 	    sizeof li)) {
 		snprintf(p->error, sizeof p->error, "job limits: %s",

@@ -391,7 +391,7 @@ probe_exec_start(struct probe *pr)
 	req.stderr_fd = output_stderr_fd(pr->program->output);
 	req.cgroup_fd = -1;
 	req.extra_fd = -1;
-	req.journal_fd = -1;	/* not a launch of the program */
+	req.journal_fd = -1;	/* a probe is no launch of the program */
 	if ((pid = spawn_process(&req, &st, err, sizeof err)) == -1) {
 		probe_finish(pr, false, "%s: %s", pr->spec, err);
 		return;

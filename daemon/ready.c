@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -420,7 +419,7 @@ ready_log_line(void *arg, const char *line, size_t len)
 		len = sizeof buf - 1;
 	memcpy(buf, line, len);
 	buf[len] = '\0';
-	if (regexec(r->p->cfg->ready.re, buf, 0, NULL, 0) == 0)
+	if (check_log_matches(&r->p->cfg->ready, buf))
 		lifecycle_ready(r->p);
 }
 

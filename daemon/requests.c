@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accounting.h"
 #include "conf.h"
 #include "control.h"
 #include "depgraph.h"
@@ -72,6 +73,7 @@ static void cmd_pid(struct control_conn *c, strv_t args, bool wait);
 static void cmd_version(struct control_conn *c, strv_t args, bool wait);
 static void cmd_logfile(struct control_conn *c, strv_t args, bool wait);
 static void cmd_reexec(struct control_conn *c, strv_t args, bool wait);
+static void cmd_mainlog(struct control_conn *c, strv_t args, bool wait);
 
 static const struct request_cmd commands[] = {
 	{ "status", 0, -1, cmd_status },
@@ -85,6 +87,7 @@ static const struct request_cmd commands[] = {
 	{ "version", 0, 0, cmd_version },
 	{ "logfile", 2, 2, cmd_logfile },
 	{ "reexec", 0, 0, cmd_reexec },
+	{ "mainlog", 0, 0, cmd_mainlog },
 };
 
 static struct json_object *requests_error(const char *code, const char *msg);
@@ -173,10 +176,12 @@ requests_program(const struct program *p)
  * One program as requests_program describes it, written as text with the
  * same keys, order and number formats, since status of thousands of
  * programs would otherwise build (and free) a json-c object for each.
+ * Status alone adds what the program uses (accounting.h).
  */
 static void
 requests_program_text(struct protocol_text *t, const struct program *p)
 {
+	struct accounting use;
 	const char *sig, *s;
 	char note[512];
 
@@ -212,6 +217,12 @@ requests_program_text(struct protocol_text *t, const struct program *p)
 		protocol_text_string(t, s);
 	else
 		REQUESTS_TEXT(t, "null");
+	/* Read now, for status alone: nothing counts while nobody asks. */
+	accounting_read(p, &use);
+	REQUESTS_TEXT(t, ",\"cpu_seconds\":");
+	protocol_text_double(t, use.cpu_seconds);
+	protocol_text_printf(t, ",\"memory_bytes\":%llu,\"oom_kills\":%llu",
+	    use.memory_bytes, use.oom_kills);
 	REQUESTS_TEXT(t, ",\"error\":");
 	if (p->error[0] != '\0')
 		protocol_text_string(t, p->error);
@@ -791,6 +802,41 @@ cmd_logfile(struct control_conn *c, strv_t args, bool wait)
 	}
 	reply = requests_ok();
 	json_object_object_add(reply, "path", json_object_new_string(oc->path));
+	control_reply(c, reply);
+}
+
+/*
+ * mainlog: the file the daemon's own log is written to, for maintail; or
+ * where to look instead when it is not a file.
+ */
+static void
+cmd_mainlog(struct control_conn *c, strv_t args, bool wait)
+{
+	const char *path = daemon_config()->log;
+	struct json_object *reply;
+
+	switch (log_get_target()) {
+	case LOG_TARGET_FILE:
+		if (path != NULL && path[0] == '/')
+			break;
+		/* FALLTHROUGH */
+	case LOG_TARGET_STDERR:
+		control_reply(c, requests_error("bad_args", "the daemon logs "
+		    "to its standard error (the terminal or the service "
+		    "manager that started it), not to a file"));
+		return;
+	case LOG_TARGET_SYSLOG:
+		control_reply(c, requests_error("bad_args", "the daemon logs "
+		    "to syslog as safeexitd, not to a file of its own: see "
+		    "the system log"));
+		return;
+	case LOG_TARGET_SINK:
+		control_reply(c, requests_error("bad_args", "the daemon logs "
+		    "to the journal: journalctl -t safeexitd"));
+		return;
+	}
+	reply = requests_ok();
+	json_object_object_add(reply, "path", json_object_new_string(path));
 	control_reply(c, reply);
 }
 

@@ -38,6 +38,7 @@
 #include "protocol.h"
 #include "ready.h"
 #include "reload.h"
+#include "resources.h"
 #include "safeopen.h"
 #include "safeexitd.h"
 #include "shutdown.h"
@@ -464,6 +465,10 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 		errs->n = 1;
 	} else
 		newcfg = config_load(d.config_path, errs);
+	if (newcfg != NULL && resources_check(newcfg, errs) > 0) {
+		config_free(newcfg);
+		newcfg = NULL;
+	}
 	if (newcfg == NULL) {
 		for (size_t i = 0; i < errs->n; i++)
 			log_warnx("reload: %s", errs->msgs[i]);
@@ -812,7 +817,10 @@ main(int argc, char **argv)
 	if ((r = daemon_parse_args(argc, argv, &a)) != -1)
 		return r;
 
-	if ((d.cfg = config_load(d.config_path, &errs)) == NULL) {
+	if ((d.cfg = config_load(d.config_path, &errs)) == NULL ||
+	    resources_check(d.cfg, &errs) > 0) {
+		config_free(d.cfg);
+		d.cfg = NULL;
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msgs[i]);
 		config_errors_free(&errs);

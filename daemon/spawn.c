@@ -514,9 +514,7 @@ spawn_journal(const struct spawn_request *req)
 	ssize_t n;
 	int fd;
 
-	/* Helpers (a probe's command) are no launch: nothing to record. */
-	if (req->journal_fd < 0 || req->journal_name == NULL ||
-	    req->journal_hash == NULL)
+	if (req->journal_fd < 0 || req->journal_name == NULL)
 		return;
 	if ((fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)) == -1)
 		return;
@@ -604,6 +602,9 @@ spawn_child(const struct spawn_plan *plan, struct spawn_channel *ch)
 	if (req->extra_fd != -1 && req->extra_fd_num != ch->pipe[1] &&
 	    dup2(req->extra_fd, req->extra_fd_num) == -1)
 		spawn_fail(ch, STEP_STDERR);
+	for (int i = 0; i < req->n_rlimits; i++)
+		if (setrlimit(req->rlimits[i].resource, &req->rlimits[i].rl) == -1)
+			spawn_fail(ch, STEP_RLIMIT);
 	if (plan->drop) {
 		if (syscall(SYS_SPAWN_SETGROUPS, (size_t)plan->ngroups, plan->groups) == -1)
 			spawn_fail(ch, STEP_SETGROUPS);
@@ -612,7 +613,7 @@ spawn_child(const struct spawn_plan *plan, struct spawn_channel *ch)
 		if (syscall(SYS_SPAWN_SETUID, plan->uid) == -1)
 			spawn_fail(ch, STEP_SETUID);
 	}
-	if (child_nofile_set && setrlimit(RLIMIT_NOFILE, &child_nofile) == -1)
+	if (child_nofile_set && !req->sets_nofile && setrlimit(RLIMIT_NOFILE, &child_nofile) == -1)
 		spawn_fail(ch, STEP_RLIMIT);
 	umask((mode_t)req->umask);
 	if (chdir(req->directory != NULL ? req->directory : "/") == -1)

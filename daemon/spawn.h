@@ -12,6 +12,12 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+/* One rlimit of a program, resolved by the parent. */
+struct spawn_rlimit {
+	int resource;		/* RLIMIT_* */
+	struct rlimit rl;
+};
+
 struct spawn_request {
 	char *const *argv;
 	char *const *environment;	/* "KEY=value" overrides, or NULL */
@@ -44,6 +50,14 @@ struct spawn_request {
 	int journal_fd;
 	const char *journal_name;
 	const char *journal_hash;
+	/*
+	 * rlimits to set before exec, while still privileged (a raised hard
+	 * limit needs it); a program's own descriptor limit replaces the one
+	 * given by spawn_set_nofile.
+	 */
+	const struct spawn_rlimit *rlimits;
+	int n_rlimits;
+	bool sets_nofile;
 };
 
 /* How the child's exec went, as far as known when spawn_process returns. */

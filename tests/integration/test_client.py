@@ -26,7 +26,8 @@ QUICK = 0.2
 # The keys of `status --json`, exactly as safeexitctl(1) shows them.
 DAEMON_KEYS = {"pid", "version", "uptime"}
 PROGRAM_KEYS = {"name", "state", "pid", "uptime", "exit_code", "signal",
-                "restarts", "ready", "health", "status_text"}
+                "restarts", "ready", "health", "status_text",
+                "cpu_seconds", "memory_bytes", "oom_kills"}
 
 RUNNING_LINE = r"pid (\d+), uptime \d+:\d\d:\d\d"
 
@@ -189,7 +190,8 @@ def test_status_json_has_exactly_the_spec_keys(daemon_factory, conf, events,
     assert ps["idle"] == {"name": "idle", "state": "STOPPED", "pid": None,
                           "uptime": None, "exit_code": None, "signal": None,
                           "restarts": 0, "ready": False, "health": None,
-                          "status_text": None}
+                          "status_text": None, "cpu_seconds": 0,
+                          "memory_bytes": 0, "oom_kills": 0}
 
     assert ps["code"]["state"] == "EXITED"
     assert ps["code"]["pid"] is None

@@ -850,7 +850,9 @@ def test_man_client_json_example(man_pages):
     assert obj["daemon"]["version"] == package_version()
     assert set(obj["programs"][0]) == {"name", "state", "pid", "uptime",
                                        "exit_code", "signal", "restarts",
-                                       "ready", "health", "status_text"}
+                                       "ready", "health", "status_text",
+                                       "cpu_seconds", "memory_bytes",
+                                       "oom_kills"}
 
 
 def test_man_config_keys(man_pages):

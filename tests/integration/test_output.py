@@ -101,9 +101,10 @@ def test_inherit(daemon_factory, conf, events):
                                     stdout="inherit", stderr="inherit"))
     d.wait_ready()
     ready = events.wait("a", "ready")
-    # The daemon's own stdout and stderr, shared, not read by the daemon.
-    assert fd_target(ready["pid"], 1) == fd_target(d.pid, 1)
-    assert fd_target(ready["pid"], 2) == fd_target(d.pid, 2)
+    # The daemon's stdout here is a pipe, not a terminal: the daemon relays
+    # whole lines into it, so the program writes into a pipe of its own.
+    assert fd_target(ready["pid"], 1) != fd_target(d.pid, 1)
+    assert fd_target(ready["pid"], 1).startswith("pipe:")
     d.wait_log(r"^straight-out$")
     d.wait_log(r"^straight-err$")
 
@@ -157,18 +158,20 @@ def test_rotation(daemon_factory, conf, events, workdir):
                                     stdout_max_bytes=1000, stdout_backups=2))
     d.wait_ready()
     events.wait("a", "flooded", bytes=5500)
-    # 5500 bytes: five full files and half of one; only two backups kept.
-    wait_for(lambda: size_of(out) == 500, 30,
-             f"{out} at 500 bytes")
+    # 5500 bytes in lines of 64: files of 15 whole lines (960 bytes, the
+    # 16th would pass 1000), five of them and the last 700 bytes; only two
+    # backups kept.
+    wait_for(lambda: size_of(out) == 700, 30,
+             f"{out} at 700 bytes")
     names = sorted(p.name for p in workdir.iterdir()
                    if p.name.startswith("a.out"))
     assert names == ["a.out", "a.out.1", "a.out.2"]
-    assert [(workdir / n).stat().st_size for n in names] == [500, 1000, 1000]
+    assert [(workdir / n).stat().st_size for n in names] == [700, 960, 960]
     # The newest bytes are the end of the flood, in order.
     tail = read(out.with_name("a.out.2")) + read(out.with_name("a.out.1")) \
         + read(out)
     assert tail.endswith("x\n") and set(tail) == {"x", "\n"}
-    assert len(tail) == 2500
+    assert len(tail) == 2620
 
 
 def test_rotation_of_stderr_apart(daemon_factory, conf, events, workdir):
@@ -182,10 +185,11 @@ def test_rotation_of_stderr_apart(daemon_factory, conf, events, workdir):
                                     stderr_max_bytes=250, stderr_backups=1))
     d.wait_ready()
     events.wait("a", "ready")
-    # 500 bytes of stderr in files of 250: the first 250 are dropped.
-    wait_for(lambda: size_of(err) == 250 and
+    # Five lines of 100 bytes in files of 250: two whole lines a file, the
+    # first file dropped.
+    wait_for(lambda: size_of(err) == 100 and
              err.with_name("a.err.1").exists(), 30, "rotated stderr")
-    assert err.with_name("a.err.1").stat().st_size == 250
+    assert err.with_name("a.err.1").stat().st_size == 200
     assert not err.with_name("a.err.2").exists()
     wait_text(out, "small\n")
 
@@ -319,10 +323,10 @@ def test_dev_stdout_and_stderr(daemon_factory, conf, events):
                                     stdout_max_bytes=1, stdout_backups=1))
     d.wait_ready()
     ready = events.wait("a", "ready")
-    # The daemon's own descriptors, as with inherit: the supervisord idiom
-    # for containers.
-    assert fd_target(ready["pid"], 1) == fd_target(d.pid, 1)
-    assert fd_target(ready["pid"], 2) == fd_target(d.pid, 2)
+    # The daemon's own descriptors, as with inherit (the supervisord idiom
+    # for containers): a pipe here, so relayed in whole lines, never seeked.
+    assert fd_target(ready["pid"], 1).startswith("pipe:")
+    assert fd_target(ready["pid"], 1) != fd_target(d.pid, 1)
     d.wait_log(r"^raw-out$")
     d.wait_log(r"^raw-err$")
     assert os.path.islink("/dev/stdout")

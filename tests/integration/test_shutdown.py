@@ -296,6 +296,9 @@ def test_start_order_follows_priority(daemon_factory, conf, events):
               conf.program("middle", priority=200, start_secs=0))
     d = daemon_factory(config)
     ready(events, "late", "early", "middle")
+    # A child may report before the daemon's log line is read: wait for it.
+    for name in ("late", "early", "middle"):
+        d.wait_state(name, "RUNNING")
     launched = [m.group(1) for line in
                 daemon_lines(d, r"\b(\w+): STOPPED -> RUNNING")
                 for m in [re.search(r"\b(\w+): STOPPED -> RUNNING", line)]]
