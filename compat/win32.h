@@ -121,4 +121,20 @@ dprintf(int fd, const char *fmt, ...)
 	return _write(fd, buf, (unsigned)n);
 }
 
+/* strndup(3), which MinGW lacks. */
+#include <stdlib.h>
+#include <string.h>
+static inline char *
+strndup(const char *s, size_t n)
+{
+	size_t	 len = strnlen(s, n);
+	char	*d = malloc(len + 1);
+
+	if (d != NULL) {
+		memcpy(d, s, len);
+		d[len] = '\0';
+	}
+	return d;
+}
+
 #endif

@@ -24,6 +24,7 @@
 #include "platform.h"
 #include "procinfo.h"
 #include "program.h"
+#include "ready.h"
 #include "reap.h"
 #include "statefile.h"
 
@@ -219,6 +220,7 @@ adopt_one(struct program *p, struct state_entry *e)
 		    e->name, (long)e->pid);
 	}
 	lifecycle_resume(p, e, alive, alive ? adopt_age(pi.start_time) : 0);
+	ready_resume(p, e->status_text, e->health_failures, e->health_why);
 	if (alive && (h = adopt_find(e->name)) != NULL) {
 		char err[256];
 
@@ -356,6 +358,7 @@ adopt_programs(const char *path)
 	free(handovers);
 	handovers = NULL;
 	n_handovers = 0;
+	ready_handover_done();
 	return shutdown;
 }
 
@@ -398,6 +401,7 @@ adopt_reexec(char **argv, struct event_base *base,
 	fclose(f);
 	fcgi_export();
 	eventlistener_export();
+	ready_export();
 	setenv(ADOPT_ENV, env, 1);
 	log_notice("re-executing %s", argv[0]);
 	control_flush();
@@ -412,6 +416,7 @@ adopt_reexec(char **argv, struct event_base *base,
 	unsetenv("SAFEEXITD_KEEPER_FD");
 	fcgi_export_undo();
 	eventlistener_export_undo();
+	ready_export_undo();
 	adopt_set_cloexec(keeper_fd(), true);
 	for (size_t i = 0; i < programs.n; i++) {
 		int fds[4];

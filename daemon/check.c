@@ -234,6 +234,14 @@ check_parse(const char *value, enum check_use use, bool tls_ok,
 		    "or watchdog:DURATION expected");
 		r = -1;
 	}
+#ifdef _WIN32
+	/* ready-win32.c waits on nothing: say so rather than ignore the check. */
+	if (r == 0 && c->kind != CHECK_RUNNING) {
+		snprintf(err, errlen, "readiness and health checks other than "
+		    "running are not supported on Windows");
+		r = -1;
+	}
+#endif
 	if (r == -1) {
 		check_release(c);
 		return -1;

@@ -111,8 +111,10 @@ const char *program_rlimit_key(enum program_rlimit r);
 const char *program_cglimit_key(enum program_cglimit c);
 
 struct program_config {
-	char *name;
+	char *name;		/* GROUP:PROCESS, or PROCESS when both agree */
 	enum program_kind kind;
+	char *process_name;	/* supervisord's process name */
+	char *group_name;	/* supervisord's group: [group:G], or the section */
 	char *file;		/* where the section starts, for messages */
 	int line;
 
@@ -123,6 +125,8 @@ struct program_config {
 	char *group;		/* NULL: the user's primary group */
 	strv_t environment;	/* "KEY=value" added to the daemon's environment */
 	unsigned umask;
+	int umask_line;		/* 0: the default */
+	int directory_line;	/* 0: the default */
 
 	bool autostart;
 	enum restart_policy autorestart;
@@ -147,13 +151,22 @@ struct program_config {
 	int stop_signal;
 	double stop_timeout;
 	int kill_signal;
-	bool stop_group;
+	bool stop_group;	/* the group is the program: waited for, killed */
+	bool stop_main_only;	/* ...but the stop signal goes to the main
+				   process only (supervisord's killasgroup
+				   without stopasgroup) */
 	char *stop_command;	/* as written; NULL when unset */
 	strv_t stop_argv;
 	enum stop_method stop_method;
 
 	struct output_config out;	/* stdout */
 	struct output_config err;	/* stderr */
+
+	/* supervisord's event settings, kept for event listeners. */
+	bool stdout_events;		/* stdout_events_enabled */
+	bool stderr_events;		/* stderr_events_enabled */
+	long long stdout_capture_maxbytes;
+	long long stderr_capture_maxbytes;
 
 	/* [eventlistener:NAME] (eventlistener.c): events is NULL elsewhere. */
 	strv_t events;
@@ -194,6 +207,20 @@ struct config {
 	enum policy_action on_close;
 	bool exit_on_fatal;
 	bool cgroups;		/* auto (true): a cgroup per program where delegated */
+
+	/* supervisord's [supervisord] and [unix_http_server] settings. */
+	char *socket_owner;	/* chown: USER[:GROUP] of the socket */
+	int minfds;		/* raise RLIMIT_NOFILE to this at start; 0: no */
+	int minprocs;		/* raise RLIMIT_NPROC to this at start; 0: no */
+	unsigned daemon_umask;	/* applied with -d, when set */
+	int daemon_umask_line;	/* 0: unset */
+	char *daemon_directory;	/* chdir with -d; NULL: unset */
+	char *daemon_user;	/* drop to this user at start when root */
+	int daemon_user_line;
+	char *identifier;	/* in AUTO log names */
+	char *childlogdir;	/* where AUTO logs go */
+	strv_t environment;	/* for every program; a program's own wins */
+	bool supervisord;	/* the config has a [supervisord] section */
 
 	struct program_config **programs;	/* in file order */
 	size_t n_programs;

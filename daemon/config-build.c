@@ -7,6 +7,7 @@
  * process_name and numprocs), the checks across keys, and the check of
  * depends_on.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -42,11 +43,14 @@ static const struct config_word output_words[] = {
 	{ NULL, 0, false },
 };
 
+/* AUTO: a file in childlogdir, named once the program's name is known. */
+#define OUTPUT_AUTO	100
+
 /* supervisord's words for stdout_logfile and stderr_logfile. */
 static const struct config_word logfile_words[] = {
 	{ "NONE", OUTPUT_NULL, false },
 	{ "OFF", OUTPUT_NULL, false },
-	{ "AUTO", OUTPUT_LOG, false },
+	{ "AUTO", OUTPUT_AUTO, false },
 	{ "syslog", OUTPUT_SYSLOG, false },
 	{ NULL, 0, false },
 };
@@ -179,26 +183,15 @@ build_exitcodes_release(const struct config_key *k, void *obj)
 	free(((struct program_config *)obj)->exitcodes);
 }
 
-/*
- * stop_group, or supervisord's stopasgroup and killasgroup: safeexitd has
- * one setting where supervisord has two, so both may be given if they agree.
- */
+/* stop_group: the stop signal and the kill go to the whole group. */
 static int
 build_stop_group_set(struct config_build *b, const struct config_key *k,
     const struct entry *e)
 {
-	bool		*f = CONFIG_FIELD(k, b->obj, bool), v;
 	const char	*err;
 
-	if (parse_bool(e->value, &v, &err) != 0)
+	if (parse_bool(e->value, CONFIG_FIELD(k, b->obj, bool), &err) != 0)
 		return config_value_error(b, e, err);
-	if (b->stop_group != NULL && v != *f) {
-		config_key_error(b, e, "%s and %s differ: safeexitd has one "
-		    "setting for both (stop_group)", b->stop_group->spelling,
-		    e->spelling);
-		return -1;
-	}
-	*f = v;
 	b->stop_group = e;
 	return 0;
 }
@@ -232,6 +225,11 @@ build_output_set(struct config_build *b, const struct config_key *k,
 			config_key_error(b, e, "'stdout' is a destination for "
 			    "stderr only");
 			return -1;
+		}
+		if (w->value == OUTPUT_AUTO) {
+			/* Named by build_auto_logs(); a file with no path yet. */
+			out->kind = OUTPUT_FILE;
+			return 0;
 		}
 #ifndef HAVE_LIBSYSTEMD
 		if (w->value == OUTPUT_JOURNAL) {
@@ -277,34 +275,6 @@ build_redirect_set(struct config_build *b, const struct config_key *k,
 		return config_value_error(b, e, err);
 	b->redirect = e;
 	return 0;
-}
-
-/* process_name: only supervisord's default, one process per program. */
-static int
-build_process_name_set(struct config_build *b, const struct config_key *k,
-    const struct entry *e)
-{
-	(void)k;
-	if (strcmp(e->value, "%(program_name)s") == 0)
-		return 0;
-	config_key_error(b, e, "supervisord key '%s' is not supported",
-	    e->spelling);
-	return -1;
-}
-
-/* numprocs: only 1. */
-static int
-build_numprocs_set(struct config_build *b, const struct config_key *k,
-    const struct entry *e)
-{
-	int	n;
-
-	(void)k;
-	if (parse_uint(e->value, &n, NULL) == 0 && n == 1)
-		return 0;
-	config_key_error(b, e, "supervisord key '%s' is not supported",
-	    e->spelling);
-	return -1;
 }
 
 /* Whether https can be probed in this build (probe-tls.c). */
@@ -378,10 +348,12 @@ build_depends_set(struct config_build *b, const struct config_key *k,
 	strv_free(*exited);
 	*exited = xcalloc(strv_length(*names) + 1, sizeof **exited);
 	for (i = 0; (*names)[i] != NULL; i++) {
-		if ((colon = strchr((*names)[i], ':')) == NULL)
+		/* GROUP:PROCESS is a name; only ":exited" at the end is not. */
+		if ((colon = strrchr((*names)[i], ':')) == NULL ||
+		    strcmp(colon, ":exited") != 0)
 			continue;
 		len = (size_t)(colon - (*names)[i]);
-		if (strcmp(colon, ":exited") != 0 || len == 0) {
+		if (len == 0) {
 			config_key_error(b, e, "NAME or NAME:exited expected, "
 			    "not '%s'", (*names)[i]);
 			return -1;
@@ -439,45 +411,50 @@ const struct config_type config_type_output = {
 const struct config_type config_type_redirect = {
 	build_redirect_set, NULL, NULL
 };
-const struct config_type config_type_process_name = {
-	build_process_name_set, NULL, NULL
-};
-const struct config_type config_type_numprocs = {
-	build_numprocs_set, NULL, NULL
-};
-
-/* Checks every value gets: not empty, no supervisord expansion. */
-static bool
-build_value_check(struct config_build *b, const struct entry *e)
+/*
+ * Set every entry of sec into b->obj, each by its key's type, after
+ * supervisord's expansions (b->ctx).  The expanded entries live in
+ * b->expanded until config_build_done(), since setters keep pointers to them.
+ */
+void
+config_build_entries(struct config_build *b, const struct section *sec)
 {
-	if (*e->value == '\0') {
-		config_key_error(b, e, "empty value");
-		return false;
-	}
-	if (strstr(e->value, "%(") != NULL &&
-	    !(e->key->type == &config_type_process_name &&
-	    strcmp(e->value, "%(program_name)s") == 0)) {
-		config_key_error(b, e,
-		    "supervisord %%(name)s expansion is not supported");
-		return false;
-	}
-	return true;
-}
+	struct entry	*e;
+	char		*err;
+	size_t		 i;
 
-/* Set every entry of sec into b->obj, each by its key's type. */
-static void
-build_entries(struct config_build *b, const struct section *sec)
-{
-	const struct entry	*e;
-	size_t			 i;
-
+	b->expanded = xcalloc(sec->n_entries + 1, sizeof *b->expanded);
+	b->n_expanded = sec->n_entries;
 	for (i = 0; i < sec->n_entries; i++) {
-		e = &sec->entries[i];
-		if (!build_value_check(b, e))
+		e = &b->expanded[i];
+		*e = sec->entries[i];
+		e->value = NULL;
+		if (config_expand(sec->entries[i].value, b->ctx, &e->value,
+		    &err) == -1) {
+			config_key_error(b, e, "%s", err);
+			free(err);
 			continue;
+		}
+		if (*e->value == '\0' && e->key->type != &config_type_env) {
+			config_key_error(b, e, "empty value");
+			continue;
+		}
 		if (e->key->type->set(b, e->key, e) == 0 && e->key->line != 0)
 			*(int *)(void *)((char *)b->obj + e->key->line) = e->line;
 	}
+}
+
+/* Free what building one section kept. */
+void
+config_build_done(struct config_build *b)
+{
+	size_t	i;
+
+	for (i = 0; i < b->n_expanded; i++)
+		free(b->expanded[i].value);
+	free(b->expanded);
+	b->expanded = NULL;
+	b->n_expanded = 0;
 }
 
 /* Whether sec sets the key called name. */
@@ -494,8 +471,8 @@ build_has(const struct section *sec, const char *name)
 }
 
 /* The entry of sec for the key called name, or NULL. */
-static const struct entry *
-build_entry(const struct section *sec, const char *name)
+const struct entry *
+config_section_entry(const struct section *sec, const char *name)
 {
 	size_t	i;
 
@@ -530,34 +507,17 @@ build_check_ready(struct config_build *b, const struct section *sec,
 	err_read = pc->err.kind == OUTPUT_STDOUT ? build_output_read(&pc->out) :
 	    build_output_read(&pc->err);
 	if (pc->ready.kind == CHECK_LOG && !build_output_read(&pc->out) &&
-	    !err_read && (e = build_entry(sec, "ready")) != NULL)
+	    !err_read && (e = config_section_entry(sec, "ready")) != NULL)
 		config_key_error(b, e, "log: needs stdout or stderr read by the "
 		    "daemon (not null or inherit)");
 	for (i = 0; i < sizeof positive / sizeof positive[0]; i++) {
 		if (positive[i].v <= 0 &&
-		    (e = build_entry(sec, positive[i].key)) != NULL)
+		    (e = config_section_entry(sec, positive[i].key)) != NULL)
 			config_key_error(b, e, "must be more than 0 seconds");
 	}
-	if ((e = build_entry(sec, "health_retries")) != NULL &&
+	if ((e = config_section_entry(sec, "health_retries")) != NULL &&
 	    pc->health_retries < 1)
 		config_key_error(b, e, "must be at least 1");
-}
-
-/* Validate the [safeexitd] section into cfg and collect the include globs. */
-static void
-build_main(struct load *ld, struct config *cfg)
-{
-	struct config_build	b = { .ld = ld, .obj = cfg };
-
-	config_keys_defaults(cfg, CK_DAEMON);
-	if (ld->main == NULL)
-		return;
-	b.file = ld->main->file;
-	b.dir = ld->dirs[b.file];
-	build_entries(&b, ld->main);
-	cfg->socket_mode_set = build_has(ld->main, "socket_mode");
-	if (cfg->socket_group != NULL && !cfg->socket_mode_set)
-		cfg->socket_mode = 0660;
 }
 
 /*
@@ -598,33 +558,74 @@ build_required(struct config_build *b, const struct section *sec)
 	}
 }
 
-/* Validate one [program:NAME] section, starting from the defaults in tmpl. */
-static struct program_config *
-build_program(struct load *ld, const struct section *sec,
-    const struct program_config *tmpl)
+/* Validate one process of a program-like section, from the defaults in
+ * tmpl. */
+struct program_config *
+config_build_program(struct load *ld, struct config *cfg, const struct section *sec,
+    const struct program_config *tmpl, const struct build_instance *in,
+    strv_t own_env)
 {
 	struct config_build	 b = { .ld = ld };
+	struct expand_ctx	 ctx;
 	struct program_config	*pc;
+	static char		*start_dir;
 
 	pc = xcalloc(1, sizeof *pc);
 	*pc = *tmpl;
 	config_keys_dup(pc, CK_PROGRAM);
-	pc->name = xstrdup(sec->name);
+	pc->process_name = xstrdup(in->process);
+	pc->group_name = xstrdup(in->group);
+	pc->name = strcmp(in->group, in->process) == 0 ? xstrdup(in->process) :
+	    xasprintf("%s:%s", in->group, in->process);
 	pc->kind = sec->kind == SECTION_EVENTLISTENER ?
 	    PROGRAM_KIND_EVENTLISTENER : sec->kind == SECTION_FCGI_PROGRAM ?
 	    PROGRAM_KIND_FCGI : PROGRAM_KIND_PROGRAM;
 	pc->file = xstrdup(ld->files[sec->file]);
 	pc->line = sec->line;
+	/* supervisord runs a program without directory in its own folder. */
+	if (cfg->supervisord && !build_has(sec, "directory")) {
+		if (start_dir == NULL)
+			start_dir = config_files_cwd();
+		if (start_dir != NULL) {
+			free(pc->directory);
+			pc->directory = xstrdup(start_dir);
+		}
+	}
 
+	memset(&ctx, 0, sizeof ctx);
+	ctx.here = ld->heres[sec->file];
+	ctx.program_name = sec->name;
+	ctx.group_name = in->group;
+	ctx.process_num = in->num;
+	ctx.numprocs = in->numprocs;
+	ctx.env = own_env;
 	b.file = sec->file;
 	b.dir = ld->dirs[sec->file];
 	b.obj = pc;
-	build_entries(&b, sec);
+	b.ctx = &ctx;
+	config_build_entries(&b, sec);
 	build_redirect(&b, pc);
+	config_sv_program(&b, cfg, pc);
 	build_check_ready(&b, sec, pc);
 	build_required(&b, sec);
+	if (pc->user != NULL && !config_files_user_exists(pc->user)) {
+		for (size_t i = 0; i < b.n_expanded; i++)
+			if (strcmp(b.expanded[i].key->name, "user") == 0)
+				config_key_error(&b, &b.expanded[i],
+				    "no such user '%s'", pc->user);
+	}
 	pc->fingerprint = config_fingerprint(sec, pc, b.have_out,
 	    b.stderr_key != NULL || (b.redirect != NULL && b.redirect_on));
+	/* What [supervisord] environment gives it is part of its settings. */
+	for (size_t i = 0; cfg->environment != NULL &&
+	    cfg->environment[i] != NULL; i++) {
+		char *fp = xasprintf("%s\n[supervisord] %s", pc->fingerprint,
+		    cfg->environment[i]);
+
+		free(pc->fingerprint);
+		pc->fingerprint = fp;
+	}
+	config_build_done(&b);
 	return pc;
 }
 
@@ -656,33 +657,83 @@ build_cycle_found(void *arg, const size_t *path, size_t len)
 	free(msg);
 }
 
-/* Check that every depends_on name exists and that no cycle exists. */
+/*
+ * Check that every depends_on name exists and that no cycle exists.  A
+ * name is a program section (every one of its processes), a process's full
+ * name (GROUP:PROCESS), or a [group:] (every process in it).  Each
+ * program's depends_on is rewritten to the full names it stands for, which
+ * is what the daemon looks programs up by.
+ */
 static void
 build_check_depends(struct load *ld, struct config *cfg,
-    struct section **secs)
+    struct section **secs, const struct build_range *ranges)
 {
 	struct build_cycles	 bc = { ld, cfg, secs };
 	struct program_config	*pc;
 	struct section		*dep;
-	size_t			 i, j, n_to = 0, *first, *to;
+	strv_t			 names, exited;
+	size_t			 i, j, k, n_to = 0, cap = 16, n_names, n_exited;
+	size_t			*first, *to;
+	bool			 is_exited;
 
-	for (i = 0; i < cfg->n_programs; i++)
-		n_to += strv_length(cfg->programs[i]->depends_on);
 	first = xcalloc(cfg->n_programs + 1, sizeof *first);
-	to = xcalloc(n_to, sizeof *to);
-	n_to = 0;
+	to = xcalloc(cap, sizeof *to);
 	for (i = 0; i < cfg->n_programs; i++) {
 		pc = cfg->programs[i];
 		first[i] = n_to;
+		names = xcalloc(1, sizeof *names);
+		exited = xcalloc(1, sizeof *exited);
+		n_names = n_exited = 0;
 		for (j = 0; pc->depends_on[j] != NULL; j++) {
-			if ((dep = section_find_program(ld,
-			    pc->depends_on[j])) != NULL)
-				to[n_to++] = dep->program;
-			else
+			const char	*d = pc->depends_on[j];
+			size_t		 before = n_to;
+
+			is_exited = strv_contains(pc->depends_exited, d);
+			if ((dep = section_find_program(ld, d)) != NULL) {
+				for (k = ranges[dep->program].first;
+				    k < ranges[dep->program].first +
+				    ranges[dep->program].n; k++) {
+					if (n_to == cap)
+						to = xreallocarray(to, cap *= 2,
+						    sizeof *to);
+					to[n_to++] = k;
+				}
+			} else {
+				for (k = 0; k < cfg->n_programs; k++) {
+					if (strcmp(cfg->programs[k]->name, d) !=
+					    0 && (section_find_group(ld, d) ==
+					    NULL || strcmp(cfg->programs[k]->
+					    group_name, d) != 0))
+						continue;
+					if (n_to == cap)
+						to = xreallocarray(to, cap *= 2,
+						    sizeof *to);
+					to[n_to++] = k;
+				}
+			}
+			if (dep == NULL && n_to == before &&
+			    section_find_group(ld, d) == NULL)
 				load_error(ld, secs[i]->file, pc->depends_line,
-				    "depends_on: unknown program '%s'",
-				    pc->depends_on[j]);
+				    "depends_on: unknown program '%s'", d);
+			for (k = before; k < n_to; k++) {
+				names = xreallocarray(names, n_names + 2,
+				    sizeof *names);
+				names[n_names++] = xstrdup(
+				    cfg->programs[to[k]]->name);
+				names[n_names] = NULL;
+				if (!is_exited)
+					continue;
+				exited = xreallocarray(exited, n_exited + 2,
+				    sizeof *exited);
+				exited[n_exited++] = xstrdup(
+				    cfg->programs[to[k]]->name);
+				exited[n_exited] = NULL;
+			}
 		}
+		strv_free(pc->depends_on);
+		pc->depends_on = names;
+		strv_free(pc->depends_exited);
+		pc->depends_exited = exited;
 	}
 	first[cfg->n_programs] = n_to;
 	depgraph_find_cycles(cfg->n_programs, first, to, build_cycle_found, &bc);
@@ -695,25 +746,33 @@ static void
 build_programs(struct load *ld, struct config *cfg)
 {
 	struct program_config	  tmpl;
-	struct section		**secs;
-	size_t			  i, n = 0;
+	struct build_group	 *groups;
+	struct build_range	 *ranges;
+	struct section		**secs = NULL;
+	size_t			  i, n = 0, n_groups, *member_of;
 
-	secs = xcalloc(ld->n_sections, sizeof *secs);
-	for (i = 0; i < ld->n_sections; i++) {
-		if (SECTION_IS_PROGRAM(ld->sections[i]->kind)) {
-			ld->sections[i]->program = n;
-			secs[n++] = ld->sections[i];
-		}
-	}
+	member_of = xcalloc(ld->n_sections + 1, sizeof *member_of);
+	groups = config_sv_groups(ld, &n_groups, member_of);
+	ranges = xcalloc(ld->n_sections + 1, sizeof *ranges);
 	/* The defaults are parsed once, then copied into each program. */
 	memset(&tmpl, 0, sizeof tmpl);
 	config_keys_defaults(&tmpl, CK_PROGRAM);
-	cfg->programs = xcalloc(n, sizeof *cfg->programs);
-	for (i = 0; i < n; i++)
-		cfg->programs[cfg->n_programs++] = build_program(ld, secs[i],
-		    &tmpl);
+	for (i = 0; i < ld->n_sections; i++) {
+		if (!SECTION_IS_PROGRAM(ld->sections[i]->kind))
+			continue;
+		ld->sections[i]->program = n;
+		config_sv_instances(ld, cfg, ld->sections[i], &tmpl,
+		    member_of[i] != 0 ? &groups[member_of[i] - 1] : NULL,
+		    &ranges[n], &secs);
+		n++;
+	}
 	config_keys_release(&tmpl, CK_PROGRAM);
-	build_check_depends(ld, cfg, secs);
+	for (i = 0; i < n_groups; i++)
+		strv_free(groups[i].members);
+	free(groups);
+	free(member_of);
+	build_check_depends(ld, cfg, secs, ranges);
+	free(ranges);
 	free(secs);
 }
 
@@ -724,28 +783,35 @@ build_programs(struct load *ld, struct config *cfg)
 struct config *
 config_load(const char *path, struct config_errors *errs)
 {
-	struct load	 ld;
-	struct config	*cfg;
-	int		 main_file;
+	struct load		  ld;
+	struct config		 *cfg;
+	const struct entry	**seen;
+	int			 *seen_file;
+	size_t			  n_main;
 
 	memset(&ld, 0, sizeof ld);
 	cfg = xcalloc(1, sizeof *cfg);
 	cfg->file = xstrdup(path);
+	config_keys_defaults(cfg, CK_DAEMON);
+	seen = xcalloc(config_n_keys, sizeof *seen);
+	seen_file = xcalloc(config_n_keys, sizeof *seen_file);
 
-	main_file = load_main(&ld, path);
-	build_main(&ld, cfg);
-	load_includes(&ld, main_file);
+	/* The main file first: its [include] and include say what else. */
+	load_main(&ld, path);
+	n_main = ld.n_sections;
+	config_sv_daemon(&ld, cfg, 0, n_main, seen, seen_file);
+	load_includes(&ld, 0);
+	config_sv_daemon(&ld, cfg, n_main, ld.n_sections, seen, seen_file);
+	config_sv_daemon_finish(&ld, cfg);
 	build_programs(&ld, cfg);
+	free(seen);
+	free(seen_file);
 
 	if (ld.n_problems != 0) {
 		config_free(cfg);
 		cfg = NULL;
-	} else {
-		cfg->warnings = ld.warnings;
-		cfg->n_warnings = ld.n_warnings;
-		ld.warnings = NULL;
-		ld.n_warnings = 0;
-	}
+	} else
+		load_take_warnings(&ld, cfg);
 	load_finish_errors(&ld, errs);
 	load_free(&ld);
 	return cfg;
@@ -777,6 +843,8 @@ program_config_free(struct program_config *pc)
 	if (pc == NULL)
 		return;
 	free(pc->name);
+	free(pc->process_name);
+	free(pc->group_name);
 	free(pc->file);
 	config_keys_release(pc, CK_PROGRAM);
 	free(pc->fingerprint);

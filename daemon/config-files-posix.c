@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -70,6 +71,28 @@ config_files_is_dir(const char *path)
 	struct stat	st;
 
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* getpwnam(3), or a number with or without a name. */
+bool
+config_files_user_exists(const char *user)
+{
+	char		*end;
+	unsigned long	 id;
+
+	if (getpwnam(user) != NULL)
+		return true;
+	errno = 0;
+	id = strtoul(user, &end, 10);
+	return *user != '\0' && *end == '\0' && errno == 0 &&
+	    getpwuid((uid_t)id) != NULL;
+}
+
+/* getcwd(3) into a heap string. */
+char *
+config_files_cwd(void)
+{
+	return getcwd(NULL, 0);
 }
 
 /* glob(3), its matches copied out. */

@@ -105,6 +105,27 @@ config_files_id(FILE *fp, struct config_file_id *id)
 	return 0;
 }
 
+/* Users are the service's business on Windows: nothing to check here. */
+bool
+config_files_user_exists(const char *user)
+{
+	(void)user;
+	return true;
+}
+
+/* The current folder, with '/' between components. */
+char *
+config_files_cwd(void)
+{
+	char	buf[MAX_PATH + 1], *s;
+	DWORD	n = GetCurrentDirectoryA(sizeof buf, buf);
+
+	if (n == 0 || n > MAX_PATH || (s = strdup(buf)) == NULL)
+		return NULL;
+	config_files_normalize(s);
+	return s;
+}
+
 /* Whether path names a folder. */
 bool
 config_files_is_dir(const char *path)

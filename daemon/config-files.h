@@ -41,6 +41,12 @@ int	 config_files_glob(const char *pattern, strv_t *out);
 /* s with every character that is special in a glob escaped (heap string). */
 char	*config_files_glob_escape(const char *s);
 
+/* Whether a user (a name, or a number) exists: supervisord refuses an
+ * unknown user when it loads its config.  Always true on Windows. */
+bool	 config_files_user_exists(const char *user);
+/* The folder the daemon was started in (heap string; NULL if unknown). */
+char	*config_files_cwd(void);
+
 /* Whether path is absolute. */
 bool	 config_files_absolute(const char *path);
 /* Turn the platform's separators in path into '/', in place. */

@@ -43,6 +43,21 @@ static const struct config_words log_levels = { "unknown level",
 	{ NULL, 0, false },
 } };
 
+/* supervisord's loglevel words, onto safeexitd's levels. */
+static const struct config_words sv_log_levels = { "unknown level",
+    (const struct config_word[]){
+	{ "critical", LOG_LEVEL_ERROR, false },
+	{ "error", LOG_LEVEL_ERROR, false },
+	{ "warn", LOG_LEVEL_WARNING, false },
+	{ "info", LOG_LEVEL_INFO, false },
+	{ "debug", LOG_LEVEL_DEBUG, false },
+	{ "trace", LOG_LEVEL_DEBUG, false },
+	{ "blather", LOG_LEVEL_DEBUG, false },
+	{ "warning", LOG_LEVEL_WARNING, true },
+	{ "notice", LOG_LEVEL_NOTICE, true },
+	{ NULL, 0, false },
+} };
+
 static const struct config_words restart_policies = { "invalid value",
     (const struct config_word[]){
 	{ "never", RESTART_NEVER, false },
@@ -121,16 +136,16 @@ const struct config_key config_keys[] = {
 	/* [program:NAME] */
 	{ "command", { NULL }, &config_type_command, PROG(command), PROG(argv),
 	    0, NULL, NULL, P | CK_REQUIRED },
-	{ "directory", { NULL }, &config_type_path, PROG(directory), 0, 0, "/",
-	    NULL, P },
+	{ "directory", { NULL }, &config_type_path, PROG(directory), 0,
+	    PROG(directory_line), "/", NULL, P },
 	{ "user", { NULL }, &config_type_string, PROG(user), 0, 0, NULL, NULL,
 	    P },
 	{ "group", { NULL }, &config_type_string, PROG(group), 0, 0, NULL,
 	    NULL, P },
 	{ "environment", { NULL }, &config_type_env, PROG(environment), 0, 0,
 	    "", NULL, P },
-	{ "umask", { NULL }, &config_type_mode, PROG(umask), 0, 0, "022", NULL,
-	    P },
+	{ "umask", { NULL }, &config_type_mode, PROG(umask), 0,
+	    PROG(umask_line), "022", NULL, P },
 	{ "autostart", { NULL }, &config_type_bool, PROG(autostart), 0, 0,
 	    "true", NULL, P },
 	{ "autorestart", { NULL }, &config_type_words, PROG(autorestart), 0, 0,
@@ -165,9 +180,8 @@ const struct config_key config_keys[] = {
 	    PROG(stop_timeout), 0, 0, "10", NULL, P },
 	{ "kill_signal", { NULL }, &config_type_signal, PROG(kill_signal), 0, 0,
 	    "KILL", NULL, P },
-	{ "stop_group", { "stopasgroup", "killasgroup" },
-	    &config_type_stop_group, PROG(stop_group), 0, 0, "true", NULL,
-	    P | CK_ALIASES_BOTH },
+	{ "stop_group", { NULL }, &config_type_stop_group, PROG(stop_group), 0,
+	    0, "true", NULL, P },
 	{ "stop_command", { NULL }, &config_type_command, PROG(stop_command),
 	    PROG(stop_argv), 0, NULL, NULL, P },
 	{ "stdout", { "stdout_logfile" }, &config_type_output, PROG(out), 0, 0,
@@ -226,53 +240,85 @@ const struct config_key config_keys[] = {
 	{ "redirect_stderr", { NULL }, &config_type_redirect, 0, 0, 0, NULL,
 	    NULL, P | CK_RESOLVED },
 	{ "process_name", { NULL }, &config_type_process_name, 0, 0, 0, NULL,
-	    NULL, CK_PROGRAM | CK_KINDS },
-	{ "numprocs", { NULL }, &config_type_numprocs, 0, 0, 0, NULL, NULL,
-	    CK_PROGRAM | CK_KINDS },
+	    NULL, P },
+	{ "numprocs", { NULL }, &config_type_process_name, 0, 0, 0, NULL, NULL,
+	    P },
+	{ "numprocs_start", { NULL }, &config_type_process_name, 0, 0, 0, NULL,
+	    NULL, P },
+	{ "stopasgroup", { NULL }, &config_type_sv_group, 0, 0, 0, NULL, NULL,
+	    P },
+	{ "killasgroup", { NULL }, &config_type_sv_group, 0, 0, 0, NULL, NULL,
+	    P },
+	{ "stdout_syslog", { NULL }, &config_type_sv_syslog, 0, 0, 0, NULL,
+	    NULL, P | CK_RESOLVED },
+	{ "stderr_syslog", { NULL }, &config_type_sv_syslog, 0, 0, 0, NULL,
+	    NULL, P | CK_RESOLVED },
+	{ "stdout_events_enabled", { NULL }, &config_type_bool,
+	    PROG(stdout_events), 0, 0, "false", NULL, P },
+	{ "stderr_events_enabled", { NULL }, &config_type_bool,
+	    PROG(stderr_events), 0, 0, "false", NULL, P },
+	{ "stdout_capture_maxbytes", { NULL }, &config_type_size,
+	    PROG(stdout_capture_maxbytes), 0, 0, "0", NULL, P },
+	{ "stderr_capture_maxbytes", { NULL }, &config_type_size,
+	    PROG(stderr_capture_maxbytes), 0, 0, "0", NULL, P },
+	{ "serverurl", { NULL }, &config_type_notice, 0, 0, 0, NULL, NULL, P },
 
 	/* supervisord's own sections */
-	{ "logfile", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
-	{ "logfile_maxbytes", { NULL }, &config_type_accepted, 0, 0, 0, NULL,
-	    NULL, SD },
+	{ "logfile", { NULL }, &config_type_log, MAIN(log), 0, 0, NULL, NULL,
+	    SD_S },
+	{ "logfile_maxbytes", { NULL }, &config_type_notice, 0, 0, 0, "0", NULL,
+	    SD },
 	{ "logfile_backups", { NULL }, &config_type_accepted, 0, 0, 0, NULL,
 	    NULL, SD },
-	{ "loglevel", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
-	{ "pidfile", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
-	{ "nodaemon", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
-	{ "silent", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
-	{ "minfds", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
-	{ "minprocs", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
-	{ "umask", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
-	{ "directory", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
-	{ "user", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
-	{ "identifier", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	{ "loglevel", { NULL }, &config_type_words, MAIN(log_level), 0, 0,
+	    NULL, &sv_log_levels, SD_S },
+	{ "pidfile", { NULL }, &config_type_path, MAIN(pidfile), 0, 0, NULL,
+	    NULL, SD_S },
+	{ "nodaemon", { NULL }, &config_type_notice, 0, 0, 0, "true", NULL, SD },
+	{ "silent", { NULL }, &config_type_notice, 0, 0, 0, "false", NULL, SD },
+	{ "minfds", { NULL }, &config_type_count, MAIN(minfds), 0, 0, NULL,
+	    NULL, SD },
+	{ "minprocs", { NULL }, &config_type_count, MAIN(minprocs), 0, 0, NULL,
+	    NULL, SD },
+	{ "umask", { NULL }, &config_type_mode, MAIN(daemon_umask), 0,
+	    MAIN(daemon_umask_line), NULL, NULL, SD },
+	{ "directory", { NULL }, &config_type_path, MAIN(daemon_directory), 0,
+	    0, NULL, NULL, SD },
+	{ "user", { NULL }, &config_type_string, MAIN(daemon_user), 0,
+	    MAIN(daemon_user_line), NULL, NULL, SD },
+	{ "identifier", { NULL }, &config_type_string, MAIN(identifier), 0, 0,
+	    "supervisor", NULL, SD },
+	{ "childlogdir", { NULL }, &config_type_path, MAIN(childlogdir), 0, 0,
+	    NULL, NULL, SD },
+	{ "nocleanup", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
 	    SD },
-	{ "childlogdir", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	{ "strip_ansi", { NULL }, &config_type_notice, 0, 0, 0, "false", NULL,
 	    SD },
-	{ "nocleanup", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL, SD },
-	{ "strip_ansi", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
-	    SD },
-	{ "environment", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
-	    SD },
-	{ "file", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
-	    CK_UNIX_HTTP },
-	{ "chmod", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
-	    CK_UNIX_HTTP },
-	{ "chown", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
-	    CK_UNIX_HTTP },
-	{ "port", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	{ "environment", { NULL }, &config_type_env, MAIN(environment), 0, 0,
+	    "", NULL, SD },
+	{ "file", { NULL }, &config_type_path, MAIN(socket), 0,
+	    MAIN(socket_line), NULL, NULL, CK_UNIX_HTTP | CK_SHARED },
+	{ "chmod", { NULL }, &config_type_mode, MAIN(socket_mode), 0, 0, NULL,
+	    NULL, CK_UNIX_HTTP | CK_SHARED },
+	{ "chown", { NULL }, &config_type_string, MAIN(socket_owner), 0, 0,
+	    NULL, NULL, CK_UNIX_HTTP },
+	{ "port", { NULL }, &config_type_notice, 0, 0, 0, NULL, NULL,
 	    CK_INET_HTTP },
-	{ "username", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
-	    CK_UNIX_HTTP | CK_INET_HTTP | CK_SUPERVISORCTL },
+	{ "username", { NULL }, &config_type_notice, 0, 0, 0, NULL, NULL,
+	    CK_UNIX_HTTP | CK_INET_HTTP },
 	{ "password", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
-	    CK_UNIX_HTTP | CK_INET_HTTP | CK_SUPERVISORCTL },
+	    CK_UNIX_HTTP | CK_INET_HTTP },
 	{ "serverurl", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	    CK_SUPERVISORCTL },
+	{ "username", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	    CK_SUPERVISORCTL },
+	{ "password", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
 	    CK_SUPERVISORCTL },
 	{ "prompt", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
 	    CK_SUPERVISORCTL },
 	{ "history_file", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
 	    CK_SUPERVISORCTL },
-	{ "files", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
+	{ "files", { NULL }, &config_type_include, 0, 0, 0, NULL, NULL,
 	    CK_INCLUDE },
 	{ "programs", { NULL }, &config_type_accepted, 0, 0, 0, NULL, NULL,
 	    CK_GROUP },
@@ -297,36 +343,6 @@ const struct config_key config_keys[] = {
 };
 
 const size_t config_n_keys = sizeof config_keys / sizeof config_keys[0];
-
-/* supervisord [program:x] keys that have no meaning here. */
-static const char *const supervisord_unsupported[] = {
-	"numprocs_start",
-	"stdout_capture_maxbytes",
-	"stdout_events_enabled",
-	"stdout_syslog",
-	"stderr_capture_maxbytes",
-	"stderr_events_enabled",
-	"stderr_syslog",
-	"serverurl",
-};
-
-/*
- * supervisord's [eventlistener:] and [fcgi-program:] keys this build does
- * not have rows for yet: accepted with a warning rather than refused, so
- * that a supervisord config still checks.  A row of config_keys[] wins.
- */
-static const struct {
-	const char		*name;
-	enum section_kind	 kind;
-} supervisord_pending[] = {
-	{ "events", SECTION_EVENTLISTENER },
-	{ "buffer_size", SECTION_EVENTLISTENER },
-	{ "result_handler", SECTION_EVENTLISTENER },
-	{ "socket", SECTION_FCGI_PROGRAM },
-	{ "socket_owner", SECTION_FCGI_PROGRAM },
-	{ "socket_mode", SECTION_FCGI_PROGRAM },
-	{ "socket_backlog", SECTION_FCGI_PROGRAM },
-};
 
 /* Each kind of section: how its header starts, its title, its key flag. */
 static const struct {
@@ -491,36 +507,6 @@ config_key_find(const char *name, enum section_kind kind,
 		}
 	}
 	return NULL;
-}
-
-/* Whether name is a supervisord key of a kind of section that this build
- * accepts without acting on it yet. */
-bool
-config_key_supervisord_pending(const char *name, enum section_kind kind)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof supervisord_pending /
-	    sizeof supervisord_pending[0]; i++) {
-		if (supervisord_pending[i].kind == kind &&
-		    strcasecmp(supervisord_pending[i].name, name) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* Whether name is a supervisord program key that safeexitd cannot honour. */
-bool
-config_key_supervisord_unsupported(const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof supervisord_unsupported /
-	    sizeof supervisord_unsupported[0]; i++) {
-		if (strcasecmp(supervisord_unsupported[i], name) == 0)
-			return true;
-	}
-	return false;
 }
 
 /*

@@ -140,6 +140,16 @@ struct section {
 	size_t			 program;	/* index into config.programs */
 };
 
+/* What an expansion may name (config-expand.c); NULL or -1: not here. */
+struct expand_ctx {
+	const char	*here;		/* the folder of the value's file */
+	const char	*program_name;
+	const char	*group_name;
+	int		 process_num;
+	int		 numprocs;
+	strv_t		 env;		/* "K=V" searched before the daemon's */
+};
+
 struct problem {
 	int		 file;
 	int		 line;
@@ -156,6 +166,8 @@ struct include_glob {
 struct load {
 	char			**files;	/* as given, main first */
 	char			**dirs;		/* absolute folder of each file */
+	char			**heres;	/* the same with ".." resolved by
+						   name: supervisord's %(here)s */
 	size_t			  n_files;
 	struct config_file_id	 *ids;
 	size_t			  n_ids;
@@ -173,7 +185,7 @@ struct load {
 
 	struct problem		 *problems;
 	size_t			  n_problems;
-	char			**warnings;	/* "FILE:LINE: message" */
+	struct problem		 *warnings;	/* "FILE:LINE: warning: ..." */
 	size_t			  n_warnings;
 };
 
@@ -183,7 +195,15 @@ struct config_build {
 	int			 file;
 	const char		*dir;		/* the folder of its file */
 	void			*obj;		/* struct config or program_config */
-	const struct entry	*stop_group;	/* first of stopasgroup, killasgroup */
+	const struct entry	*stop_group;	/* stop_group */
+	const struct entry	*stopasgroup;
+	const struct entry	*killasgroup;
+	bool			 stopasgroup_on, killasgroup_on;
+	const struct entry	*stdout_syslog;
+	const struct entry	*stderr_syslog;
+	const struct expand_ctx	*ctx;		/* NULL: no expansion */
+	struct entry		*expanded;	/* the section's entries, expanded */
+	size_t			 n_expanded;
 	const struct entry	*stderr_key;
 	const struct entry	*redirect;
 	bool			 redirect_on;
@@ -201,6 +221,7 @@ char		*xasprintf(const char *, ...) LOG_PRINTF(1, 2);
 bool		 is_blank(char);
 char		*path_dir_of(const char *);
 char		*path_resolve(const char *, const char *);
+char		*path_abspath(const char *);
 
 /* config-read.c: files, includes, sections, problems. */
 void		 load_verror(struct load *, int, int, const char *, va_list)
@@ -212,6 +233,7 @@ void		 load_warning(struct load *, int, int, const char *, ...)
 int		 load_main(struct load *, const char *);
 void		 load_includes(struct load *, int);
 void		 load_finish_errors(struct load *, struct config_errors *);
+void		 load_take_warnings(struct load *, struct config *);
 void		 load_free(struct load *);
 struct section	*section_find_program(struct load *, const char *);
 struct section	*section_find_group(struct load *, const char *);
@@ -222,8 +244,6 @@ const char	*config_section_title(enum section_kind);
 unsigned	 config_section_flag(enum section_kind);
 const struct config_key *config_key_find(const char *, enum section_kind,
 		    const char **);
-bool		 config_key_supervisord_pending(const char *, enum section_kind);
-bool		 config_key_supervisord_unsupported(const char *);
 bool		 config_key_pair_allowed(const struct config_key *,
 		    const char *, const char *);
 void		 config_keys_defaults(void *, unsigned);
@@ -260,8 +280,57 @@ extern const struct config_type config_type_log, config_type_include,
 		    config_type_cgroups, config_type_exitcodes,
 		    config_type_stop_group, config_type_output,
 		    config_type_redirect, config_type_process_name,
-		    config_type_numprocs, config_type_ready,
+		    config_type_sv_group, config_type_sv_syslog,
+		    config_type_notice, config_type_ready,
 		    config_type_health, config_type_depends;
+
+/* One process of a program section, as numprocs makes them. */
+struct build_instance {
+	const char	*group;		/* [group:G], or the section's name */
+	char		*process;	/* process_name, expanded */
+	int		 num;		/* process_num */
+	int		 numprocs;
+};
+
+/* What one [group:G] section says: its name, members and priority. */
+struct build_group {
+	const struct section	 *sec;
+	strv_t			  members;
+	int			  priority;
+	bool			  has_priority;
+};
+
+/* Where a program section's processes are in cfg->programs. */
+struct build_range {
+	size_t	first, n;
+};
+
+/* config-build.c: building the parts. */
+void		 config_build_entries(struct config_build *,
+		    const struct section *);
+void		 config_build_done(struct config_build *);
+const struct entry *config_section_entry(const struct section *,
+		    const char *);
+struct program_config *config_build_program(struct load *, struct config *,
+		    const struct section *, const struct program_config *,
+		    const struct build_instance *, strv_t);
+
+/* config-supervisord.c: supervisord's sections and keys. */
+void		 config_sv_daemon(struct load *, struct config *, size_t,
+		    size_t, const struct entry **, int *);
+void		 config_sv_daemon_finish(struct load *, struct config *);
+void		 config_sv_program(struct config_build *,
+		    const struct config *, struct program_config *);
+struct build_group *config_sv_groups(struct load *, size_t *, size_t *);
+void		 config_sv_instances(struct load *, struct config *,
+		    struct section *, const struct program_config *,
+		    const struct build_group *, struct build_range *,
+		    struct section ***);
+
+/* config-expand.c */
+int		 config_expand(const char *, const struct expand_ctx *,
+		    char **, char **);
+const char	*config_host_node_name(void);
 
 /* config-fingerprint.c */
 char		*config_fingerprint(const struct section *,

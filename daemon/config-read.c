@@ -1,23 +1,21 @@
 /*
- * The config reader: reads the main INI file and its includes with inih
- * into sections of raw key = value entries, which config-build.c turns
- * into a validated struct config.
+ * The config reader: reads the main INI file and its includes into
+ * sections of raw key = value entries, which config-build.c turns into a
+ * validated struct config.
  *
- * inih is driven through ini_parse_stream() with a reader of our own.  The
- * system's libinih holds at most INI_MAX_LINE bytes a line, tells its
- * handler no line numbers, and reports only its first syntax error.  The
- * reader therefore does the line-level work itself: it counts physical
- * lines, strips comments and line endings, refuses lines inih could not
- * hold, reports malformed lines and section headers, and hands inih only
- * lines it is sure inih will accept, exactly one for each physical line.
- * inih calls the handler right after the reader returned the line being
- * processed, so the handler takes the file, the line number and the current
- * section from the reader.
+ * The reader parses the INI syntax itself, as supervisord's (Python's
+ * configparser) reads it: the system's libinih holds at most INI_MAX_LINE
+ * bytes a line (199 on Debian) and tells its handler no line numbers, and a
+ * supervisord config has longer lines.  Lines of up to CONFIG_LINE_MAX bytes
+ * are read whole; full-line comments start with ';' or '#', inline ones at
+ * ';' or '#' after white space; a line indented more than its key's line
+ * continues the value, joined with a newline; a key given twice in one
+ * section counts as last given, with a warning.
  *
  * Loading is done in two passes: the first (here) collects raw entries per
- * section (joining continuation lines and catching duplicate keys), the
- * second (config-build.c) validates complete values.  Every problem found
- * is kept, sorted by file and line, and handed back as "FILE:LINE: message".
+ * section, the second (config-build.c) validates complete values.  Every
+ * problem found is kept, sorted by file and line, and handed back as
+ * "FILE:LINE: message".
  */
 
 #include <sys/types.h>
@@ -34,13 +32,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <ini.h>
-
 #include "config-load.h"
 
-#if defined(INI_ALLOW_MULTILINE) && !INI_ALLOW_MULTILINE
-#error "inih must be built with INI_ALLOW_MULTILINE for continuation lines"
-#endif
+/* The longest line read; a longer one is refused. */
+#define CONFIG_LINE_MAX	(64 * 1024)
 
 /* Where the reader is: which kind of section the next key belongs to. */
 enum reader_state {
@@ -52,11 +47,11 @@ enum reader_state {
 /* What an indented line after the current one would continue. */
 enum reader_prev {
 	PREV_NONE,		/* nothing: an indented line is a line of its own */
-	PREV_KEY,		/* a key inih has seen: join the line to it */
+	PREV_KEY,		/* a key: join the line to its value */
 	PREV_DROPPED,		/* a line we refused: drop its continuations too */
 };
 
-/* The state of one file being read; inih's stream and user pointer. */
+/* The state of one file being read. */
 struct reader {
 	struct load		*ld;
 	FILE			*fp;
@@ -66,24 +61,30 @@ struct reader {
 	char			*buf;
 	size_t			 cap;
 	bool			 has_nul;
+	size_t			 too_long;	/* length of a refused long line */
 	int			 read_errno;	/* nonzero after a read error */
 
 	enum reader_prev	 prev;
-	bool			 cont;		/* the line just read continues a value */
+	size_t			 key_indent;	/* of the line of the last key */
+	size_t			 blanks;	/* blank lines since, kept if the
+						   value goes on after them */
 	enum reader_state	 state;
 	struct section		*sec;
 	ssize_t			 entry;		/* index of the entry a continuation extends */
 };
 
-static bool		 load_has_error_at(struct load *, int, int);
 static int		 load_add_file(struct load *, const char *);
+static bool		 load_seen_before(const struct problem *, size_t, int,
+			    int, const char *);
 static bool		 load_seen(struct load *, FILE *);
 static void		 load_parse_file(struct load *, int, FILE *, bool);
 static FILE		*load_open_include(struct load *, int, int, const char *);
 static int		 problem_cmp(const void *, const void *);
 static char		*reader_getline(struct reader *, size_t *);
-static char		*reader_read(char *, int, void *);
-static char		*reader_emit(char *, int, const char *, const char *);
+static void		 reader_line(struct reader *, char *);
+static void		 reader_continue(struct reader *, const char *);
+static void		 reader_key(struct reader *, const char *,
+			    const char *);
 static void		 reader_section(struct reader *, char *);
 static void		 reader_add_entry(struct reader *, const struct config_key *,
 			    const char *, const char *);
@@ -94,13 +95,24 @@ static void		 section_index(struct load *, struct section *);
 static void		 section_free(struct section *);
 static void		 reader_error(struct reader *, const char *, ...)
 			    LOG_PRINTF(2, 3);
-#if INI_HANDLER_LINENO
-static int		 reader_handler(void *, const char *, const char *,
-			    const char *, int);
-#else
-static int		 reader_handler(void *, const char *, const char *,
-			    const char *);
-#endif
+
+/* Whether msg was already said at file:line (the full message ends with
+ * it). */
+static bool
+load_seen_before(const struct problem *v, size_t n, int file, int line,
+    const char *msg)
+{
+	size_t	i, lm = strlen(msg), lv;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].file != file || v[i].line != line)
+			continue;
+		lv = strlen(v[i].msg);
+		if (lv >= lm && strcmp(v[i].msg + lv - lm, msg) == 0)
+			return true;
+	}
+	return false;
+}
 
 /* Record a problem at file:line; line 0 means the file as a whole. */
 void
@@ -110,6 +122,11 @@ load_verror(struct load *ld, int file, int line, const char *fmt, va_list ap)
 	char		*msg;
 
 	msg = xvasprintf(fmt, ap);
+	if (load_seen_before(ld->problems, ld->n_problems, file, line, msg)) {
+		/* The same mistake in each process of a numprocs section. */
+		free(msg);
+		return;
+	}
 	ld->problems = xreallocarray(ld->problems, ld->n_problems + 1,
 	    sizeof *ld->problems);
 	p = &ld->problems[ld->n_problems];
@@ -127,20 +144,28 @@ load_verror(struct load *ld, int file, int line, const char *fmt, va_list ap)
 void
 load_warning(struct load *ld, int file, int line, const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*msg;
+	struct problem	*w;
+	va_list		 ap;
+	char		*msg;
 
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
+	if (load_seen_before(ld->warnings, ld->n_warnings, file, line, msg)) {
+		free(msg);
+		return;
+	}
 	ld->warnings = xreallocarray(ld->warnings, ld->n_warnings + 1,
 	    sizeof *ld->warnings);
+	w = &ld->warnings[ld->n_warnings];
+	w->file = file;
+	w->line = line;
+	w->seq = ld->n_warnings++;
 	if (line > 0)
-		ld->warnings[ld->n_warnings++] = xasprintf("%s:%d: warning: %s",
-		    ld->files[file], line, msg);
+		w->msg = xasprintf("%s:%d: warning: %s", ld->files[file], line,
+		    msg);
 	else
-		ld->warnings[ld->n_warnings++] = xasprintf("%s: warning: %s",
-		    ld->files[file], msg);
+		w->msg = xasprintf("%s: warning: %s", ld->files[file], msg);
 	free(msg);
 }
 
@@ -155,27 +180,17 @@ load_error(struct load *ld, int file, int line, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Whether a problem was already recorded at file:line. */
-static bool
-load_has_error_at(struct load *ld, int file, int line)
-{
-	size_t	i;
-
-	for (i = 0; i < ld->n_problems; i++) {
-		if (ld->problems[i].file == file && ld->problems[i].line == line)
-			return true;
-	}
-	return false;
-}
-
 /* Remember a file (main or included) with its absolute folder. */
 static int
 load_add_file(struct load *ld, const char *path)
 {
 	ld->files = xreallocarray(ld->files, ld->n_files + 1, sizeof *ld->files);
 	ld->dirs = xreallocarray(ld->dirs, ld->n_files + 1, sizeof *ld->dirs);
+	ld->heres = xreallocarray(ld->heres, ld->n_files + 1,
+	    sizeof *ld->heres);
 	ld->files[ld->n_files] = xstrdup(path);
 	ld->dirs[ld->n_files] = path_dir_of(path);
+	ld->heres[ld->n_files] = path_abspath(ld->dirs[ld->n_files]);
 	return (int)ld->n_files++;
 }
 
@@ -197,12 +212,13 @@ load_seen(struct load *ld, FILE *fp)
 	return false;
 }
 
-/* Run inih over one open file, collecting its sections and problems. */
+/* Read one open file, collecting its sections and problems. */
 static void
 load_parse_file(struct load *ld, int file, FILE *fp, bool is_main)
 {
 	struct reader	rd;
-	int		ret;
+	char		*line;
+	size_t		 len;
 
 	memset(&rd, 0, sizeof rd);
 	rd.ld = ld;
@@ -213,16 +229,13 @@ load_parse_file(struct load *ld, int file, FILE *fp, bool is_main)
 	rd.state = READER_OUTSIDE;
 	rd.entry = -1;
 
-	ret = ini_parse_stream(reader_read, &rd, reader_handler, &rd);
+	while ((line = reader_getline(&rd, &len)) != NULL) {
+		rd.lineno++;
+		reader_line(&rd, line);
+	}
 	if (rd.read_errno != 0)
 		load_error(ld, file, rd.lineno + 1, "read error: %s",
 		    strerror(rd.read_errno));
-	else if (ret > 0 && !load_has_error_at(ld, file, ret)) {
-		/* The reader hands inih only lines it accepts; this is a
-		 * safety net should inih ever disagree. */
-		load_error(ld, file, ret, "syntax error");
-	} else if (ret < 0 && ret != -1)
-		load_error(ld, file, 0, "out of memory while parsing");
 	free(rd.buf);
 }
 
@@ -357,6 +370,22 @@ load_finish_errors(struct load *ld, struct config_errors *errs)
 	ld->n_problems = 0;
 }
 
+/* Hand the warnings over to the config, sorted as problems are. */
+void
+load_take_warnings(struct load *ld, struct config *cfg)
+{
+	size_t	i;
+
+	qsort(ld->warnings, ld->n_warnings, sizeof *ld->warnings, problem_cmp);
+	cfg->warnings = xcalloc(ld->n_warnings + 1, sizeof *cfg->warnings);
+	for (i = 0; i < ld->n_warnings; i++)
+		cfg->warnings[i] = ld->warnings[i].msg;
+	cfg->n_warnings = ld->n_warnings;
+	free(ld->warnings);
+	ld->warnings = NULL;
+	ld->n_warnings = 0;
+}
+
 /* Free what the load collected (not the config it built). */
 void
 load_free(struct load *ld)
@@ -366,9 +395,11 @@ load_free(struct load *ld)
 	for (i = 0; i < ld->n_files; i++) {
 		free(ld->files[i]);
 		free(ld->dirs[i]);
+		free(ld->heres[i]);
 	}
 	free(ld->files);
 	free(ld->dirs);
+	free(ld->heres);
 	free(ld->ids);
 	for (i = 0; i < ld->n_sections; i++)
 		section_free(ld->sections[i]);
@@ -381,7 +412,7 @@ load_free(struct load *ld)
 		free(ld->problems[i].msg);
 	free(ld->problems);
 	for (i = 0; i < ld->n_warnings; i++)
-		free(ld->warnings[i]);
+		free(ld->warnings[i].msg);
 	free(ld->warnings);
 }
 
@@ -398,6 +429,7 @@ reader_getline(struct reader *rd, size_t *lenp)
 	bool	got = false;
 
 	rd->has_nul = false;
+	rd->too_long = 0;
 	errno = 0;
 	for (;;) {
 		if ((c = getc(rd->fp)) == EOF)
@@ -405,6 +437,11 @@ reader_getline(struct reader *rd, size_t *lenp)
 		got = true;
 		if (c == '\n')
 			break;
+		if (len >= CONFIG_LINE_MAX) {
+			/* Counted, not kept: the line is refused. */
+			rd->too_long = ++len;
+			continue;
+		}
 		if (len + 2 > rd->cap) {
 			rd->cap = rd->cap == 0 ? 256 : rd->cap * 2;
 			rd->buf = xreallocarray(rd->buf, rd->cap, 1);
@@ -422,7 +459,9 @@ reader_getline(struct reader *rd, size_t *lenp)
 		rd->cap = 256;
 		rd->buf = xreallocarray(NULL, rd->cap, 1);
 	}
-	if (len > 0 && rd->buf[len - 1] == '\r')
+	if (rd->too_long != 0)
+		len = CONFIG_LINE_MAX + 1;
+	else if (len > 0 && rd->buf[len - 1] == '\r')
 		len--;
 	rd->buf[len] = '\0';
 	*lenp = len;
@@ -430,40 +469,37 @@ reader_getline(struct reader *rd, size_t *lenp)
 }
 
 /*
- * inih's reader: turn the next physical line into a line inih is sure to
- * accept, one for one, so inih's line count stays ours.  Comments, blank
- * lines and refused lines become empty lines; section headers are handled
- * here and become "[]" (inih keeps only 49 bytes of a section name).
+ * Take one physical line: a comment, a blank, a section header, a key, or
+ * the continuation of the last key's value.
  */
-static char *
-reader_read(char *str, int num, void *stream)
+static void
+reader_line(struct reader *rd, char *line)
 {
-	struct reader	*rd = stream;
-	char		*line, *p, *q, *sep;
-	size_t		 len, max;
-	bool		 indented;
-
-	rd->cont = false;
-	if ((line = reader_getline(rd, &len)) == NULL)
-		return NULL;
-	rd->lineno++;
-	/* inih needs room for the newline and the NUL. */
-	max = num > 2 ? (size_t)num - 2 : 0;
+	char	*p, *q, *sep, *key;
+	size_t	 indent;
 
 	p = line;
-	if (rd->lineno == 1 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+	if (rd->lineno == 1 && strncmp(p, "\xef\xbb\xbf", 3) == 0)
 		p += 3;
-	if (rd->has_nul) {
-		reader_error(rd, "line contains a NUL byte");
+	if (rd->has_nul || rd->too_long != 0) {
+		if (rd->has_nul)
+			reader_error(rd, "line contains a NUL byte");
+		else
+			reader_error(rd, "line too long (%zu bytes; at most "
+			    "%d)", rd->too_long, CONFIG_LINE_MAX);
 		rd->prev = PREV_DROPPED;
-		return reader_emit(str, num, "", NULL);
+		return;
 	}
 
-	indented = is_blank(*p);
-	while (is_blank(*p))
-		p++;
-	if (*p == '\0' || *p == ';' || *p == '#')
-		return reader_emit(str, num, "", NULL);
+	for (indent = 0; is_blank(p[indent]); indent++)
+		;
+	p += indent;
+	if (*p == '\0') {
+		rd->blanks++;
+		return;
+	}
+	if (*p == ';' || *p == '#')
+		return;
 
 	/* An inline comment starts at ';' or '#' after white space. */
 	for (q = p + 1; *q != '\0'; q++) {
@@ -476,81 +512,72 @@ reader_read(char *str, int num, void *stream)
 	while (q > p && is_blank(q[-1]))
 		*--q = '\0';
 
-	if (indented && rd->prev != PREV_NONE) {
-		if (rd->prev == PREV_DROPPED)
-			return reader_emit(str, num, "", NULL);
-		if (strlen(p) + 1 > max) {
-			reader_error(rd, "line too long (%zu bytes; at most %zu)",
-			    strlen(p) + 1, max);
-			rd->prev = PREV_DROPPED;
-			return reader_emit(str, num, "", NULL);
-		}
-		/* One leading blank is all inih needs to see a continuation. */
-		rd->cont = true;
-		return reader_emit(str, num, " ", p);
+	if (indent > rd->key_indent && rd->prev != PREV_NONE) {
+		if (rd->prev == PREV_KEY)
+			reader_continue(rd, p);
+		rd->blanks = 0;
+		return;
 	}
+	rd->blanks = 0;
 
 	if (*p == '[') {
 		reader_section(rd, p);
 		rd->prev = PREV_NONE;
-		return reader_emit(str, num, "[]", NULL);
+		return;
 	}
 
+	rd->prev = PREV_DROPPED;
 	if ((sep = strpbrk(p, "=:")) == NULL) {
 		reader_error(rd, "expected 'key = value' or '[section]'");
-		rd->prev = PREV_DROPPED;
-		return reader_emit(str, num, "", NULL);
+		return;
 	}
 	q = sep;
 	while (q > p && is_blank(q[-1]))
 		q--;
 	if (q == p) {
 		reader_error(rd, "missing key name before '%c'", *sep);
-		rd->prev = PREV_DROPPED;
-		return reader_emit(str, num, "", NULL);
-	}
-	if (strlen(p) > max) {
-		reader_error(rd, "line too long (%zu bytes; at most %zu)",
-		    strlen(p), max);
-		rd->prev = PREV_DROPPED;
-		return reader_emit(str, num, "", NULL);
+		return;
 	}
 	if (rd->state == READER_OUTSIDE) {
-		/*
-		 * Refused here rather than in the handler so that inih never
-		 * parses a key on line 1, where it would strip a second
-		 * byte-order mark we kept.
-		 */
 		reader_error(rd, "key '%.*s' is outside any section",
 		    (int)(q - p), p);
-		rd->prev = PREV_DROPPED;
-		return reader_emit(str, num, "", NULL);
+		return;
 	}
 	rd->prev = PREV_KEY;
-	return reader_emit(str, num, p, NULL);
+	rd->key_indent = indent;
+	key = xstrndup(p, (size_t)(q - p));
+	for (sep++; is_blank(*sep); sep++)
+		;
+	reader_key(rd, key, sep);
+	free(key);
 }
 
-/* Copy a + b and a newline into inih's buffer, which the caller sized. */
-static char *
-reader_emit(char *str, int num, const char *a, const char *b)
+/* Join a continuation line to the value of the last key, with a newline
+ * (and the blank lines between them), as supervisord does. */
+static void
+reader_continue(struct reader *rd, const char *p)
 {
-	size_t	la = strlen(a), lb = b == NULL ? 0 : strlen(b);
+	struct entry	*e;
+	char		*joined;
+	size_t		 n = strlen(p), len, i;
 
-	if (num < 4 || la + lb + 2 > (size_t)num) {
-		/* Only "[]" can get here, with an absurdly small buffer. */
-		str[0] = '\0';
-		if (num >= 2) {
-			str[0] = '\n';
-			str[1] = '\0';
-		}
-		return str;
+	if (rd->sec == NULL || rd->entry < 0)
+		return;
+	e = &rd->sec->entries[rd->entry];
+	if (*e->value == '\0') {
+		/* "key =" followed by indented lines. */
+		free(e->value);
+		e->value = xstrdup(p);
+		return;
 	}
-	memcpy(str, a, la);
-	if (lb != 0)
-		memcpy(str + la, b, lb);
-	str[la + lb] = '\n';
-	str[la + lb + 1] = '\0';
-	return str;
+	len = strlen(e->value);
+	joined = xcalloc(1, len + rd->blanks + n + 2);
+	memcpy(joined, e->value, len);
+	for (i = 0; i <= rd->blanks; i++)
+		joined[len++] = '\n';
+	memcpy(joined + len, p, n + 1);
+	free(e->value);
+	e->value = joined;
 }
 
 /* Record a problem at the line the reader is on. */
@@ -642,66 +669,27 @@ reader_section(struct reader *rd, char *p)
 }
 
 /*
- * inih's handler: file one key = value into the current section.  It never
- * returns 0, so inih never stops early; problems go to the load instead.
+ * File one key = value into the current section.  A key given twice counts
+ * as last given (supervisord's behaviour), with a warning naming both lines.
  */
-#if INI_HANDLER_LINENO
-static int
-reader_handler(void *user, const char *section, const char *name,
-    const char *value, int lineno)
-#else
-static int
-reader_handler(void *user, const char *section, const char *name,
-    const char *value)
-#endif
+static void
+reader_key(struct reader *rd, const char *name, const char *value)
 {
-	struct reader		*rd = user;
 	struct entry		*e;
 	const struct config_key	*key;
 	const char		*spelling;
-	char			*joined;
 	size_t			 i;
-
-	/* inih built to announce sections does so with a NULL name. */
-	if (name == NULL || value == NULL)
-		return 1;
-
-	if (rd->cont) {
-		if (rd->sec == NULL || rd->entry < 0)
-			return 1;
-		e = &rd->sec->entries[rd->entry];
-		if (*e->value == '\0') {
-			/* "key =" followed by indented lines. */
-			free(e->value);
-			e->value = xstrdup(value);
-		} else {
-			joined = xasprintf("%s %s", e->value, value);
-			free(e->value);
-			e->value = joined;
-		}
-		return 1;
-	}
 
 	rd->entry = -1;
 	if (rd->state != READER_SECTION)
-		return 1;
-
+		return;
 	/* [rpcinterface:x] keys go to supervisord's XML-RPC factory. */
 	if (rd->sec->kind == SECTION_RPCINTERFACE)
-		return 1;
+		return;
+
 	if ((key = config_key_find(name, rd->sec->kind, &spelling)) == NULL) {
-		if (config_key_supervisord_pending(name, rd->sec->kind))
-			load_warning(rd->ld, rd->file, rd->lineno, "[%s:%s] "
-			    "key '%s' has no effect in this version",
-			    config_section_title(rd->sec->kind), rd->sec->name,
-			    name);
-		else if (SECTION_IS_PROGRAM(rd->sec->kind) &&
-		    config_key_supervisord_unsupported(name))
-			reader_error(rd, "supervisord key '%s' is not supported",
-			    name);
-		else
-			reader_error(rd, "unknown key '%s'", name);
-		return 1;
+		reader_error(rd, "unknown key '%s'", name);
+		return;
 	}
 
 	for (i = 0; i < rd->sec->n_entries; i++) {
@@ -710,15 +698,19 @@ reader_handler(void *user, const char *section, const char *name,
 		    config_key_pair_allowed(key, e->spelling, spelling))
 			continue;
 		if (e->spelling == spelling)
-			reader_error(rd, "duplicate key '%s' (first set at line "
-			    "%d)", spelling, e->line);
+			load_warning(rd->ld, rd->file, rd->lineno, "'%s' is "
+			    "given twice (lines %d and %d): the last one "
+			    "counts", spelling, e->line, rd->lineno);
 		else
-			reader_error(rd, "duplicate key '%s' (same setting as "
-			    "'%s' at line %d)", spelling, e->spelling, e->line);
-		return 1;
+			load_warning(rd->ld, rd->file, rd->lineno, "'%s' and "
+			    "'%s' (line %d) are the same setting: the last one "
+			    "counts", spelling, e->spelling, e->line);
+		free(e->value);
+		memmove(e, e + 1, (rd->sec->n_entries - i - 1) * sizeof *e);
+		rd->sec->n_entries--;
+		break;
 	}
 	reader_add_entry(rd, key, spelling, value);
-	return 1;
 }
 
 /* Append an entry to the current section and let continuations extend it. */

@@ -145,6 +145,31 @@ path_resolve(const char *dir, const char *p)
 }
 
 /*
+ * An absolute path with each ".." taking away the component before it, as
+ * Python's os.path.abspath (what supervisord's %(here)s is).
+ */
+char *
+path_abspath(const char *path)
+{
+	char	*out = xstrdup(path), *r = out, *w = out;
+
+	while (*r != '\0') {
+		if (r[0] == '/' && r[1] == '.' && r[2] == '.' &&
+		    (r[3] == '/' || r[3] == '\0')) {
+			while (w > out && *--w != '/')
+				;
+			r += 3;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	if (w == out)
+		*w++ = '/';
+	*w = '\0';
+	return out;
+}
+
+/*
  * Drop empty and "." components in place.  ".." is kept: removing it by
  * hand would be wrong when the component before it is a symbolic link.
  */

@@ -73,10 +73,13 @@ static unsigned			 control_nlinger;
 static char			*control_path;		/* unlinked at shutdown */
 static bool			 control_has_group;
 static gid_t			 control_gid;
+static bool			 control_has_owner;
+static uid_t			 control_uid;
 
 static int	control_setup(struct event_base *, const struct control_options *);
 static int	control_listen(int);
 static int	control_group(const char *);
+static int	control_owner(const char *);
 static int	control_private_dir(const char *);
 static int	control_probe(const char *, const struct sockaddr_un *);
 static int	control_bind(int, const struct sockaddr_un *, mode_t);
@@ -142,6 +145,12 @@ control_init(struct event_base *base, const struct control_options *opts)
 	bound = 1;
 	if (control_has_group && control_fix_group(opts->path) == -1)
 		goto fail;
+	/* supervisord's chown = USER: the socket is that user's too. */
+	if (control_has_owner && fchownat(AT_FDCWD, opts->path, control_uid,
+	    (gid_t)-1, AT_SYMLINK_NOFOLLOW) == -1) {
+		log_warn("chown %s", opts->path);
+		goto fail;
+	}
 	if (listen(fd, SOMAXCONN) == -1) {
 		log_warn("listen %s", opts->path);
 		goto fail;
@@ -266,7 +275,8 @@ control_setup(struct event_base *base, const struct control_options *opts)
 		log_warnx("%s: already listening", __func__);
 		return (-1);
 	}
-	if (control_group(opts->group) == -1)
+	if (control_group(opts->group) == -1 ||
+	    control_owner(opts->owner) == -1)
 		return (-1);
 
 	/* Writing to a client that left must be an error, not death. */
@@ -333,6 +343,31 @@ control_group(const char *name)
 		control_gid = (gid_t)id;
 	}
 	control_has_group = true;
+	return (0);
+}
+
+/* Resolve the socket's owner once, so an unknown user fails at start-up. */
+static int
+control_owner(const char *name)
+{
+	struct passwd	*pw;
+	char		*end;
+	unsigned long	 id;
+
+	control_has_owner = false;
+	if (name == NULL || *name == '\0')
+		return (0);
+	if ((pw = getpwnam(name)) != NULL)
+		control_uid = pw->pw_uid;
+	else {
+		id = strtoul(name, &end, 10);
+		if (*end != '\0' || end == name || id > (uid_t)-2) {
+			log_warnx("socket owner: unknown user %s", name);
+			return (-1);
+		}
+		control_uid = (uid_t)id;
+	}
+	control_has_owner = true;
 	return (0);
 }
 
@@ -631,11 +666,13 @@ control_full(int fd, uid_t uid)
 	return (NULL);
 }
 
-/* Root, the daemon's own user, or a member of socket_group. */
+/* Root, the daemon's own user, the socket's owner, or a member of
+ * socket_group. */
 static bool
 control_allowed(int fd, uid_t uid, gid_t gid)
 {
-	if (control_privileged(uid))
+	if (control_privileged(uid) ||
+	    (control_has_owner && uid == control_uid))
 		return (true);
 	if (!control_has_group)
 		return (false);

@@ -29,6 +29,8 @@ struct control_options {
 	unsigned mode;		/* permission bits of the socket; 0: 0600,
 				 * or 0660 with a group */
 	const char *group;	/* NULL, or the group that may also connect */
+	const char *owner;	/* NULL, or the user who owns the socket and
+				 * may connect too (supervisord's chown) */
 };
 
 /*

@@ -703,9 +703,7 @@ eventlistener_spawned(struct program *p, bool ok)
 static bool
 listener_log_enabled(const struct program_config *pc, int stream)
 {
-	(void)pc;
-	(void)stream;
-	return false;
+	return stream == 2 ? pc->stderr_events : pc->stdout_events;
 }
 
 void

@@ -474,12 +474,18 @@ lifecycle_resume(struct program *p, const struct state_entry *e, bool alive,
 			    (long)p->pid);
 		if (s != STATE_STARTING && s != STATE_STOPPING)
 			s = STATE_RUNNING;
-		if (s == STATE_STARTING && p->cfg->start_secs <= 0)
+		if (s == STATE_STARTING && p->cfg->start_secs <= 0 &&
+		    !check_waits(&p->cfg->ready))
 			s = STATE_RUNNING;
 		log_notice("%s: adopted running pid %ld (%s)", p->cfg->name,
 		    (long)p->pid, program_state_name(s));
 		lifecycle_set_state(p, s);
-		if (s == STATE_STARTING)
+		if (s == STATE_STARTING && check_waits(&p->cfg->ready)) {
+			/* Still waiting for its check (ready.c probes again). */
+			if (e->deadline > 0 || p->cfg->ready_timeout > 0)
+				lifecycle_arm(p, e->deadline > 0 ? e->deadline :
+				    p->started_at + p->cfg->ready_timeout);
+		} else if (s == STATE_STARTING)
 			lifecycle_arm(p, e->deadline > 0 ? e->deadline :
 			    p->started_at + p->cfg->start_secs);
 		else if (s == STATE_STOPPING)
@@ -749,6 +755,14 @@ lifecycle_set_main_pid(struct program *p, pid_t pid, pid_t pgid)
 	p->main_alive = true;
 	if (pgid > 0)
 		p->pgid = pgid;
+	/*
+	 * While its parent lives it is not our child, and its parent, not we,
+	 * reaps it: watch it as an adopted process (a pidfd), whose exit
+	 * status nobody tells us.  Our child (its parent gone) needs nothing.
+	 */
+	if (ops->watch != NULL && ops->watch(p) == -1)
+		log_warnx("%s: cannot watch pid %ld", p->cfg->name, (long)pid);
+	p->adopted = p->watch_fd != -1;
 }
 
 /* Event: the program asks for more time to start or to stop. */

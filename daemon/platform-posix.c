@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -298,7 +299,10 @@ posix_signal(struct program *p, int sig, bool wake)
 {
 	int r;
 
-	if (p->cfg->stop_group) {
+	/* supervisord's killasgroup alone: the stop signal to the main
+	 * process, only the kill to the group. */
+	if (p->cfg->stop_group && !(p->cfg->stop_main_only && !p->kill_sent &&
+	    sig == p->cfg->stop_signal && p->main_alive)) {
 		int e = ESRCH;
 
 		r = -1;
@@ -410,6 +414,7 @@ posix_watch(struct program *p)
 	pid_t ppid = 0;
 	int fd;
 
+	posix_unwatch(p);	/* a main process named before this one */
 	if (statefile_start_time(p->pid, &ppid) != 0 && ppid == getpid())
 		return 0;
 	if ((fd = (int)syscall(SYS_pidfd_open, p->pid, 0)) == -1)
@@ -427,8 +432,13 @@ static void
 posix_watch_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct program *p = arg;
+	siginfo_t si;
 
 	posix_unwatch(p);
+	/* Ours by now (its parent died first): the reaper has its status. */
+	if (p->pid > 0 && waitid(P_PID, (id_t)p->pid, &si,
+	    WEXITED | WNOHANG | WNOWAIT) == 0)
+		return;
 	if (p->main_alive && p->adopted)
 		lifecycle_lost(p);
 }

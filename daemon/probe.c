@@ -1,6 +1,9 @@
 /*
- * Readiness and health probes on the event loop.  A TCP probe is a
- * non-blocking connect (names resolved with evdns); an HTTP probe is one
+ * Readiness and health probes on the event loop.  A TCP probe of a loopback
+ * address asks the kernel whether a socket listens there (sock_diag(7), one
+ * request and its answer, no connection: a connect over loopback costs both
+ * ends of a handshake and a close, several times more); any other TCP probe
+ * is a non-blocking connect (names resolved with evdns); an HTTP probe is one
  * GET through evhttp (over TLS with probe-tls.c), 2xx and 3xx counting as
  * up; an exec probe is a child started with the program's user, folder and
  * environment, in a process group of its own.  Every probe has one timer,
@@ -15,8 +18,13 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/util.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -61,6 +69,11 @@ struct probe {
 static struct event_base *probe_base;
 static struct evdns_base *probe_dns;
 static struct probe *probe_children;
+static int probe_diag_fd = -1;		/* NETLINK_SOCK_DIAG, made on first use */
+static bool probe_diag_off;		/* the kernel cannot answer: connect */
+static unsigned probe_diag_seq;
+
+#define PROBE_TCP_LISTEN	10	/* TCP_LISTEN in the kernel's numbering */
 
 static void probe_finish(struct probe *pr, bool ok, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -83,10 +96,13 @@ probe_init(struct event_base *base)
 	probe_base = base;
 }
 
-/* Free the resolver. */
+/* Free the resolver and the sock_diag socket. */
 void
 probe_fini(void)
 {
+	if (probe_diag_fd != -1)
+		close(probe_diag_fd);
+	probe_diag_fd = -1;
 	if (probe_dns != NULL)
 		evdns_base_free(probe_dns, 0);
 	probe_dns = NULL;
@@ -101,6 +117,126 @@ probe_dns_base(void)
 	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL)
 		log_warnx("probes: cannot set up the resolver");
 	return probe_dns;
+}
+
+/* A loopback address of c (127/8, ::1) into req; false for any other host. */
+static bool
+probe_loopback(const struct check *c, struct inet_diag_req_v2 *req)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, c->host, &a4) == 1) {
+		if ((ntohl(a4.s_addr) >> 24) != 127)
+			return false;
+		req->sdiag_family = AF_INET;
+		memcpy(req->id.idiag_src, &a4, sizeof a4);
+		return true;
+	}
+	if (inet_pton(AF_INET6, c->host, &a6) == 1 &&
+	    memcmp(&a6, &in6addr_loopback, sizeof a6) == 0) {
+		req->sdiag_family = AF_INET6;
+		memcpy(req->id.idiag_src, &a6, sizeof a6);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Ask the kernel for the listening socket a connection to req's address
+ * would reach (an exact lookup, not a dump of the table): 1 one listens with
+ * room in its accept queue, 0 not (why says), -1 the kernel cannot answer
+ * such requests (errno says why), -2 no answer this time.
+ * The kernel answers within the send, so the receive never waits.
+ */
+static int
+probe_diag(const struct check *c, struct inet_diag_req_v2 *dreq, char *why,
+    size_t len)
+{
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_req_v2 r;
+	} req = { 0 };
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	union {
+		struct nlmsghdr h;
+		char buf[1024];
+	} ans;
+	const struct inet_diag_msg *m;
+	struct nlmsghdr *h;
+	ssize_t n;
+
+	if (probe_diag_fd == -1 && (probe_diag_fd = socket(AF_NETLINK,
+	    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)) == -1)
+		return -1;
+	req.h.nlmsg_len = sizeof req;
+	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.h.nlmsg_flags = NLM_F_REQUEST;
+	req.h.nlmsg_seq = ++probe_diag_seq;
+	req.r = *dreq;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_states = 1u << PROBE_TCP_LISTEN;
+	req.r.id.idiag_sport = htons((uint16_t)c->port);
+	req.r.id.idiag_cookie[0] = req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (sendto(probe_diag_fd, &req, sizeof req, 0,
+	    (struct sockaddr *)&kernel, sizeof kernel) != (ssize_t)sizeof req)
+		return -1;
+	/* Answers to an earlier request (none should be left) are skipped. */
+	while ((n = recv(probe_diag_fd, &ans, sizeof ans, MSG_DONTWAIT)) > 0) {
+		h = &ans.h;
+		if (!NLMSG_OK(h, (size_t)n) || h->nlmsg_seq != probe_diag_seq)
+			continue;
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+
+			if (e->error != -ENOENT) {
+				errno = -e->error;
+				return -1;
+			}
+			snprintf(why, len, "%s: refused (nothing listens)",
+			    c->spec);
+			return 0;
+		}
+		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+		    h->nlmsg_len < NLMSG_LENGTH(sizeof *m)) {
+			errno = EPROTO;
+			return -1;
+		}
+		m = NLMSG_DATA(h);
+		if (m->idiag_state != PROBE_TCP_LISTEN) {
+			snprintf(why, len, "%s: refused (nothing listens)",
+			    c->spec);
+			return 0;
+		}
+		if (m->idiag_rqueue > m->idiag_wqueue) {
+			snprintf(why, len, "%s: accept queue full (%u waiting)",
+			    c->spec, m->idiag_rqueue);
+			return 0;
+		}
+		snprintf(why, len, "%s: listening", c->spec);
+		return 1;
+	}
+	return n == -1 && errno != EAGAIN ? -1 : -2;
+}
+
+bool
+probe_now(const struct check *c, bool *ok, char *why, size_t len)
+{
+	struct inet_diag_req_v2 req = { 0 };
+	int r;
+
+	if (c->kind != CHECK_TCP || probe_diag_off || !probe_loopback(c, &req))
+		return false;
+	if ((r = probe_diag(c, &req, why, len)) == -2)
+		return false;
+	if (r == -1) {
+		log_info("probes: the kernel does not answer sock_diag "
+		    "requests (%s): TCP checks connect", strerror(errno));
+		probe_diag_off = true;
+		return false;
+	}
+	*ok = r == 1;
+	return true;
 }
 
 struct probe *

@@ -23,6 +23,12 @@ typedef void (*probe_done_fn)(void *arg, bool ok, const char *why);
 void probe_init(struct event_base *base);
 void probe_fini(void);
 
+/*
+ * Answer c at once when that costs no waiting (a TCP check of a loopback
+ * address: whether something listens there): true with ok and why set.
+ * False: start a probe instead.
+ */
+bool probe_now(const struct check *c, bool *ok, char *why, size_t len);
 /* Start probing c for p; done is called once, within timeout seconds. */
 struct probe *probe_start(const struct check *c, struct program *p,
     double timeout, probe_done_fn done, void *arg);

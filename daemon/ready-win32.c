@@ -9,7 +9,7 @@
 #include "program.h"
 #include "ready.h"
 
-void ready_init(struct event_base *base) { }
+void ready_init(struct event_base *base, const char *instance) { }
 void ready_fini(void) { }
 int ready_prepare_spawn(struct program *p, struct spawn_request *req) { return 0; }
 void ready_forget(struct program *p) { }

@@ -6,6 +6,12 @@
  * started and stopped from the program's state changes, so a program that
  * leaves STARTING or RUNNING leaves no probe, timer or hook behind.  The
  * deadline of a start (ready_timeout) is the lifecycle's own deadline.
+ *
+ * Across a re-exec the notify sockets and fd:N pipes are handed over
+ * (READY_ENV names them), so nothing a program sends meanwhile is lost;
+ * after a crash the notify names are the same (sdnotify.c), and an fd:N
+ * pipe is opened again through /proc/PID/fd/N.  A STATUS= text and the
+ * health failures in a row travel in the state file (ready_resume).
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -13,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -24,6 +31,7 @@
 #include "ready.h"
 #include "sdnotify.h"
 #include "spawn.h"
+#include "statefile.h"
 
 struct ready {
 	struct program *p;
@@ -42,8 +50,23 @@ struct ready {
 	bool refused_said;		/* a stranger's message was logged */
 };
 
+#define READY_ENV	"SAFEEXITD_READY_FDS"	/* NAME=NOTIFY,FD;... */
+#define READY_GRID_US	50000	/* health probes gather on this grid */
+
 static struct event_base *ready_base;
 static void (*settled_fn)(void);
+
+/* What a re-exec handed over, by program name, until taken. */
+struct ready_handover {
+	char *name;
+	int notify_fd, fd_read;
+};
+static struct ready_handover *handovers;
+static size_t n_handovers;
+
+static void ready_import(void);
+static int ready_take(const char *name, bool notify);
+static void ready_reattach_fd(struct ready *r);
 
 static struct ready *ready_get(struct program *p);
 static bool ready_wanted(const struct program *p);
@@ -52,6 +75,8 @@ static void ready_begin_start(struct ready *r);
 static void ready_begin_health(struct ready *r);
 static void ready_halt(struct ready *r);
 static void ready_arm(struct ready *r, double secs);
+static void ready_arm_health(struct ready *r, double interval);
+static void ready_probe(struct ready *r, const struct check *c);
 static void ready_timer_cb(evutil_socket_t fd, short what, void *arg);
 static void ready_probe_done(void *arg, bool ok, const char *why);
 static void ready_health_failed(struct ready *r, const char *why);
@@ -65,13 +90,198 @@ static int ready_open_notify(struct ready *r);
 static void ready_settled_check(struct program *p, enum program_state old,
     void *arg);
 
-/* Watch every program's state changes. */
+/* Watch every program's state changes; take what a re-exec handed over. */
 void
-ready_init(struct event_base *base)
+ready_init(struct event_base *base, const char *instance)
 {
 	ready_base = base;
+	sdnotify_init(instance);
 	probe_init(base);
+	ready_import();
 	program_observe(ready_changed, NULL);
+}
+
+/* Read READY_ENV (a re-exec's hand-over) into the table; programs must not
+ * inherit it. */
+static void
+ready_import(void)
+{
+	char *env = getenv(READY_ENV), *copy, *item, *save = NULL;
+
+	if (env == NULL)
+		return;
+	if ((copy = strdup(env)) == NULL)
+		fatal("%s", __func__);
+	unsetenv(READY_ENV);
+	for (item = strtok_r(copy, ";", &save); item != NULL;
+	    item = strtok_r(NULL, ";", &save)) {
+		char *eq = strchr(item, '=');
+		struct ready_handover *h;
+		int a, b;
+
+		if (eq == NULL || sscanf(eq + 1, "%d,%d", &a, &b) != 2)
+			continue;
+		*eq = '\0';
+		if ((handovers = realloc(handovers, (n_handovers + 1) *
+		    sizeof *handovers)) == NULL)
+			fatal("%s", __func__);
+		h = &handovers[n_handovers++];
+		if ((h->name = strdup(item)) == NULL)
+			fatal("%s", __func__);
+		h->notify_fd = a;
+		h->fd_read = b;
+		if (a >= 0)
+			fcntl(a, F_SETFD, FD_CLOEXEC);
+		if (b >= 0)
+			fcntl(b, F_SETFD, FD_CLOEXEC);
+	}
+	free(copy);
+}
+
+/* Take the handed-over notify socket (or fd:N pipe) of name, or -1. */
+static int
+ready_take(const char *name, bool notify)
+{
+	int fd;
+
+	for (size_t i = 0; i < n_handovers; i++) {
+		if (strcmp(handovers[i].name, name) != 0)
+			continue;
+		if (notify) {
+			fd = handovers[i].notify_fd;
+			handovers[i].notify_fd = -1;
+		} else {
+			fd = handovers[i].fd_read;
+			handovers[i].fd_read = -1;
+		}
+		return fd;
+	}
+	return -1;
+}
+
+void
+ready_handover_done(void)
+{
+	for (size_t i = 0; i < n_handovers; i++) {
+		if (handovers[i].notify_fd >= 0)
+			close(handovers[i].notify_fd);
+		if (handovers[i].fd_read >= 0)
+			close(handovers[i].fd_read);
+		free(handovers[i].name);
+	}
+	free(handovers);
+	handovers = NULL;
+	n_handovers = 0;
+}
+
+/* Set or clear close-on-exec on fd. */
+static void
+ready_set_cloexec(int fd, bool on)
+{
+	int flags;
+
+	if (fd < 0 || (flags = fcntl(fd, F_GETFD)) == -1)
+		return;
+	fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC);
+}
+
+void
+ready_export(void)
+{
+	char *env = NULL;
+	size_t len = 0;
+	const char *sep = "";
+	FILE *f;
+
+	if ((f = open_memstream(&env, &len)) == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < programs.n; i++) {
+		struct ready *r = programs.v[i]->ready;
+		int nfd = r != NULL && r->notify != NULL ?
+		    sdnotify_fd(r->notify) : -1;
+
+		if (r == NULL || (nfd == -1 && r->fd_read == -1))
+			continue;
+		fprintf(f, "%s%s=%d,%d", sep, programs.v[i]->cfg->name, nfd,
+		    r->fd_read);
+		sep = ";";
+		ready_set_cloexec(nfd, false);
+		ready_set_cloexec(r->fd_read, false);
+	}
+	fclose(f);
+	setenv(READY_ENV, env, 1);
+	free(env);
+}
+
+void
+ready_export_undo(void)
+{
+	unsetenv(READY_ENV);
+	for (size_t i = 0; i < programs.n; i++) {
+		struct ready *r = programs.v[i]->ready;
+
+		if (r == NULL)
+			continue;
+		if (r->notify != NULL)
+			ready_set_cloexec(sdnotify_fd(r->notify), true);
+		ready_set_cloexec(r->fd_read, true);
+	}
+}
+
+void
+ready_resume(struct program *p, const char *status_text, int failures,
+    const char *why)
+{
+	struct ready *r;
+
+	if (!ready_wanted(p))
+		return;
+	r = ready_get(p);
+	snprintf(r->status_text, sizeof r->status_text, "%s", status_text);
+	if (r->health_on && failures > 0 &&
+	    failures < p->cfg->health_retries) {
+		r->failures = failures;
+		snprintf(r->health_why, sizeof r->health_why, "%s", why);
+	}
+}
+
+int
+ready_failures(const struct program *p, const char **why)
+{
+	const struct ready *r = p->ready;
+
+	*why = r != NULL ? r->health_why : "";
+	return r != NULL && r->health_on ? r->failures : 0;
+}
+
+/*
+ * An adopted program's fd:N pipe: the one handed over, or after a crash the
+ * pipe itself, opened again through /proc/PID/fd/N (the program holds its
+ * write end; an fd that is no longer a pipe is not read).
+ */
+static void
+ready_reattach_fd(struct ready *r)
+{
+	struct program *p = r->p;
+	char path[64];
+	struct stat st;
+	int fd;
+
+	if (r->fd_read != -1 || p->cfg->ready.kind != CHECK_FD || !p->adopted)
+		return;
+	if ((fd = ready_take(p->cfg->name, false)) == -1 && p->pid > 0) {
+		snprintf(path, sizeof path, "/proc/%ld/fd/%d", (long)p->pid,
+		    p->cfg->ready.fd);
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd != -1 && (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode))) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd == -1)
+		return;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	r->fd_read = fd;
 }
 
 /* Stop watching; programs are released one by one (ready_forget). */
@@ -119,8 +329,8 @@ ready_open_notify(struct ready *r)
 
 	if (r->notify != NULL)
 		return 0;
-	r->notify = sdnotify_open(ready_base, r->p->cfg->name, ready_notified,
-	    r, err, sizeof err);
+	r->notify = sdnotify_open(ready_base, r->p->cfg->name,
+	    ready_take(r->p->cfg->name, true), ready_notified, r, err, sizeof err);
 	if (r->notify == NULL) {
 		snprintf(r->p->error, sizeof r->p->error, "%s", err);
 		return -1;
@@ -241,6 +451,29 @@ ready_fd_close(struct ready *r)
 	r->fd_read = r->fd_write = -1;
 }
 
+/*
+ * Arm the timer for the next health probe, at least interval from now, on a
+ * grid of READY_GRID_US microseconds of the loop's clock: the probes of many
+ * programs then share one wake-up of the daemon (a wake-up costs as much as
+ * a probe) instead of each having its own.
+ */
+static void
+ready_arm_health(struct ready *r, double interval)
+{
+	struct timeval now;
+	long long t, due;
+
+	if (interval < 10 * READY_GRID_US / 1e6 ||
+	    event_base_gettimeofday_cached(ready_base, &now) == -1) {
+		ready_arm(r, interval);
+		return;
+	}
+	t = (long long)now.tv_sec * 1000000 + now.tv_usec;
+	due = t + (long long)(interval * 1e6);
+	due += (READY_GRID_US - due % READY_GRID_US) % READY_GRID_US;
+	ready_arm(r, (double)(due - t) / 1e6);
+}
+
 /* Arm the one timer secs from now. */
 static void
 ready_arm(struct ready *r, double secs)
@@ -260,6 +493,9 @@ ready_begin_start(struct ready *r)
 {
 	const struct check *c = &r->p->cfg->ready;
 
+	if (check_wants_notify(c) || check_wants_notify(&r->p->cfg->health))
+		(void)ready_open_notify(r);	/* adopted: none was made */
+	ready_reattach_fd(r);
 	switch (c->kind) {
 	case CHECK_FD:
 		/* Only the child may hold the write end: its EOF must be its own. */
@@ -292,6 +528,7 @@ ready_begin_health(struct ready *r)
 {
 	const struct check *c = &r->p->cfg->health;
 
+	ready_reattach_fd(r);
 	if (r->fd_read != -1 && r->fd_ev == NULL) {
 		/* Keep reading fd:N, so the program never writes into a full pipe. */
 		if ((r->fd_ev = event_new(ready_base, r->fd_read,
@@ -309,7 +546,22 @@ ready_begin_health(struct ready *r)
 			r->watchdog = c->watchdog;
 		ready_arm(r, r->watchdog);
 	} else
-		ready_arm(r, r->p->cfg->health_interval);
+		ready_arm_health(r, r->p->cfg->health_interval);
+}
+
+/* Probe c: the answer at once when the probe can give it, else later. */
+static void
+ready_probe(struct ready *r, const struct check *c)
+{
+	char why[192];
+	bool ok;
+
+	if (probe_now(c, &ok, why, sizeof why)) {
+		ready_probe_done(r, ok, why);
+		return;
+	}
+	r->probe = probe_start(c, r->p, r->p->cfg->health_timeout,
+	    ready_probe_done, r);
 }
 
 /* The timer: a probe is due, or the watchdog went unfed. */
@@ -321,8 +573,7 @@ ready_timer_cb(evutil_socket_t fd, short what, void *arg)
 	char why[192];
 
 	if (p->state == STATE_STARTING && check_is_probe(&p->cfg->ready)) {
-		r->probe = probe_start(&p->cfg->ready, p, p->cfg->health_timeout,
-		    ready_probe_done, r);
+		ready_probe(r, &p->cfg->ready);
 		return;
 	}
 	if (p->state != STATE_RUNNING || !r->health_on)
@@ -333,8 +584,7 @@ ready_timer_cb(evutil_socket_t fd, short what, void *arg)
 		ready_health_failed(r, why);
 		return;
 	}
-	r->probe = probe_start(&p->cfg->health, p, p->cfg->health_timeout,
-	    ready_probe_done, r);
+	ready_probe(r, &p->cfg->health);
 }
 
 /* A probe's answer, for readiness or for health by the program's state. */
@@ -357,11 +607,13 @@ ready_probe_done(void *arg, bool ok, const char *why)
 	if (p->state != STATE_RUNNING || !r->health_on)
 		return;
 	if (ok) {
-		if (r->failures > 0)
+		if (r->failures > 0) {
 			log_notice("%s: healthy again (%s)", p->cfg->name, why);
+			statefile_touch();
+		}
 		r->failures = 0;
 		r->health_why[0] = '\0';
-		ready_arm(r, p->cfg->health_interval);
+		ready_arm_health(r, p->cfg->health_interval);
 		return;
 	}
 	ready_health_failed(r, why);
@@ -375,14 +627,17 @@ ready_health_failed(struct ready *r, const char *why)
 
 	r->failures++;
 	snprintf(r->health_why, sizeof r->health_why, "%s", why);
+	statefile_touch();	/* the count survives a crash */
 	log_warnx("%s: health check failed (%d of %d): %s", p->cfg->name,
 	    r->failures, p->cfg->health_retries, why);
 	if (r->failures >= p->cfg->health_retries) {
 		lifecycle_unhealthy(p, why);
 		return;
 	}
-	ready_arm(r, p->cfg->health.kind == CHECK_WATCHDOG ? r->watchdog :
-	    p->cfg->health_interval);
+	if (p->cfg->health.kind == CHECK_WATCHDOG)
+		ready_arm(r, r->watchdog);
+	else
+		ready_arm_health(r, p->cfg->health_interval);
 }
 
 /* ready = fd:N: a newline means ready; later writes are read and dropped. */
@@ -483,6 +738,7 @@ ready_notified(void *arg, const struct sdnotify_msg *m, pid_t sender)
 		for (char *s = r->status_text; *s != '\0'; s++)
 			if ((unsigned char)*s < ' ')
 				*s = ' ';
+		statefile_touch();	/* it survives a crash */
 	}
 	if (m->mainpid > 0 && m->mainpid != p->pid) {
 		if (ready_sender_ok(p, m->mainpid))

@@ -18,7 +18,8 @@ struct event_base;
 struct program;
 struct spawn_request;
 
-void ready_init(struct event_base *base);
+/* instance: the control socket's path, the key of the notify names. */
+void ready_init(struct event_base *base, const char *instance);
 void ready_fini(void);
 
 /*
@@ -38,6 +39,21 @@ const char *ready_health(const struct program *p);
 const char *ready_status_text(const struct program *p);
 /* A line for status: what it waits for, its STATUS text, a failing check. */
 void ready_describe(const struct program *p, char *buf, size_t len);
+
+/*
+ * Re-exec: hand the notify sockets and fd:N pipes to the next image
+ * (through the environment; undo when the exec failed).  The next image
+ * takes them as it adopts the programs, then closes what nobody took
+ * (ready_handover_done).
+ */
+void ready_export(void);
+void ready_export_undo(void);
+void ready_handover_done(void);
+/* An adopted p: its STATUS= text and health failures in a row, saved. */
+void ready_resume(struct program *p, const char *status_text, int failures,
+    const char *why);
+/* For the state file: p's health failures in a row, and the last cause. */
+int ready_failures(const struct program *p, const char **why);
 
 /* Call fn once every autostart program is RUNNING or has settled. */
 void ready_when_settled(void (*fn)(void));

@@ -253,8 +253,36 @@ requests_programs(strv_t names)
 }
 
 /*
- * Resolve names or "all" into l; unknown names go to reply's "unknown".
- * Returns the number of unknown names.
+ * Add to l every process of the group a name stands for, as supervisorctl
+ * takes it: "G:*" or "G:", or a bare "G" that is no process of its own.
+ * Processes of a group are named "G:PROCESS".  Returns how many matched.
+ */
+static size_t
+requests_group(const char *arg, struct proglist *l)
+{
+	size_t len = strlen(arg), n = 0;
+
+	if (len >= 2 && strcmp(arg + len - 2, ":*") == 0)
+		len -= 2;
+	else if (len >= 1 && arg[len - 1] == ':')
+		len--;
+	if (len == 0)
+		return 0;
+	for (size_t j = 0; j < programs.n; j++) {
+		const char *name = programs.v[j]->cfg->name;
+
+		if (!programs.v[j]->removed && strncmp(name, arg, len) == 0 &&
+		    name[len] == ':') {
+			proglist_add(l, programs.v[j]);
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * Resolve names, "all", or a group ("G:*", "G:", "G") into l; unknown
+ * names go to reply's "unknown".  Returns the number of unknown names.
  */
 static int
 requests_targets(strv_t args, struct proglist *l, struct json_object *reply)
@@ -271,7 +299,10 @@ requests_targets(strv_t args, struct proglist *l, struct json_object *reply)
 					proglist_add(l, programs.v[j]);
 			continue;
 		}
-		if ((p = program_find(args[i])) == NULL || p->removed) {
+		if (((p = program_find(args[i])) == NULL || p->removed) &&
+		    requests_group(args[i], l) > 0)
+			continue;
+		if (p == NULL || p->removed) {
 			json_object_array_add(unknown, json_object_new_string(args[i]));
 			n++;
 			continue;

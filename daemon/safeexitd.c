@@ -41,9 +41,13 @@
 #include "resources.h"
 #include "safeopen.h"
 #include "safeexitd.h"
+#ifdef _WIN32
+#include "service.h"
+#endif
 #include "shutdown.h"
 #include "signals.h"
 #include "startplan.h"
+#include "supervisord.h"
 #include "statefile.h"
 
 #ifndef SYSCONFDIR
@@ -131,6 +135,9 @@ static const struct option long_options[] = {
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
+#ifdef _WIN32
+	{ "service", no_argument, NULL, 'S' },	/* service-win32.c */
+#endif
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -147,6 +154,12 @@ usage(FILE *f)
 	    "  -l, --log-level LVL   debug | info | notice | warning | error\n"
 	    "  -V, --version         print \"safeexitd VERSION\" and exit 0\n"
 	    "  -h, --help            show this help\n", SYSCONFDIR);
+#ifdef _WIN32
+	fprintf(f,
+	    "       safeexitd install-service [-c FILE] [--name NAME] [--user ACCOUNT]\n"
+	    "       safeexitd remove-service [--name NAME]\n"
+	    "  (a Windows service; the service control manager runs it with --service)\n");
+#endif
 }
 
 /* The config in force. */
@@ -477,6 +490,7 @@ daemon_reload(struct json_object **result, struct config_errors *errs)
 	}
 	for (size_t i = 0; i < newcfg->n_warnings; i++)
 		log_warnx("reload: %s", newcfg->warnings[i]);
+	supervisord_detached(newcfg, !d.foreground, true);
 	notify_reloading();
 	res = json_object_new_object();
 	restart = json_object_new_array();
@@ -642,6 +656,10 @@ daemon_parse_args(int argc, char **argv, struct daemon_args *a)
 		case 'h':
 			usage(stdout);
 			return 0;
+#ifdef _WIN32
+		case 'S':	/* the SCM runs us: service_command saw it */
+			break;
+#endif
 		default:
 			usage(stderr);
 			return 2;
@@ -664,7 +682,14 @@ daemon_settle(const struct daemon_args *a)
 {
 	d.cli_level = a->log_level;
 	d.foreground = !a->detach;
-	daemon_apply_log(d.cfg, a->log_level, !a->detach);
+#ifdef _WIN32
+	/* Under the SCM: in the background, with nothing to detach from. */
+	if (service_active()) {
+		d.foreground = false;
+		log_init(service_name());
+	}
+#endif
+	daemon_apply_log(d.cfg, a->log_level, d.foreground);
 	for (size_t i = 0; i < d.cfg->n_warnings; i++)
 		log_warnx("%s", d.cfg->warnings[i]);
 	daemon_remember_setup();
@@ -674,6 +699,7 @@ daemon_settle(const struct daemon_args *a)
 		daemon_check_syslog();
 	if (a->detach && platform_detach() == -1)
 		fatalx("cannot run in the background");
+	supervisord_detached(d.cfg, a->detach, false);
 	d.started_at = platform_now();
 	if (a->socket != NULL)
 		d.socket_path = strdup(a->socket);
@@ -708,7 +734,7 @@ daemon_setup_loop(void)
 	if (signals_init(d.base) == -1)
 		fatalx("cannot set up signal handling");
 	lifecycle_init(&platform_lifecycle_ops);
-	ready_init(d.base);
+	ready_init(d.base, d.socket_path);
 	startplan_init();
 	shutdown_init(d.base);
 	reload_init(d.base);
@@ -719,11 +745,14 @@ daemon_setup_loop(void)
 	copts->path = d.socket_path;
 	copts->mode = d.cfg->socket_mode;
 	copts->group = d.cfg->socket_group;
+	copts->owner = d.cfg->socket_owner;
 	if ((adopt_control_fd() >= 0 ?
 	    control_init_fd(d.base, adopt_control_fd(), copts) :
 	    control_init(d.base, copts)) == -1)
 		return -1;
 	daemon_write_pidfile();
+	if (supervisord_drop_user(d.cfg) == -1)
+		return -1;
 	notify_init(d.base);
 	logind_init(d.base, &logind_cb);
 	return 0;
@@ -803,8 +832,8 @@ daemon_cleanup(bool detached)
 }
 
 /* Start up, run the loop until the shutdown is over, clean up. */
-int
-main(int argc, char **argv)
+static int
+daemon_main(int argc, char **argv)
 {
 	struct config_errors errs = { 0 };
 	struct daemon_args a = { 0 };
@@ -821,8 +850,14 @@ main(int argc, char **argv)
 	    resources_check(d.cfg, &errs) > 0) {
 		config_free(d.cfg);
 		d.cfg = NULL;
-		for (size_t i = 0; i < errs.n; i++)
+		for (size_t i = 0; i < errs.n; i++) {
+#ifdef _WIN32
+			/* A service has no stderr: the event log it is. */
+			if (service_active())
+				log_error("%s", errs.msgs[i]);
+#endif
 			fprintf(stderr, "%s\n", errs.msgs[i]);
+		}
 		config_errors_free(&errs);
 		return 1;
 	}
@@ -837,6 +872,12 @@ main(int argc, char **argv)
 	/* A re-executed daemon is already where it should be: never detach again. */
 	if (adopt_resume())
 		a.detach = false;
+#ifdef _WIN32
+	if (service_active())
+		a.detach = false;	/* the SCM runs it where it stays */
+#endif
+	if (supervisord_rlimits(d.cfg) == -1)
+		return 1;
 	daemon_settle(&a);
 	if (daemon_setup_loop() == -1) {
 		platform_detach_done(1);
@@ -858,4 +899,17 @@ main(int argc, char **argv)
 	log_notice("exiting with status %d", d.exit_code);
 	daemon_cleanup(a.detach);
 	return d.exit_code;
+}
+
+/* The process's entry; on Windows the service commands come first. */
+int
+main(int argc, char **argv)
+{
+#ifdef _WIN32
+	int status;
+
+	if (service_command(argc, argv, daemon_main, &status))
+		return status;
+#endif
+	return daemon_main(argc, argv);
 }

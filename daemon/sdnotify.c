@@ -1,12 +1,18 @@
 /*
  * sd_notify's receiving end for the programs (see sdnotify.h).  The address
  * is abstract: nothing to create or remove in the file system, no length
- * trouble with long names, and the same name again after a re-exec (the
- * daemon keeps its pid).  Anyone may send to an abstract socket; the
- * credentials the kernel attaches say who did, and only the program's own
- * processes are listened to (ready.c checks them).
+ * trouble with long names.  Its KEY is a hash of the control socket's path
+ * (the same key names the daemon's cgroup), not the daemon's pid: a program
+ * keeps the NOTIFY_SOCKET it was started with, and after a crash the daemon
+ * started again on the same socket has another pid but binds the same
+ * names, so what the program sends from then on is heard.  A re-exec hands
+ * the bound sockets over (nothing sent meanwhile is lost).  Anyone may send
+ * to an abstract socket; the credentials the kernel attaches say who did,
+ * and only the program's own processes are listened to (ready.c checks
+ * them).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -29,6 +35,8 @@ struct sdnotify {
 	void *arg;
 	char env[160];
 };
+
+static unsigned long long sdnotify_key;
 
 static void sdnotify_read_cb(evutil_socket_t fd, short what, void *arg);
 static int sdnotify_read_one(struct sdnotify *sn);
@@ -100,9 +108,34 @@ sdnotify_parse(const char *buf, size_t len, struct sdnotify_msg *m)
 	}
 }
 
+void
+sdnotify_init(const char *instance)
+{
+	/* FNV-1a, as for the cgroup's name. */
+	sdnotify_key = 1469598103934665603ULL;
+	for (const char *c = instance; *c != '\0'; c++)
+		sdnotify_key = (sdnotify_key ^ (unsigned char)*c) *
+		    1099511628211ULL;
+}
+
+/* Whether fd is a datagram socket bound to exactly sun (len bytes). */
+static bool
+sdnotify_bound_to(int fd, const struct sockaddr_un *sun, socklen_t len)
+{
+	struct sockaddr_un have;
+	socklen_t hlen = sizeof have;
+	int type = 0;
+	socklen_t tlen = sizeof type;
+
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 &&
+	    type == SOCK_DGRAM &&
+	    getsockname(fd, (struct sockaddr *)&have, &hlen) == 0 &&
+	    hlen == len && memcmp(&have, sun, len) == 0;
+}
+
 struct sdnotify *
-sdnotify_open(struct event_base *base, const char *name, sdnotify_fn fn,
-    void *arg, char *err, size_t errlen)
+sdnotify_open(struct event_base *base, const char *name, int inherited,
+    sdnotify_fn fn, void *arg, char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct sdnotify *sn;
@@ -112,11 +145,19 @@ sdnotify_open(struct event_base *base, const char *name, sdnotify_fn fn,
 	if ((sn = calloc(1, sizeof *sn)) == NULL)
 		fatal("%s", __func__);
 	n = snprintf(sun.sun_path + 1, sizeof sun.sun_path - 1,
-	    "safeexitd/%ld/%s", (long)getpid(), name);
+	    "safeexitd/%016llx/%s", sdnotify_key, name);
 	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 	snprintf(sn->env, sizeof sn->env, "NOTIFY_SOCKET=@%s", sun.sun_path + 1);
 	sn->fn = fn;
 	sn->arg = arg;
+	if (inherited != -1 && sdnotify_bound_to(inherited, &sun, len)) {
+		/* Handed over by a re-exec: what was sent meanwhile waits in it. */
+		sn->fd = inherited;
+		fcntl(sn->fd, F_SETFL, O_NONBLOCK);
+		goto listen;
+	}
+	if (inherited != -1)
+		close(inherited);
 	sn->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (sn->fd == -1 ||
 	    setsockopt(sn->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) == -1 ||
@@ -126,10 +167,17 @@ sdnotify_open(struct event_base *base, const char *name, sdnotify_fn fn,
 		sdnotify_close(sn);
 		return NULL;
 	}
+listen:
 	if ((sn->ev = event_new(base, sn->fd, EV_READ | EV_PERSIST,
 	    sdnotify_read_cb, sn)) == NULL || event_add(sn->ev, NULL) == -1)
 		fatal("%s", __func__);
 	return sn;
+}
+
+int
+sdnotify_fd(const struct sdnotify *sn)
+{
+	return sn->fd;
 }
 
 const char *

@@ -1,7 +1,8 @@
 /*
  * The receiving end of sd_notify(3), one socket per program: a datagram
- * socket in the abstract namespace, "@safeexitd/DAEMON-PID/NAME", whose
- * address the program finds in NOTIFY_SOCKET.  Every datagram comes with
+ * socket in the abstract namespace, "@safeexitd/KEY/NAME" (KEY: a hash of
+ * the control socket's path), whose address the program finds in
+ * NOTIFY_SOCKET.  Every datagram comes with
  * its sender's credentials (SO_PASSCRED); whoever receives the message
  * decides whether that sender may speak for the program.
  */
@@ -33,10 +34,17 @@ void sdnotify_parse(const char *buf, size_t len, struct sdnotify_msg *m);
 typedef void (*sdnotify_fn)(void *arg, const struct sdnotify_msg *m,
     pid_t sender);
 
-/* Bind the socket of program name; NULL with err when that fails. */
+/* The daemon's instance (its control socket's path): the names' KEY. */
+void sdnotify_init(const char *instance);
+/*
+ * Bind the socket of program name, or take inherited (a re-exec's, -1:
+ * none) when it is that socket; NULL with err when that fails.
+ */
 struct sdnotify *sdnotify_open(struct event_base *base, const char *name,
-    sdnotify_fn fn, void *arg, char *err, size_t errlen);
-/* "NOTIFY_SOCKET=@safeexitd/PID/NAME", for the program's environment. */
+    int inherited, sdnotify_fn fn, void *arg, char *err, size_t errlen);
+/* The socket, for a re-exec to hand over. */
+int sdnotify_fd(const struct sdnotify *sn);
+/* "NOTIFY_SOCKET=@safeexitd/KEY/NAME", for the program's environment. */
 const char *sdnotify_env(const struct sdnotify *sn);
 /* Read every datagram waiting now, before anything else is handled. */
 void sdnotify_drain(struct sdnotify *sn);

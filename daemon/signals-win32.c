@@ -20,6 +20,12 @@
  * its programs (logind_release, or the daemon's exit) or Windows runs out
  * of patience.  This file is therefore logind.h's backend as well.
  *
+ * Under the service control manager the SCM's controls take their place
+ * (service-win32.c hands them over with signals_service): STOP as Ctrl+C,
+ * PRESHUTDOWN and SHUTDOWN for on_host_shutdown, SESSIONCHANGE logoff for
+ * on_logoff, PARAMCHANGE as a reload.  A service gets the console's logoff
+ * and shutdown events for every session: those are left to the SCM.
+ *
  * Handlers and the window run on threads of their own: they post to the
  * loop (loop-win32.c) and wait; the daemon's state is touched on the loop.
  */
@@ -30,9 +36,11 @@
 #include <stdlib.h>
 
 #include "conf.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "logind.h"
 #include "safeexitd.h"
+#include "service.h"
 #include "signals.h"
 #include "win32.h"
 
@@ -48,6 +56,10 @@ enum signals_event {
 	SIGNALS_WM_CLOSE,
 	SIGNALS_LOGOFF,
 	SIGNALS_HOST_SHUTDOWN,
+	SIGNALS_SERVICE_STOP,
+	SIGNALS_SERVICE_HOST_SHUTDOWN,
+	SIGNALS_SERVICE_LOGOFF,
+	SIGNALS_SERVICE_RELOAD,
 };
 
 static const char *const signals_names[] = {
@@ -57,6 +69,10 @@ static const char *const signals_names[] = {
 	[SIGNALS_WM_CLOSE] = "WM_CLOSE",
 	[SIGNALS_LOGOFF] = "logoff",
 	[SIGNALS_HOST_SHUTDOWN] = "host shutdown",
+	[SIGNALS_SERVICE_STOP] = "service stop (SCM)",
+	[SIGNALS_SERVICE_HOST_SHUTDOWN] = "host shutdown (SCM)",
+	[SIGNALS_SERVICE_LOGOFF] = "logoff (SCM)",
+	[SIGNALS_SERVICE_RELOAD] = "PARAMCHANGE (SCM)",
 };
 
 static const struct logind_callbacks	*signals_cb;
@@ -174,6 +190,20 @@ signals_post(enum signals_event e)
 	win32_post(signals_event, m);
 }
 
+/* A request of the SCM, from its dispatcher thread. */
+void
+signals_service(enum win32_service_request r)
+{
+	static const enum signals_event	events[] = {
+		[WIN32_SERVICE_STOP] = SIGNALS_SERVICE_STOP,
+		[WIN32_SERVICE_HOST_SHUTDOWN] = SIGNALS_SERVICE_HOST_SHUTDOWN,
+		[WIN32_SERVICE_LOGOFF] = SIGNALS_SERVICE_LOGOFF,
+		[WIN32_SERVICE_RELOAD] = SIGNALS_SERVICE_RELOAD,
+	};
+
+	signals_post(events[r]);
+}
+
 /* Wait until the daemon has stopped its programs or is exiting. */
 static void
 signals_wait(void)
@@ -190,6 +220,10 @@ signals_wait(void)
 static BOOL WINAPI
 signals_console(DWORD type)
 {
+	/* A service hears of any user's logoff, and of a shutdown from the SCM. */
+	if (service_active() &&
+	    (type == CTRL_LOGOFF_EVENT || type == CTRL_SHUTDOWN_EVENT))
+		return TRUE;
 	switch (type) {
 	case CTRL_C_EVENT:
 		signals_post(SIGNALS_CTRL_C);
@@ -253,8 +287,8 @@ signals_wndproc(HWND w, UINT msg, WPARAM wp, LPARAM lp)
 		/* Never veto; the programs are stopped at WM_ENDSESSION. */
 		return TRUE;
 	case WM_ENDSESSION:
-		if (!wp)
-			return 0;	/* the session goes on after all */
+		if (!wp || service_active())
+			return 0;	/* goes on, or the SCM's to announce */
 		ResetEvent(signals_released);
 		signals_post((lp & ENDSESSION_LOGOFF) ? SIGNALS_LOGOFF :
 		    SIGNALS_HOST_SHUTDOWN);
@@ -330,5 +364,35 @@ signals_event(void *arg)
 		if (signals_release_pending || e == SIGNALS_LOGOFF)
 			SetEvent(signals_released);
 		return;
+	case SIGNALS_SERVICE_STOP:
+		daemon_shutdown(name);
+		return;
+	case SIGNALS_SERVICE_HOST_SHUTDOWN:
+		/* Whatever the policy, nothing starts again from now on. */
+		lifecycle_set_exiting(true);
+		if (daemon_shutting_down())
+			return;
+		if (cfg->on_host_shutdown == POLICY_IGNORE) {
+			log_notice("%s ignored (policy): the programs end with "
+			    "the host", name);
+			return;
+		}
+		daemon_shutdown(name);
+		return;
+	case SIGNALS_SERVICE_LOGOFF:
+		if (cfg->on_logoff == POLICY_IGNORE) {
+			log_info("%s ignored (policy)", name);
+			return;
+		}
+		daemon_shutdown(name);
+		return;
+	case SIGNALS_SERVICE_RELOAD: {
+		struct config_errors	errs = { 0 };
+
+		log_info("%s: reloading", name);
+		daemon_reload(NULL, &errs);
+		config_errors_free(&errs);
+		return;
+	}
 	}
 }

@@ -22,6 +22,7 @@ static bool kicking, kick_again;
 static void startplan_kick(void);
 static bool startplan_hopeless(struct program *p, char *why, size_t len);
 static bool startplan_exited_ok(const struct program *d);
+static void startplan_needed(struct proglist *l, struct program *p);
 static bool startplan_exit_failed(const struct program *d, char *why,
     size_t len);
 static int startplan_compare(const void *a, const void *b);
@@ -34,6 +35,33 @@ startplan_init(void)
 	program_observe(startplan_changed, NULL);
 }
 
+/*
+ * Add p and what it needs started, transitively.  A one-shot that a
+ * dependent waits for with NAME:exited and that has already exited
+ * successfully is done: neither it nor its own dependencies start again
+ * for that dependent (a start of the one-shot itself runs it again).
+ */
+static void
+startplan_needed(struct proglist *l, struct program *p)
+{
+	size_t first = l->n;
+
+	proglist_add(l, p);
+	/* Breadth-first over the list itself, as it grows. */
+	for (size_t i = first; i < l->n; i++) {
+		strv_t deps = l->v[i]->cfg->depends_on;
+
+		for (size_t j = 0; deps != NULL && deps[j] != NULL; j++) {
+			struct program *d = program_find(deps[j]);
+
+			if (d == NULL || (program_config_waits_exit(l->v[i]->cfg,
+			    deps[j]) && startplan_exited_ok(d)))
+				continue;
+			proglist_add(l, d);
+		}
+	}
+}
+
 /* Mark v and their dependencies pending, then start what may start now. */
 void
 startplan_start(struct program **v, size_t n)
@@ -43,7 +71,7 @@ startplan_start(struct program **v, size_t n)
 	if (lifecycle_exiting())
 		return;
 	for (size_t i = 0; i < n; i++)
-		depgraph_with_dependencies(&l, v[i]);
+		startplan_needed(&l, v[i]);
 	for (size_t i = 0; i < l.n; i++)
 		if (l.v[i]->state != STATE_RUNNING && l.v[i]->state != STATE_STARTING)
 			l.v[i]->start_pending = maybe_pending = true;

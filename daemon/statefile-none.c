@@ -26,6 +26,12 @@ statefile_write(void)
 	return 0;
 }
 
+/* Nothing to write. */
+void
+statefile_touch(void)
+{
+}
+
 /* Nothing to remove. */
 void
 statefile_remove(void)

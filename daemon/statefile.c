@@ -5,7 +5,8 @@
  * process (pid, group, kernel start time, executable), its one deadline as
  * CLOCK_MONOTONIC time (valid across an exec and a crash on the same boot,
  * which the boot id says), retry and restart counts, the stop in progress,
- * the last exit and error, and whether a staged shutdown runs.  It is
+ * the last exit and error, its STATUS= text and health failures in a row
+ * (ready.c), and whether a staged shutdown runs.  It is
  * rewritten (temporary file, rename) at most every 100 ms while states
  * change: its cost grows with the number of programs, so it is never
  * written per launch.
@@ -60,6 +61,7 @@
 #include "procinfo.h"
 #include "program.h"
 #include "protocol.h"
+#include "ready.h"
 #include "statefile.h"
 
 #define STATEFILE_VERSION	2
@@ -78,6 +80,7 @@ static void statefile_write_cb(evutil_socket_t fd, short what, void *arg);
 static unsigned long long statefile_program_start(struct program *p);
 static int statefile_put(const char *text, size_t len);
 static void statefile_program(struct protocol_text *t, struct program *p);
+static void statefile_ready(struct protocol_text *t, const struct program *p);
 static int statefile_open_trusted(const char *path, struct stat *st);
 static void journal_open(void);
 static void journal_reset(void);
@@ -298,6 +301,12 @@ statefile_changed(struct program *p, enum program_state old, void *arg)
 		event_add(state_ev, &coalesce);
 }
 
+void
+statefile_touch(void)
+{
+	statefile_changed(NULL, STATE_STOPPED, NULL);
+}
+
 /* The deferred write. */
 static void
 statefile_write_cb(evutil_socket_t fd, short what, void *arg)
@@ -351,7 +360,26 @@ statefile_program(struct protocol_text *t, struct program *p)
 	    p->restart_after_stop ? "true" : "false",
 	    p->has_exit ? "true" : "false", p->exit_code, p->exit_signal);
 	protocol_text_string(t, p->error);
+	statefile_ready(t, p);
 	protocol_text_raw(t, "}", 1);
+}
+
+/* What readiness knows of p (ready.c), when there is something. */
+static void
+statefile_ready(struct protocol_text *t, const struct program *p)
+{
+	const char *text = ready_status_text(p), *why;
+	int failures = ready_failures(p, &why);
+
+	if (text != NULL) {
+		protocol_text_printf(t, ",\"status_text\":");
+		protocol_text_string(t, text);
+	}
+	if (failures > 0) {
+		protocol_text_printf(t, ",\"health_failures\":%d,"
+		    "\"health_why\":", failures);
+		protocol_text_string(t, why);
+	}
 }
 
 int
@@ -611,6 +639,17 @@ process_done:
 	if (json_object_object_get_ex(o, "error", &v) &&
 	    json_object_is_type(v, json_type_string))
 		snprintf(e->error, sizeof e->error, "%s", json_object_get_string(v));
+	/* Readiness (absent from older files: none). */
+	if (json_object_object_get_ex(o, "status_text", &v) &&
+	    json_object_is_type(v, json_type_string))
+		snprintf(e->status_text, sizeof e->status_text, "%s",
+		    json_object_get_string(v));
+	n = statefile_int(o, "health_failures", 0);
+	e->health_failures = n > 0 && n < INT_MAX ? (int)n : 0;
+	if (json_object_object_get_ex(o, "health_why", &v) &&
+	    json_object_is_type(v, json_type_string))
+		snprintf(e->health_why, sizeof e->health_why, "%s",
+		    json_object_get_string(v));
 	return NULL;
 }
 

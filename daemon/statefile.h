@@ -43,6 +43,9 @@ struct state_entry {
 	int exit_code;
 	int exit_signal;
 	char error[256];
+	char status_text[256];		/* STATUS=, "" when none */
+	int health_failures;		/* in a row, 0 when none */
+	char health_why[192];
 };
 
 struct state_file {
@@ -57,6 +60,8 @@ void statefile_init(struct event_base *base, const char *path);
 void statefile_fini(void);
 /* Write the snapshot now (and empty the journal). */
 int statefile_write(void);
+/* Something the snapshot holds changed beside a state: write it soon. */
+void statefile_touch(void);
 /* Remove both (a clean exit: nothing runs any more). */
 void statefile_remove(void);
 /* Something the snapshot holds besides the programs changed: rewrite it soon. */

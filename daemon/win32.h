@@ -27,6 +27,19 @@ void	 win32_loop_fini(void);
  */
 void	 win32_post(void (*fn)(void *), void *arg);
 
+/*
+ * signals-win32.c: what the service control manager asks of the daemon,
+ * from its dispatcher thread (service-win32.c), handed to the loop the way
+ * the console's events are.
+ */
+enum win32_service_request {
+	WIN32_SERVICE_STOP,		/* SERVICE_CONTROL_STOP */
+	WIN32_SERVICE_HOST_SHUTDOWN,	/* PRESHUTDOWN or SHUTDOWN */
+	WIN32_SERVICE_LOGOFF,		/* SESSIONCHANGE: the account logs off */
+	WIN32_SERVICE_RELOAD,		/* PARAMCHANGE */
+};
+void	 signals_service(enum win32_service_request r);
+
 /* util-win32.c */
 
 /* The text of a Windows error code, for messages (loop thread only). */

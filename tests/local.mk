@@ -8,16 +8,20 @@ TEST_LOG_DRIVER = $(LOG_DRIVER)
 unit_tests = \
 	tests/unit/test-parse \
 	tests/unit/test-protocol \
-	tests/unit/test-config \
 	tests/unit/test-lifecycle \
 	tests/unit/test-deadline \
 	tests/unit/test-planner \
 	tests/unit/test-events
 if PLATFORM_POSIX
-unit_tests += tests/unit/test-check
-endif
+# These use POSIX files (FIFOs, modes) and parse POSIX-only checks.
+unit_tests += tests/unit/test-config tests/unit/test-check
 check_PROGRAMS += $(unit_tests) tests/helpers/testchild
 TESTS += $(unit_tests)
+else
+# A Windows build: the unit tests that apply there run under wine, with
+# the Windows suite (tests/win32/local.mk).
+check_PROGRAMS += $(unit_tests)
+endif
 
 tests_unit_test_parse_SOURCES = tests/unit/test-parse.c tests/unit/tap.h
 tests_unit_test_parse_LDADD = lib/libsafeexit.a
@@ -49,7 +53,9 @@ tests_unit_test_events_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVEN
 tests_helpers_testchild_SOURCES = tests/helpers/testchild.c
 
 # The whole pytest suite is one automake test; its cases are TAP lines.
+if PLATFORM_POSIX
 TESTS += tests/integration/pytest.test
+endif
 TESTS_ENVIRONMENT = \
 	SAFEEXITD_BUILDDIR='$(abs_top_builddir)'; \
 	SAFEEXITD_SRCDIR='$(abs_top_srcdir)'; \

@@ -34,6 +34,18 @@ s.close()
 print("deaf now", flush=True)
 time.sleep(1000)
 ''',
+    # stuck.py PORT BACKLOG: listen on [::] (IPv4 too) with BACKLOG and
+    # never accept; print "listening".
+    "stuck.py": r'''
+import socket, sys, time
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", int(sys.argv[1])))
+s.listen(int(sys.argv[2]))
+print("listening", flush=True)
+time.sleep(1000)
+''',
     # client.py PORT: connect at once or exit 1.
     "client.py": r'''
 import socket, sys, time
@@ -65,8 +77,9 @@ for m in sys.argv[1:]:
     time.sleep(0.2)
 time.sleep(1000)
 ''',
-    # forking.py PIDFILE: fork; the child names itself MAINPID and says
-    # READY=1, writes its pid to PIDFILE; the parent exits once it has.
+    # forking.py PIDFILE [stay]: fork; the child names itself MAINPID and
+    # says READY=1, writes its pid to PIDFILE; the parent exits once it has
+    # (with "stay": it stays, never waiting for the child).
     "forking.py": r'''
 import os, socket, sys, time
 addr = os.environ["NOTIFY_SOCKET"]
@@ -87,6 +100,8 @@ if pid == 0:
         time.sleep(1000)
 os.close(w)
 os.read(r, 1)
+while len(sys.argv) > 2 and sys.argv[2] == "stay":
+    time.sleep(1000)
 os._exit(0)
 ''',
 }

@@ -95,8 +95,9 @@ def test_check_valid_config(workdir, testchild):
 
 def test_check_reports_every_problem(workdir):
     path = workdir / "bad.ini"
-    long_line = "environment = A=" + "x" * (249 - len("environment = A="))
-    assert len(long_line) + 1 == 250
+    # Lines are read whole up to 64 KiB: one byte more is an error.
+    long_line = "environment = A=" + "x" * (65537 - len("environment = A="))
+    assert len(long_line) == 65537
     # (line, the problem it must be reported with, or None)
     lines = [
         ("[safeexitd]", None),
@@ -127,6 +128,7 @@ def test_check_reports_every_problem(workdir):
         ("", None),
         ("[program:late]", None),
         ("command = /bin/true", None),
+        ("user = sx-no-such-user", r"user: no such user 'sx-no-such-user'"),
         ("stop_timeout = -1", r"stop_timeout: .*'-1'"),
         ("stop_signal = NOSUCHSIG", r"stop_signal: .*NOSUCHSIG"),
     ]

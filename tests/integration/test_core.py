@@ -231,8 +231,6 @@ EXEC_FAILURES = {
                        "exec /nonexistent/sx-prog: No such file or directory"),
     "bad directory": ({"directory": "/nonexistent/dir"},
                       "chdir /nonexistent/dir: No such file or directory"),
-    "unknown user": ({"user": "sx-no-such-user"},
-                     "unknown user sx-no-such-user"),
 }
 
 

@@ -18,6 +18,34 @@ def scripts(workdir):
     return write_scripts(workdir)
 
 
+def test_tcp_loopback_check_opens_no_connection(daemon_factory, conf,
+                                                scripts):
+    """A tcp check of a loopback address asks the kernel whether something
+    listens there, with room in its accept queue: it opens no connection
+    the program would have to accept.  The program here never accepts: its
+    queue (1) holds two connections of its own clients, no more."""
+    import socket
+    port = free_port()
+    d = daemon_factory(conf.program(
+        "db", command=py("stuck.py", port, 1), ready=f"tcp:{port}",
+        ready_interval=0.1, health=f"tcp:{port}", health_interval=0.5,
+        health_timeout=1, health_retries=1))
+    d.wait_state("db", "RUNNING", timeout=20)
+    # A window of several health checks: connecting ones would have filled
+    # the queue (and timed out) by now.
+    time.sleep(2)
+    assert "health check failed" not in d.tail(10000)
+    assert d.status("db")["db"]["health"] == "ok"
+    clients = [socket.create_connection(("127.0.0.1", port), 2)
+               for _ in range(2)]
+    try:
+        d.wait_log(r"db: unhealthy, restarting: tcp:%d: accept queue full"
+                   % port)
+    finally:
+        for c in clients:
+            c.close()
+
+
 def test_tcp_health_failure_restarts(daemon_factory, conf, scripts):
     port = free_port()
     # Listens for 1.5 s, then stays up but deaf.

@@ -865,7 +865,7 @@ def test_man_config_keys(man_pages):
     assert not missing, f"safeexitd.ini.5 lacks {missing}"
     for heading in ("SUPERVISORD MIGRATION", "STAGED SHUTDOWN"):
         assert re.search(rf"^{heading}$", text, re.M), heading
-    for words in ("199 bytes", "%(program_name)s", "FILE:LINE"):
+    for words in ("64 KiB", "%(program_name)s", "FILE:LINE"):
         assert words in text, words
 
 

@@ -185,8 +185,9 @@ def test_orphan_is_reaped(pid1_daemon, conf, events):
     # The program's shell starts a child in a subshell that exits at once:
     # the child is an orphan of PID 1, and when it exits (on the TERM the
     # test sends it), PID 1 must reap it.
-    # Continuation lines keep each line short, whatever the paths.
-    command = "\n\t".join([
+    # One line: continuation lines would be joined with newlines, which
+    # inside the quotes would end the shell's commands.
+    command = " ".join([
         "/bin/sh -c '({testchild}", "--events {events}",
         "--tag orphan &);", "exec {testchild}",
         "--events {events} --tag main'"])

@@ -8,6 +8,7 @@ daemon naming its MAINPID), one-shots with depends_on = NAME:exited.
 import json
 import os
 import re
+import signal
 import socket
 import time
 
@@ -150,6 +151,46 @@ def test_mainpid_forking_daemon(daemon_factory, conf, scripts, workdir):
     assert d.ctl("stop", "fork").returncode == 0
     wait_gone([child], 10)
     assert state_of(d, "fork")["signal"] == "TERM"
+
+
+def test_mainpid_whose_parent_stays_is_watched(daemon_factory, conf, scripts,
+                                               workdir):
+    """The new main process is not the daemon's child while its parent
+    lives (and its parent, not the daemon, reaps it): its end is seen all
+    the same."""
+    pidfile = workdir / "child.pid"
+    d = daemon_factory(conf.program(
+        "fork", command=py("forking.py", pidfile, "stay"), ready="notify",
+        autorestart="never", stop_timeout=2))
+    d.wait_state("fork", "RUNNING", timeout=20)
+    wait_for(pidfile.exists, 10, "the child's pid file")
+    child = int(pidfile.read_text())
+    d.wait_log(r"fork: main process is now pid %d" % child)
+    os.kill(child, signal.SIGKILL)
+    d.wait_log(r"fork: pid %d exited" % child, timeout=20)
+    d.wait_log(r"fork: RUNNING -> ", timeout=20)
+
+
+def test_start_does_not_rerun_an_exited_dependency(daemon_factory, conf,
+                                                   workdir):
+    """A one-shot that exited successfully satisfies NAME:exited: starting
+    its dependent again does not run it again (an explicit start does)."""
+    runs = workdir / "runs"
+    d = daemon_factory(
+        conf.program("migrate", command=f"/bin/sh -c 'echo run >> {runs}'",
+                     start_secs=0, autorestart="never") +
+        conf.program("web", command="/bin/sleep 1000",
+                     depends_on="migrate:exited", stop_timeout=2))
+    d.wait_state("web", "RUNNING", timeout=20)
+    assert d.ctl("stop", "web").returncode == 0
+    r = d.ctl("start", "web")
+    assert r.returncode == 0, r.stderr
+    assert state_of(d, "web")["state"] == "RUNNING"
+    assert state_of(d, "migrate")["state"] == "EXITED"
+    assert runs.read_text() == "run\n"
+    r = d.ctl("start", "migrate")
+    d.wait_log(r"migrate: EXITED -> ")
+    wait_for(lambda: runs.read_text() == "run\nrun\n", 10, "a second run")
 
 
 def test_never_ready_goes_fatal_with_cause(daemon_factory, conf):

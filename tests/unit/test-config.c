@@ -50,6 +50,9 @@ static void		 test_long_lines(void);
 static void		 test_errors_together(void);
 static void		 test_value_errors(void);
 static void		 test_supervisord_errors(void);
+static void		 test_supervisord_sections(void);
+static void		 test_expansions(void);
+static void		 test_daemon_last_read(void);
 static void		 test_depends(void);
 static void		 test_fingerprint(void);
 static void		 test_missing_file(void);
@@ -158,6 +161,18 @@ msg_matches(const char *msg, const char *want)
 	post = strlen(star + 1);
 	return len >= pre + post && strncmp(msg, want, pre) == 0 &&
 	    strcmp(msg + len - post, star + 1) == 0;
+}
+
+/* want expanded as by expand(), in a rotating static buffer. */
+static const char *
+expand_s(const char *want)
+{
+	static char	bufs[4][PATH_MAX * 3];
+	static int	next;
+	char		*b = bufs[next++ % 4];
+
+	expand(b, sizeof bufs[0], want);
+	return b;
 }
 
 /*
@@ -379,7 +394,7 @@ test_program_keys(void)
 	    "[program:a.1_x-y]\n"
 	    "command = /usr/bin/env 'a b' \"c d\" e\\ f\n"
 	    "directory = /srv\n"
-	    "user = www\n"
+	    "user = daemon\n"
 	    "group = web\n"
 	    "environment = A=1, B=\"x, y\"\n"
 	    "umask = 077\n"
@@ -421,7 +436,7 @@ test_program_keys(void)
 	is_str(pc->argv[2], "c d", "argv: double quotes");
 	is_str(pc->argv[3], "e f", "argv: backslash");
 	is_str(pc->directory, "/srv", "directory");
-	is_str(pc->user, "www", "user");
+	is_str(pc->user, "daemon", "user");
 	is_str(pc->group, "web", "group");
 	is_int(strv_length(pc->environment), 2, "environment: two");
 	is_str(pc->environment[0], "A=1", "environment A");
@@ -568,7 +583,12 @@ test_aliases(void)
 	is_str(pc->out.path, path_of("app.log"), "stdout_logfile: path");
 	is_int(pc->out.max_bytes, 1024 * 1024, "stdout_logfile_maxbytes");
 	is_int(pc->out.backups, 3, "stdout_logfile_backups");
-	is_int(pc->err.kind, OUTPUT_LOG, "stderr_logfile=AUTO: the log");
+	is_int(pc->err.kind, OUTPUT_FILE, "stderr_logfile=AUTO: a file");
+	ok(pc->err.path != NULL && strstr(pc->err.path, "/sv-stderr---"
+	    "supervisor-") != NULL && strlen(strstr(pc->err.path,
+	    "---supervisor-")) == 14 + 10,
+	    "AUTO: named as supervisord's, in the temporary folder: %s",
+	    pc->err.path);
 	is_int(pc->err.max_bytes, 2048, "stderr_logfile_maxbytes");
 	is_int(pc->err.backups, 4, "stderr_logfile_backups");
 
@@ -581,7 +601,7 @@ test_aliases(void)
 
 	pc = cfg->programs[2];
 	is_int(pc->autorestart, RESTART_NEVER, "autorestart=false");
-	is_int(pc->out.kind, OUTPUT_LOG, "stdout_logfile=AUTO");
+	is_int(pc->out.kind, OUTPUT_FILE, "stdout_logfile=AUTO");
 	is_int(pc->err.kind, OUTPUT_NULL, "stderr_logfile=none");
 
 	pc = cfg->programs[3];
@@ -740,12 +760,32 @@ test_continuation(void)
 	if (cfg == NULL)
 		return;
 	pc = cfg->programs[0];
-	is_str(pc->command, "/bin/sh -c 'echo hi; exit 0'",
-	    "joined with one space");
+	is_str(pc->command, "/bin/sh -c\n'echo hi;\nexit 0'",
+	    "joined with a newline, as supervisord");
 	is_int(strv_length(pc->argv), 3, "argv of a joined command");
-	is_str(pc->argv[2], "echo hi; exit 0", "quoted across lines");
+	is_str(pc->argv[2], "echo hi;\nexit 0", "quoted across lines");
 	is_int(strv_length(pc->environment), 3, "environment across lines");
 	is_str(pc->environment[2], "C=3", "after a comment line");
+	config_free(cfg);
+
+	/* A '\\' ending a line inside sh -c "...": the shell's own line goes
+	 * on (supervisord joins with a newline, not a blank). */
+	write_file("cont.ini",
+	    "[program:s]\n"
+	    "command = sh -c \"echo a \\\n"
+	    "    && exec echo b\"\n"
+	    "  key = still the command\n"
+	    "directory = /\n");
+	cfg = load("cont.ini", &errs);
+	expect_valid("backslash continuation", cfg, &errs);
+	if (cfg == NULL)
+		return;
+	/* Inside double quotes a backslash-newline is a line joint, as the
+	 * shell that supervisord's argv reaches takes it. */
+	is_str(cfg->programs[0]->argv[2], "echo a && exec echo b",
+	    "a backslash-newline joins the shell's line");
+	is_int(strv_length(cfg->programs[0]->argv), 8,
+	    "an indented line after it is more of the command");
 	config_free(cfg);
 }
 
@@ -762,7 +802,7 @@ test_comments(void)
 	    "   ; indented comment\r\n"
 	    "[program:x] ; inline after a header\r\n"
 	    "command = /bin/echo a;b a#b ; the comment\r\n"
-	    "user = u # hash comment\r\n"
+	    "user = root # hash comment\r\n"
 	    "group = g\t;tab before\r\n"
 	    "directory = /d;x\r\n");
 	cfg = load("comments.ini", &errs);
@@ -771,7 +811,8 @@ test_comments(void)
 		return;
 	is_str(cfg->programs[0]->command, "/bin/echo a;b a#b",
 	    "';' and '#' inside a word are kept");
-	is_str(cfg->programs[0]->user, "u", "'#' after a space is a comment");
+	is_str(cfg->programs[0]->user, "root",
+	    "'#' after a space is a comment");
 	is_str(cfg->programs[0]->group, "g", "';' after a tab is a comment");
 	is_str(cfg->programs[0]->directory, "/d;x", "no comment without space");
 	config_free(cfg);
@@ -792,56 +833,59 @@ add_line(char *buf, size_t size, const char *prefix, size_t len)
 	buf[at + len + 1] = '\0';
 }
 
-/* inih holds 198 bytes a line; longer lines are errors, never split. */
+/* Lines are read whole up to 64 KiB, whatever inih's limit; longer ones
+ * are errors at their own line, never split. */
 static void
 test_long_lines(void)
 {
 	struct config_errors	 errs;
 	struct config		*cfg;
-	char			 text[4096];
+	char			*text;
+	size_t			 size = 300 * 1024;
 	const char *const	 want[] = {
-		"long.ini:4: line too long (250 bytes; at most 198)",
-		"long.ini:8: line too long (199 bytes; at most 198)",
-		"long.ini:11: line too long (199 bytes; at most 198)",
-		"long.ini:12: unknown key 'bogus'",
+		"long.ini:6: line too long (65537 bytes; at most 65536)",
+		"long.ini:9: unknown key 'bogus'",
 		NULL
 	};
 
-	text[0] = '\0';
-	add_line(text, sizeof text, "[program:x]", 11);		/* 1 */
-	add_line(text, sizeof text, "command = x", 11);		/* 2 */
-	add_line(text, sizeof text, "user = ", 198);		/* 3: fits */
-	add_line(text, sizeof text, "group = ", 250);		/* 4 */
-	add_line(text, sizeof text, "  dropped with its key", 22); /* 5 */
-	add_line(text, sizeof text, "; a long comment ", 280);	/* 6: fine */
-	add_line(text, sizeof text, "directory = /x ; ", 280);	/* 7: fine */
-	add_line(text, sizeof text, "umask = ", 199);		/* 8 */
-	add_line(text, sizeof text, "environment = A=1,", 18);	/* 9 */
-	add_line(text, sizeof text, "\tB=", 198);		/* 10: fits */
-	add_line(text, sizeof text, "\t", 199);			/* 11 */
-	add_line(text, sizeof text, "bogus = 1", 9);		/* 12 */
+	if ((text = calloc(1, size)) == NULL)
+		exit(99);
+	add_line(text, size, "[program:x]", 11);		/* 1 */
+	add_line(text, size, "command = x", 11);		/* 2 */
+	add_line(text, size, "stop_command = ", 199);		/* 3 */
+	add_line(text, size, "group = ", 4096);		/* 4 */
+	add_line(text, size, "directory = /", 65536);		/* 5 */
+	add_line(text, size, "umask = ", 65537);		/* 6 */
+	add_line(text, size, "  dropped with its key", 22);	/* 7 */
+	add_line(text, size, "; a long comment ", 280);	/* 8 */
+	add_line(text, size, "bogus = 1", 9);			/* 9 */
 	write_file("long.ini", text);
 	cfg = load("long.ini", &errs);
 	ok(cfg == NULL, "long lines: load fails");
 	expect_errors("long lines", &errs, want);
 
 	text[0] = '\0';
-	add_line(text, sizeof text, "[program:x]", 11);
-	add_line(text, sizeof text, "command = x", 11);
-	add_line(text, sizeof text, "user = ", 198);
-	add_line(text, sizeof text, "; ", 300);
-	add_line(text, sizeof text, "environment = A=1,", 18);
-	add_line(text, sizeof text, "  B=", 199);
+	add_line(text, size, "[program:x]", 11);
+	add_line(text, size, "command = x", 11);
+	add_line(text, size, "stop_command = ", 199);
+	add_line(text, size, "group = ", 198);
+	add_line(text, size, "directory = /", 65536);
+	add_line(text, size, "environment = A=1,", 18);
+	add_line(text, size, "  B=", 4000);
 	write_file("long.ini", text);
 	cfg = load("long.ini", &errs);
-	expect_valid("198 bytes", cfg, &errs);
+	expect_valid("long lines", cfg, &errs);
 	if (cfg != NULL) {
-		is_int(strlen(cfg->programs[0]->user), 191, "whole value kept");
-		/* A 199-byte line: its indentation does not count. */
-		is_int(strlen(cfg->programs[0]->environment[1]), 197,
-		    "continuation of 198 bytes with its blank");
+		is_int(strlen(cfg->programs[0]->stop_command), 184,
+		    "a 199-byte line is kept whole");
+		is_int(strlen(cfg->programs[0]->group), 190, "198 bytes");
+		is_int(strlen(cfg->programs[0]->directory), 65536 - 12,
+		    "a 64 KiB line is kept whole");
+		is_int(strlen(cfg->programs[0]->environment[1]), 3998,
+		    "a long continuation line");
 	}
 	config_free(cfg);
+	free(text);
 }
 
 /* Several problems in one file come back together, in line order. */
@@ -861,8 +905,6 @@ test_errors_together(void)
 		"many.ini:11: program y: command is required",
 		"many.ini:13: expected 'key = value' or '[section]'",
 		"many.ini:14: missing key name before '='",
-		"many.ini:15: duplicate key 'startsecs' (same setting as "
-		    "'start_secs' at line 12)",
 		"many.ini:16: user: empty value",
 		"many.ini:17: unknown key 'socket'",
 		"many.ini:18: duplicate section [safeexitd] (first at "
@@ -875,11 +917,6 @@ test_errors_together(void)
 		    "characters)",
 		"many.ini:22: malformed section header '[program:z] x'",
 		"many.ini:23: unknown section [Program:z]",
-		NULL
-	};
-	const char *const	 want_dup[] = {
-		"dup.ini:3: duplicate key 'command' (first set at line 2)",
-		"dup.ini:7: duplicate key 'socket' (first set at line 6)",
 		NULL
 	};
 
@@ -912,18 +949,39 @@ test_errors_together(void)
 	ok(cfg == NULL, "many errors: load fails");
 	expect_errors("many errors", &errs, want);
 
-	/* A duplicate key, and its continuation, which is not joined. */
+	/* A key given twice: the last counts, with a warning naming both
+	 * lines (supervisord keeps the last, silently). */
 	write_file("dup.ini",
 	    "[program:d]\n"			/* 1 */
 	    "command = a\n"			/* 2 */
 	    "Command = b\n"			/* 3 */
 	    "  c\n"				/* 4 */
-	    "[safeexitd]\n"			/* 5 */
-	    "socket = /a\n"			/* 6 */
-	    "socket = /b\n");			/* 7 */
+	    "start_secs = 1\n"			/* 5 */
+	    "startsecs = 7\n"			/* 6 */
+	    "[safeexitd]\n"			/* 7 */
+	    "socket = /a\n"			/* 8 */
+	    "socket = /b\n");			/* 9 */
 	cfg = load("dup.ini", &errs);
-	ok(cfg == NULL, "duplicate keys: load fails");
-	expect_errors("duplicate keys", &errs, want_dup);
+	expect_valid("duplicate keys", cfg, &errs);
+	if (cfg == NULL)
+		return;
+	is_str(cfg->programs[0]->command, "b\nc", "the last one counts");
+	ok(cfg->programs[0]->start_secs == 7, "an alias given last counts");
+	is_str(cfg->socket, "/b", "[safeexitd]: the last one counts");
+	is_int(cfg->n_warnings, 3, "a warning for each");
+	if (cfg->n_warnings == 3) {
+		ok(msg_matches(cfg->warnings[0], expand_s("dup.ini:3: "
+		    "warning: 'command' is given twice (lines 2 and 3): the "
+		    "last one counts")), "warning names both lines: %s",
+		    cfg->warnings[0]);
+		ok(msg_matches(cfg->warnings[1], expand_s("dup.ini:6: "
+		    "warning: 'startsecs' and 'start_secs' (line 5) are the "
+		    "same setting: the last one counts")), "alias: %s",
+		    cfg->warnings[1]);
+		ok(strstr(cfg->warnings[2], "dup.ini:9: warning:") != NULL,
+		    "[safeexitd]: %s", cfg->warnings[2]);
+	}
+	config_free(cfg);
 }
 
 /* A bad value of every type, each at its own line. */
@@ -1028,45 +1086,27 @@ test_value_errors(void)
 	expect_errors("cgroups", &errs, want_cg);
 }
 
-/* supervisord features safeexitd refuses, each named at its line. */
+/* supervisord mistakes refused, each named at its line; everything else
+ * supervisord takes is taken. */
 static void
 test_supervisord_errors(void)
 {
 	struct config_errors	 errs;
 	struct config		*cfg;
 	const char *const	 want[] = {
-		"svbad.ini:3: numprocs: supervisord key 'numprocs' is not "
-		    "supported",
-		"svbad.ini:4: process_name: supervisord key 'process_name' is "
-		    "not supported",
-		"svbad.ini:5: duplicate key 'process_name' (first set at line 4)",
-		"svbad.ini:6: supervisord key 'stdout_capture_maxbytes' is not "
-		    "supported",
-		"svbad.ini:7: supervisord key 'stdout_events_enabled' is not "
-		    "supported",
-		"svbad.ini:8: supervisord key 'stdout_syslog' is not supported",
-		"svbad.ini:9: supervisord key 'serverurl' is not supported",
-		"svbad.ini:10: environment: supervisord %(name)s expansion is "
-		    "not supported",
-		"svbad.ini:11: supervisord key 'numprocs_start' is not supported",
-		"svbad.ini:14: stopasgroup: killasgroup and stopasgroup differ: "
-		    "safeexitd has one setting for both (stop_group)",
-		"svbad.ini:15: duplicate key 'stop_group' (same setting as "
-		    "'killasgroup' at line 13)",
-		"svbad.ini:16: duplicate key 'stopasgroup' (first set at line 14)",
-		"svbad.ini:17: duplicate key 'stdout' (same setting as "
-		    "'stdout_logfile' at line 12)",
-		"svbad.ini:19: redirect_stderr: conflicts with 'stderr' at line "
-		    "18",
-		"svbad.ini:22: duplicate key 'killasgroup' (same setting as "
-		    "'stop_group' at line 21)",
-		NULL
-	};
-	const char *const	 want_exp[] = {
-		"svexp.ini:2: command: supervisord %(name)s expansion is not "
-		    "supported",
-		"svexp.ini:3: process_name: supervisord %(name)s expansion is "
-		    "not supported",
+		"svbad.ini:3: process_name: numprocs = 2 needs %(process_num) "
+		    "in process_name, so each process has a name of its own (as "
+		    "supervisord requires)",
+		"svbad.ini:6: user: no such user 'TODO'",
+		"svbad.ini:9: killasgroup: cannot be false with stopasgroup = "
+		    "true (as in supervisord)",
+		"svbad.ini:13: killasgroup: conflicts with 'stop_group' at line "
+		    "12",
+		"svbad.ini:15: malformed section header '[program:x'",
+		"svbad.ini:18: user: no such user 'nosuchuser'",
+		"svbad.ini:20: programs: no [program:ghost] (or eventlistener, "
+		    "fcgi-program)",
+		"svbad.ini:22: programs: c is already in group g1",
 		NULL
 	};
 
@@ -1074,38 +1114,313 @@ test_supervisord_errors(void)
 	    "[program:a]\n"				/* 1 */
 	    "command = a\n"				/* 2 */
 	    "numprocs = 2\n"				/* 3 */
-	    "process_name = other\n"			/* 4 */
-	    "PROCESS_NAME = %(program_name)s\n"		/* 5: keys ignore case */
-	    "stdout_capture_maxbytes = 1MB\n"		/* 6 */
-	    "stdout_events_enabled = true\n"		/* 7 */
-	    "stdout_syslog = true\n"			/* 8 */
-	    "serverurl = AUTO\n"			/* 9 */
-	    "environment = HOME=%(ENV_HOME)s\n"		/* 10 */
-	    "numprocs_start = 0\n"			/* 11 */
-	    "stdout_logfile = a.log\n"			/* 12 */
+	    "[program:b]\n"				/* 4 */
+	    "command = b\n"				/* 5 */
+	    "user = TODO\n"				/* 6 */
+	    "[program:c]\n"				/* 7 */
+	    "stopasgroup = true\n"			/* 8 */
+	    "killasgroup = false\n"			/* 9 */
+	    "command = c\n"				/* 10 */
+	    "[program:d]\n"				/* 11 */
+	    "stop_group = true\n"			/* 12 */
 	    "killasgroup = true\n"			/* 13 */
-	    "stopasgroup = false\n"			/* 14 */
-	    "stop_group = true\n"			/* 15 */
-	    "stopasgroup = true\n"			/* 16 */
-	    "stdout = b.log\n"				/* 17 */
-	    "stderr = e.log\n"				/* 18 */
-	    "redirect_stderr = true\n"			/* 19 */
-	    "[program:b]\n"				/* 20 */
-	    "stop_group = true\n"			/* 21 */
-	    "killasgroup = true\n"			/* 22 */
-	    "command = b\n");				/* 23 */
+	    "command = d\n"				/* 14 */
+	    "[program:x\n"				/* 15 */
+	    "command = x\n"				/* 16 */
+	    "[supervisord]\n"				/* 17 */
+	    "user = nosuchuser\n"			/* 18 */
+	    "[group:g1]\n"				/* 19 */
+	    "programs = c, ghost\n"			/* 20 */
+	    "[group:g2]\n"				/* 21 */
+	    "programs = c\n");				/* 22 */
 	cfg = load("svbad.ini", &errs);
 	ok(cfg == NULL, "supervisord errors: load fails");
 	expect_errors("supervisord errors", &errs, want);
+}
 
-	/* A %( in any value; in process_name, anything but the one allowed. */
+/* The program called name in cfg, or NULL (reported). */
+static const struct program_config *
+find(const struct config *cfg, const char *name)
+{
+	const struct program_config *pc = config_find(cfg, name);
+
+	if (pc == NULL)
+		printf("# no program %s\n", name);
+	return pc;
+}
+
+/* Whether v holds s. */
+static bool
+has_env(strv_t v, const char *s)
+{
+	return strv_contains(v, s);
+}
+
+/* supervisord's sections and keys, with supervisord's meaning. */
+static void
+test_supervisord_sections(void)
+{
+	struct config_errors		 errs;
+	struct config			*cfg;
+	const struct program_config	*pc;
+	size_t				 i;
+	bool				 warned_port = false, warned_env = false;
+
+	setenv("SV_TEST_N", "3", 1);
+	write_file("svok/conf.d/web.conf",
+	    "[program:web]\n"
+	    "command = %(here)s/web --name %(program_name)s\n"
+	    "stdout_events_enabled = true\n"
+	    "stderr_capture_maxbytes = 1KB\n"
+	    "serverurl = AUTO\n");
+	write_file("svok/main.conf",
+	    "[unix_http_server]\n"			/* 1 */
+	    "file = %(here)s/s.sock\n"			/* 2 */
+	    "chmod = 0770\n"				/* 3 */
+	    "chown = root:daemon\n"			/* 4 */
+	    "[inet_http_server]\n"			/* 5 */
+	    "port = 127.0.0.1:9001\n"			/* 6 */
+	    "[supervisord]\n"				/* 7 */
+	    "logfile = %(here)s/sd.log\n"		/* 8 */
+	    "loglevel = blather\n"			/* 9 */
+	    "pidfile = /run/sd.pid\n"			/* 10 */
+	    "nodaemon = true\n"				/* 11 */
+	    "minfds = 2048\n"				/* 12 */
+	    "childlogdir = %(here)s/logs\n"		/* 13 */
+	    "identifier = box\n"			/* 14 */
+	    "environment = A=\"1\",B=\"sd\"\n"		/* 15 */
+	    "umask = 027\n"				/* 16 */
+	    "[rpcinterface:supervisor]\n"		/* 17 */
+	    "supervisor.rpcinterface_factory = supervisor.rpcinterface:"
+	    "make_main_rpcinterface\n"			/* 18 */
+	    "[supervisorctl]\n"				/* 19 */
+	    "serverurl = unix://%(here)s/s.sock\n"	/* 20 */
+	    "[include]\n"				/* 21 */
+	    "files = conf.d/*.conf none/*.ini\n"	/* 22 */
+	    "[group:pool]\n"				/* 23 */
+	    "programs = worker , beat\n"		/* 24 */
+	    "priority = 5\n"				/* 25 */
+	    "[program:worker]\n"			/* 26 */
+	    "command = w -n w%(process_num)d@%%h -c %(numprocs)d %(ENV_HOME)s\n"
+	    "process_name = %(program_name)s_%(process_num)02d\n"
+	    "numprocs = %(ENV_SV_TEST_N)s\n"
+	    "numprocs_start = 1\n"
+	    "environment = B=\"mine\",IDX=\"%(process_num)d\"\n"
+	    "stopasgroup = false\n"
+	    "killasgroup = true\n"
+	    "stdout_logfile = AUTO\n"
+	    "stdout_syslog = true\n"
+	    "stderr_syslog = true\n"
+	    "[program:beat]\n"
+	    "command = beat %(group_name)s %(host_node_name)s\n"
+	    "depends_on = worker\n"
+	    "[pidfile_ok]\n");
+	/* The last line is a mistake on purpose: a section nobody knows. */
+	cfg = load("svok/main.conf", &errs);
+	ok(cfg == NULL && errs.n == 1 && strstr(errs.msgs[0],
+	    "main.conf:40: unknown section [pidfile_ok]") != NULL,
+	    "an unknown section is still an error");
+	config_errors_free(&errs);
+
+	write_file("svok/main.conf.tail", "");
+	{
+		/* The same without the bad section. */
+		char	path[PATH_MAX * 2];
+		FILE	*fp;
+		char	 buf[8192];
+		size_t	 n;
+
+		snprintf(path, sizeof path, "%s", path_of("svok/main.conf"));
+		if ((fp = fopen(path, "re")) == NULL)
+			exit(99);
+		n = fread(buf, 1, sizeof buf - 1, fp);
+		fclose(fp);
+		buf[n] = '\0';
+		*strstr(buf, "[pidfile_ok]") = '\0';
+		write_file("svok/main.conf", buf);
+	}
+	cfg = load("svok/main.conf", &errs);
+	expect_valid("supervisord sections", cfg, &errs);
+	if (cfg == NULL)
+		return;
+	is_str(cfg->socket, path_of("svok/s.sock"), "[unix_http_server] file");
+	is_int(cfg->socket_mode, 0770, "chmod");
+	is_str(cfg->socket_owner, "root", "chown: the owner");
+	is_str(cfg->socket_group, "daemon", "chown: the group");
+	is_str(cfg->log, path_of("svok/sd.log"), "logfile");
+	is_int(cfg->log_level, LOG_LEVEL_DEBUG, "loglevel = blather");
+	is_str(cfg->pidfile, "/run/sd.pid", "pidfile");
+	is_int(cfg->minfds, 2048, "minfds");
+	is_int(cfg->daemon_umask, 027, "[supervisord] umask");
+	ok(cfg->supervisord, "a supervisord config");
+	is_int(cfg->n_programs, 5, "web, three workers, beat");
+
+	pc = find(cfg, "pool:worker_01");
+	ok(pc != NULL, "numprocs: GROUP:PROCESS, from numprocs_start, "
+	    "%%(process_num)02d");
+	if (pc != NULL) {
+		is_str(pc->argv[2], "w1@%h", "%%(process_num)d, %%%% is %%");
+		is_str(pc->argv[4], "3", "%%(numprocs)d from %%(ENV_)s");
+		is_str(pc->argv[5], getenv("HOME"), "%%(ENV_HOME)s");
+		is_int(pc->priority, 5, "the group's priority");
+		ok(has_env(pc->environment, "B=mine") &&
+		    !has_env(pc->environment, "B=sd") &&
+		    has_env(pc->environment, "A=1"),
+		    "[supervisord] environment, the program's own wins");
+		ok(has_env(pc->environment, "IDX=1"), "environment expanded");
+		ok(has_env(pc->environment, "SUPERVISOR_PROCESS_NAME=worker_01")
+		    && has_env(pc->environment, "SUPERVISOR_GROUP_NAME=pool") &&
+		    has_env(pc->environment, "SUPERVISOR_ENABLED=1"),
+		    "SUPERVISOR_* as supervisord sets them");
+		ok(pc->stop_group && pc->stop_main_only,
+		    "killasgroup alone: the kill to the group, not the stop");
+		ok(pc->out.kind == OUTPUT_FILE && pc->out.path != NULL &&
+		    strncmp(pc->out.path, path_of("svok/logs/worker_01-stdout---"
+		    "box-"), strlen(path_of("svok/logs/worker_01-stdout---box-")))
+		    == 0, "AUTO in childlogdir, with identifier: %s",
+		    pc->out.path);
+		is_int(pc->err.kind, OUTPUT_SYSLOG,
+		    "stderr_syslog with no stderr_logfile: syslog");
+		is_str(pc->process_name, "worker_01", "process_name");
+		is_str(pc->group_name, "pool", "group_name");
+	}
+	ok(find(cfg, "pool:worker_03") != NULL && find(cfg, "pool:worker_00")
+	    == NULL, "numprocs_start .. numprocs_start + numprocs - 1");
+	pc = find(cfg, "pool:beat");
+	if (pc != NULL) {
+		ok(strv_length(pc->depends_on) == 3 &&
+		    strcmp(pc->depends_on[0], "pool:worker_01") == 0 &&
+		    strcmp(pc->depends_on[2], "pool:worker_03") == 0,
+		    "depends_on a numprocs program: each of its processes");
+		is_str(pc->argv[1], "pool", "%%(group_name)s");
+		is_str(pc->argv[2], config_host_node_name(),
+		    "%%(host_node_name)s");
+	}
+	pc = find(cfg, "web");
+	if (pc != NULL) {
+		is_str(pc->argv[0], path_of("svok/conf.d/web"),
+		    "%%(here)s in an included file is its folder");
+		ok(pc->stdout_events, "stdout_events_enabled");
+		is_int(pc->stderr_capture_maxbytes, 1024,
+		    "stderr_capture_maxbytes");
+		ok(pc->stop_group && !pc->stop_main_only,
+		    "neither stopasgroup nor killasgroup: safeexitd's default");
+	}
+	for (i = 0; i < cfg->n_warnings; i++) {
+		warned_port |= strstr(cfg->warnings[i], "main.conf:6: warning: "
+		    "port: the HTTP server is not in this version") != NULL;
+		warned_env |= strstr(cfg->warnings[i], "serverurl") != NULL;
+		printf("# %s\n", cfg->warnings[i]);
+	}
+	ok(warned_port, "[inet_http_server] port: a warning");
+	ok(warned_env, "program serverurl: a warning");
+	config_free(cfg);
+	unsetenv("SV_TEST_N");
+}
+
+/* A daemon setting in [safeexitd] and [supervisord], and in an included
+ * file: the last read counts, with a warning naming both places. */
+static void
+test_daemon_last_read(void)
+{
+	struct config_errors	 errs;
+	struct config		*cfg;
+
+	write_file("lr/inc/more.conf",
+	    "[supervisord]\n"
+	    "pidfile = /run/third.pid\n");
+	write_file("lr/main.conf",
+	    "[safeexitd]\n"			/* 1 */
+	    "pidfile = /run/first.pid\n"	/* 2 */
+	    "[supervisord]\n"			/* 3 */
+	    "pidfile = /run/second.pid\n"	/* 4 */
+	    "[include]\n"			/* 5 */
+	    "files = inc/*.conf\n");		/* 6 */
+	cfg = load("lr/main.conf", &errs);
+	expect_valid("last read", cfg, &errs);
+	if (cfg == NULL)
+		return;
+	is_str(cfg->pidfile, "/run/third.pid", "the last read counts");
+	is_int(cfg->n_warnings, 2, "a warning each time");
+	if (cfg->n_warnings == 2) {
+		ok(msg_matches(cfg->warnings[0], expand_s("lr/main.conf:4: "
+		    "warning: pidfile: the daemon's setting was also given at "
+		    "@/lr/main.conf:2 (pidfile): the last one read counts")),
+		    "%s", cfg->warnings[0]);
+		ok(strstr(cfg->warnings[1], "inc/more.conf:2: warning: pidfile: "
+		    "the daemon's setting was also given at ") != NULL &&
+		    strstr(cfg->warnings[1], "main.conf:4") != NULL,
+		    "%s", cfg->warnings[1]);
+	}
+	config_free(cfg);
+}
+
+/* Expansions: every name, printf widths, %%, and the errors, each naming
+ * the expansion and its line. */
+static void
+test_expansions(void)
+{
+	struct config_errors		 errs;
+	struct config			*cfg;
+	const struct program_config	*pc;
+	const char *const		 want[] = {
+		"svexp.ini:2: command: %(ENV_SV_NOPE)s: environment variable "
+		    "SV_NOPE is not set",
+		"svexp.ini:3: directory: unknown expansion '%(nope)s' (here: "
+		    "ENV_NAME, here, host_node_name, program_name, group_name, "
+		    "process_num, numprocs)",
+		"svexp.ini:4: stop_command: expansion '%(program_name)d' needs "
+		    "a number; 'e' is text (use %(program_name)s)",
+		"svexp.ini:5: environment: expansion '%(here)' needs a "
+		    "conversion such as 's' or 'd' after it",
+		"svexp.ini:7: socket: unknown expansion '%(program_name)s' "
+		    "(here: ENV_NAME, here, host_node_name)",
+		NULL
+	};
+
 	write_file("svexp.ini",
-	    "[program:a]\n"
-	    "command = /bin/echo %(here)s\n"
-	    "process_name = %(program_name)s_%(process_num)s\n");
+	    "[program:e]\n"				/* 1 */
+	    "command = x %(ENV_SV_NOPE)s\n"		/* 2 */
+	    "directory = /%(nope)s\n"			/* 3 */
+	    "stop_command = %(program_name)d\n"		/* 4 */
+	    "environment = A=%(here)\n"			/* 5 */
+	    "[safeexitd]\n"				/* 6 */
+	    "socket = /%(program_name)s\n");		/* 7 */
 	cfg = load("svexp.ini", &errs);
-	ok(cfg == NULL, "expansion: load fails");
-	expect_errors("expansion", &errs, want_exp);
+	ok(cfg == NULL, "expansion errors: load fails");
+	expect_errors("expansion errors", &errs, want);
+
+	write_file("svexp.ini",
+	    "[program:e]\n"
+	    "command = x '%(process_num)03d|%(process_num)-3d|%(process_num)x|"
+	    "%(program_name)5s|%(program_name)-3s|' 100% %%(here)s\n"
+	    "process_name = e%(process_num)d\n"
+	    "numprocs_start = 10\n"
+	    "[safeexitd]\n"
+	    "cpu_max = 200%\n");
+	cfg = load("svexp.ini", &errs);
+	if (cfg == NULL && errs.n > 0 && strstr(errs.msgs[0], "cpu_max")) {
+		/* No cgroup key in this build: the rest still counts. */
+		config_errors_free(&errs);
+		write_file("svexp.ini",
+		    "[program:e]\n"
+		    "command = x '%(process_num)03d|%(process_num)-3d|"
+		    "%(process_num)x|%(program_name)5s|%(program_name)-3s|' "
+		    "100% %%(here)s\n"
+		    "process_name = e%(process_num)d\n"
+		    "numprocs_start = 10\n");
+		cfg = load("svexp.ini", &errs);
+	}
+	expect_valid("expansions", cfg, &errs);
+	if (cfg == NULL)
+		return;
+	pc = find(cfg, "e:e10");
+	if (pc != NULL) {
+		is_str(pc->argv[1], "010|10 |a|    e|e  |", "printf widths");
+		is_str(pc->argv[2], "100%", "a lone %% is kept");
+		is_str(pc->argv[3], "%(here)s", "%%%% is %%");
+	}
+	config_free(cfg);
 }
 
 /* depends_on: unknown names, self-dependency and cycles. */
@@ -1162,9 +1477,7 @@ test_fingerprint(void)
 	    "startsecs = 2\n"
 	    "command = /bin/x\n"
 	    "stdout_logfile = NONE\n"
-	    "stopasgroup = true\n"
-	    "killasgroup = true\n"
-	    "numprocs = 1\n"
+	    "stop_group = true\n"
 	    "redirect_stderr = true\n");
 	write_file("fp2.ini",
 	    "[program:x]\n"
@@ -1518,6 +1831,9 @@ main(void)
 	test_errors_together();
 	test_value_errors();
 	test_supervisord_errors();
+	test_supervisord_sections();
+	test_daemon_last_read();
+	test_expansions();
 	test_depends();
 	test_fingerprint();
 	test_missing_file();
