@@ -264,12 +264,6 @@ statefile_journal_stop(const struct program *p)
 }
 
 void
-statefile_touch(void)
-{
-	statefile_changed(NULL, STATE_STOPPED, NULL);
-}
-
-void
 statefile_set_shutdown(bool running)
 {
 	shutdown_running = running;

@@ -64,8 +64,6 @@ int statefile_write(void);
 void statefile_touch(void);
 /* Remove both (a clean exit: nothing runs any more). */
 void statefile_remove(void);
-/* Something the snapshot holds besides the programs changed: rewrite it soon. */
-void statefile_touch(void);
 /* Say in the next snapshot whether a staged shutdown of everything runs. */
 void statefile_set_shutdown(bool running);
 
