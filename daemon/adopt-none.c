@@ -7,6 +7,8 @@
 
 #include "adopt.h"
 
+void adopt_init(struct event_base *base) { (void)base; }
+void adopt_fini(void) { }
 bool adopt_resume(void) { return false; }
 int adopt_control_fd(void) { return -1; }
 bool adopt_programs(const char *path) { (void)path; return false; }

@@ -19,6 +19,7 @@
 #include "keeper.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "orphan.h"
 #include "output.h"
 #include "platform.h"
 #include "procinfo.h"
@@ -42,10 +43,11 @@ static size_t n_handovers;
 static struct handover *adopt_find(const char *name);
 static void adopt_set_cloexec(int fd, bool on);
 static double adopt_age(unsigned long long start_ticks);
-static const char *adopt_mismatch(const struct program *p,
-    const struct state_entry *e, struct procinfo *pi);
+static const char *adopt_mismatch(const struct state_entry *e,
+    struct procinfo *pi);
 static void adopt_one(struct program *p, struct state_entry *e);
 static void adopt_from_cgroup(struct program *p);
+static void adopt_orphan(const struct state_entry *e);
 
 /* The hand-over of a program, or NULL. */
 static struct handover *
@@ -145,8 +147,7 @@ adopt_control_fd(void)
  * treats the process as the program's, and so before it may signal it.
  */
 static const char *
-adopt_mismatch(const struct program *p, const struct state_entry *e,
-    struct procinfo *pi)
+adopt_mismatch(const struct state_entry *e, struct procinfo *pi)
 {
 	char exe[PATH_MAX];
 
@@ -162,7 +163,7 @@ adopt_mismatch(const struct program *p, const struct state_entry *e,
 	if (e->exe != NULL && (procinfo_exe(e->pid, exe, sizeof exe) == -1 ||
 	    strcmp(exe, e->exe) != 0))
 		return "runs another executable than recorded";
-	if (e->cgroup && cgroup_holds(p->cfg->name, e->pid) == 0)
+	if (e->cgroup && cgroup_holds(e->name, e->pid) == 0)
 		return "is not in the program's cgroup";
 	return NULL;
 }
@@ -201,7 +202,7 @@ adopt_one(struct program *p, struct state_entry *e)
 
 	statefile_hash(p->cfg->fingerprint, hash);
 	changed = strcmp(hash, e->hash) != 0;
-	if (e->pid != 0 && (why = adopt_mismatch(p, e, &pi)) == NULL)
+	if (e->pid != 0 && (why = adopt_mismatch(e, &pi)) == NULL)
 		alive = true;
 	else if (e->pid != 0 && pi.start_time == 0)
 		log_info("%s: recorded pid %ld is gone", e->name, (long)e->pid);
@@ -278,6 +279,48 @@ adopt_from_cgroup(struct program *p)
 	free(pids);
 }
 
+/*
+ * A recorded process whose program is no longer configured: never adopted,
+ * stopped (orphan.c) when the kernel confirms it is the one recorded.
+ */
+static void
+adopt_orphan(const struct state_entry *e)
+{
+	struct procinfo pi = { 0 };
+	const char *why;
+
+	if (e->hash[0] == '\0' || (e->has_state && (e->state == STATE_STOPPED ||
+	    e->state == STATE_FATAL)))
+		return;		/* nothing it started is known to run */
+	if (e->pid == 0) {
+		orphan_stop(e, false);
+		return;
+	}
+	if ((why = adopt_mismatch(e, &pi)) != NULL) {
+		if (pi.start_time == 0)
+			log_info("%s: recorded pid %ld is gone", e->name,
+			    (long)e->pid);
+		else
+			log_warnx("%s: pid %ld %s; left alone", e->name,
+			    (long)e->pid, why);
+		orphan_stop(e, false);
+		return;
+	}
+	orphan_stop(e, true);
+}
+
+void
+adopt_init(struct event_base *base)
+{
+	orphan_init(base);
+}
+
+void
+adopt_fini(void)
+{
+	orphan_fini();
+}
+
 bool
 adopt_programs(const char *path)
 {
@@ -291,9 +334,7 @@ adopt_programs(const char *path)
 			struct program *p = program_find(e->name);
 
 			if (p == NULL) {
-				if (e->pid != 0)
-					log_warnx("state file: %s (pid %ld) is no longer "
-					    "configured; left alone", e->name, (long)e->pid);
+				adopt_orphan(e);
 				continue;
 			}
 			if (p->recovered)

@@ -15,6 +15,10 @@
 struct control_options;
 struct event_base;
 
+/* Use base for what adoption watches (the processes of programs removed). */
+void adopt_init(struct event_base *base);
+/* The daemon exits: let go of all that, nothing left running. */
+void adopt_fini(void);
 /* Take the re-exec hand-over from the environment; true when there was one. */
 bool adopt_resume(void);
 /* The handed-over control socket, -1 when none. */
@@ -23,7 +27,8 @@ int adopt_control_fd(void);
 void adopt_handover(const char *name, int stream, int read_fd, int write_fd);
 /*
  * Carry on from what the state file at path and its journal say: adopt
- * programs' processes, resume stops, starts and back-offs; close unused
+ * programs' processes, resume stops, starts and back-offs; stop the
+ * processes of programs no longer configured (orphan.h); close unused
  * hand-overs.  Returns true when a staged shutdown of everything was
  * running, which the caller resumes.
  */

@@ -486,7 +486,8 @@ lifecycle_resume(struct program *p, const struct state_entry *e, bool alive,
 				lifecycle_arm(p, e->deadline > 0 ? e->deadline :
 				    p->started_at + p->cfg->ready_timeout);
 		} else if (s == STATE_STARTING)
-			lifecycle_arm(p, p->started_at + p->cfg->start_secs);
+			lifecycle_arm(p, e->deadline > 0 ? e->deadline :
+			    p->started_at + p->cfg->start_secs);
 		else if (s == STATE_STOPPING)
 			lifecycle_arm(p, p->kill_sent ? now :
 			    (e->deadline > 0 ? e->deadline : now + p->cfg->stop_timeout));

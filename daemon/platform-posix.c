@@ -3,7 +3,6 @@
  * operations (spawn, signals, process groups, stop_command), its per-program
  * timers on the event loop, and the monotonic clock.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
@@ -26,6 +25,7 @@
 #include "log.h"
 #include "output.h"
 #include "platform.h"
+#include "procinfo.h"
 #include "program.h"
 #include "ready.h"
 #include "reap.h"
@@ -41,7 +41,6 @@ static int posix_kill_and_wake(struct program *p, int sig);
 static int posix_signal(struct program *p, int sig, bool wake);
 static int posix_send(struct program *p, pid_t target, int sig, bool wake);
 static bool posix_group_alive(struct program *p);
-static bool posix_group_has_live_member(pid_t pgid);
 static bool posix_pid_alive(pid_t pid);
 static int posix_run_stop_command(struct program *p);
 static int posix_watch(struct program *p);
@@ -339,46 +338,13 @@ posix_group_alive(struct program *p)
 	if (kill(-p->pgid, 0) == -1 && errno != EPERM)
 		return false;
 	/*
-	 * kill() counts zombies.  Ours are reaped before this is asked, but an
-	 * adopted program's are reaped by whoever inherited them, maybe late:
-	 * look for a member that still runs.
+	 * kill() counts zombies.  An adopted program's are reaped by whoever
+	 * inherited them, maybe late: look for a member that still runs.  Ours
+	 * count until reaped (the main process's pidfd may come before the
+	 * SIGCHLD of a group member that died with it), so that STOPPED means
+	 * every process of the program is gone and reaped.
 	 */
-	return posix_group_has_live_member(p->pgid);
-}
-
-/* Whether any process of group pgid is not a zombie (/proc/PID/stat). */
-static bool
-posix_group_has_live_member(pid_t pgid)
-{
-	struct dirent *de;
-	bool live = false;
-	DIR *dir;
-
-	if ((dir = opendir("/proc")) == NULL)
-		return true;
-	while (!live && (de = readdir(dir)) != NULL) {
-		char path[300], buf[512], *close_paren, state;
-		long ppid, pgrp;
-		ssize_t n;
-		int fd;
-
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-			continue;
-		n = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		if ((close_paren = strrchr(buf, ')')) == NULL ||
-		    sscanf(close_paren + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3)
-			continue;
-		live = pgrp == pgid && state != 'Z' && state != 'X';
-	}
-	closedir(dir);
-	return live;
+	return procinfo_group_live(p->pgid);
 }
 
 /* Run stop_command as the program would run, with the program's output. */

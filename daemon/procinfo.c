@@ -3,6 +3,7 @@
  * name in stat may hold spaces and parentheses, so fields are counted from
  * the last ')'.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -77,4 +78,41 @@ bool
 procinfo_valid_pid(long long v)
 {
 	return v > 1 && v <= INT_MAX;
+}
+
+bool
+procinfo_group_live(pid_t pgid)
+{
+	pid_t self = getpid();
+	struct dirent *de;
+	bool live = false;
+	DIR *dir;
+
+	if ((dir = opendir("/proc")) == NULL)
+		return true;
+	while (!live && (de = readdir(dir)) != NULL) {
+		char path[300], buf[512], *close_paren, state;
+		long ppid, pgrp;
+		ssize_t n;
+		int fd;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		if ((close_paren = strrchr(buf, ')')) == NULL ||
+		    sscanf(close_paren + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3)
+			continue;
+		/* A zombie of ours is reaped in a moment: the group waits for it. */
+		live = pgrp == pgid && ((state != 'Z' && state != 'X') ||
+		    (state == 'Z' && ppid == (long)self));
+	}
+	closedir(dir);
+	return live;
 }

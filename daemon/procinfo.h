@@ -25,5 +25,12 @@ int procinfo_read(pid_t pid, struct procinfo *pi);
 int procinfo_exe(pid_t pid, char *buf, size_t len);
 /* Whether v, read from a file, is a pid a signal may be sent to (2..INT_MAX). */
 bool procinfo_valid_pid(long long v);
+/*
+ * Whether any process of group pgid is not a zombie, or is a zombie of the
+ * caller's (not yet reaped, it still counts: its reap ends the wait).
+ * kill(-pgid, 0) counts every zombie, and one whose parent is not ours
+ * stays until that parent reaps it.  true when /proc cannot be read.
+ */
+bool procinfo_group_live(pid_t pgid);
 
 #endif

@@ -798,6 +798,7 @@ daemon_start_programs(void)
 	d.state_path = xasprintf("%s.state", d.socket_path);
 	d.keeper_path = xasprintf("%s.keeper", d.socket_path);
 	statefile_init(d.base, d.state_path);
+	adopt_init(d.base);
 	/* After a crash, the pipes of programs still running wait in the keeper. */
 	if (adopt_control_fd() < 0)
 		keeper_reclaim(d.keeper_path, daemon_reclaimed);
@@ -829,6 +830,7 @@ daemon_start_programs(void)
 static void
 daemon_cleanup(bool detached)
 {
+	adopt_fini();
 	statefile_remove();
 	statefile_fini();
 	keeper_stop();

@@ -48,6 +48,7 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,7 @@
 
 #include "cgroup.h"
 #include "log.h"
+#include "orphan.h"
 #include "procinfo.h"
 #include "program.h"
 #include "protocol.h"
@@ -327,7 +329,10 @@ statefile_program(struct protocol_text *t, struct program *p)
 	    (start = statefile_program_start(p)) != 0;
 
 	statefile_hash(p->cfg->fingerprint, hash);
-	protocol_text_raw(t, "{\"name\":", 8);
+	/* How to stop it, should a crash and a new config leave it unconfigured. */
+	protocol_text_printf(t, "{\"stop_signal\":%d,\"stop_timeout\":%.3f,"
+	    "\"kill_signal\":%d,\"name\":", p->cfg->stop_signal,
+	    p->cfg->stop_timeout, p->cfg->kill_signal);
 	protocol_text_string(t, p->cfg->name);
 	protocol_text_printf(t, ",\"settings\":\"%s\",\"state\":", hash);
 	protocol_text_string(t, program_state_name(p->state));
@@ -389,6 +394,8 @@ statefile_write(void)
 			protocol_text_raw(&t, ",", 1);
 		statefile_program(&t, programs.v[i]);
 	}
+	/* Processes of programs no longer configured, until they are gone. */
+	orphan_snapshot(&t, programs.n == 0);
 	protocol_text_raw(&t, "]}\n", 3);
 	if (t.failed) {
 		log_warnx("state file %s: out of memory", state_path);
@@ -532,6 +539,22 @@ statefile_bool(struct json_object *o, const char *key)
 	    json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
 
+/* The recorded stop settings, all three or none (stop_signal 0). */
+static void
+statefile_stop_settings(struct json_object *o, struct state_entry *e)
+{
+	int64_t sig = statefile_int(o, "stop_signal", 0);
+	int64_t kill_sig = statefile_int(o, "kill_signal", 0);
+	double timeout = statefile_double(o, "stop_timeout");
+
+	if (sig < 1 || sig >= NSIG || kill_sig < 1 || kill_sig >= NSIG ||
+	    !(timeout >= 0 && timeout <= 86400))
+		return;
+	e->stop_signal = (int)sig;
+	e->stop_timeout = timeout;
+	e->kill_signal = (int)kill_sig;
+}
+
 /* Fill e from entry o: NULL, or why it cannot be used. */
 static const char *
 statefile_entry(struct json_object *o, struct state_entry *e)
@@ -606,6 +629,7 @@ process_done:
 	e->exit_code = n >= -1 && n <= 255 ? (int)n : -1;
 	n = statefile_int(o, "exit_signal", 0);
 	e->exit_signal = n >= 0 && n < 128 ? (int)n : 0;
+	statefile_stop_settings(o, e);
 	if (json_object_object_get_ex(o, "error", &v) &&
 	    json_object_is_type(v, json_type_string))
 		snprintf(e->error, sizeof e->error, "%s", json_object_get_string(v));

@@ -36,6 +36,9 @@ struct state_entry {
 	enum stop_reason stop_reason;
 	bool kill_sent;
 	bool restart_after_stop;
+	int stop_signal;		/* how to stop it, 0: not recorded */
+	double stop_timeout;
+	int kill_signal;
 	bool has_exit;
 	int exit_code;
 	int exit_signal;

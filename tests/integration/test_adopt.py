@@ -15,6 +15,8 @@ import signal
 
 import pytest
 
+from conftest import pid_running, wait_for, wait_gone
+
 
 def config(conf):
     # Records alone: where programs have cgroups, a cgroup also names
@@ -305,3 +307,85 @@ def test_links_at_state_files_are_not_followed(daemon_factory, conf, events, wor
     for target in targets.values():
         assert target.read_text() == text
     assert not os.path.islink(path + ".tmp")
+
+
+# A process whose program is no longer configured: stopped, never adopted.
+
+def removal_config(conf, cgroups, with_gone, stubborn):
+    text = (conf.daemon(shutdown_timeout=20, cgroups=cgroups)
+            + conf.program("keep", start_secs=0.2))
+    if with_gone:
+        if stubborn:
+            # Ignores TERM for good: only kill_signal ends it.
+            text += conf.program("gone", "--ignore", "TERM", start_secs=0.2,
+                                 stop_timeout=2)
+        else:
+            # Takes its time over TERM, within its grace period.
+            text += conf.program("gone", "--exit-delay", "2", start_secs=0.2,
+                                 stop_timeout=30)
+    return text
+
+
+@pytest.mark.parametrize("cgroups", ["auto", "off"])
+@pytest.mark.parametrize("stubborn", [True, False], ids=["ignores-term", "slow-exit"])
+def test_removed_by_reload_then_crash_is_stopped(daemon_factory, conf, events,
+                                                 cgroups, stubborn):
+    d1 = daemon_factory(removal_config(conf, cgroups, True, stubborn))
+    d1.wait_ready()
+    keep = events.wait("keep", "ready")["pid"]
+    gone = events.wait("gone", "ready")["pid"]
+    d1.wait_state("gone", "RUNNING")
+    # The reload removes it: its stop begins, then the daemon crashes.
+    text = removal_config(conf, cgroups, False, stubborn)
+    d1.write_config(text)
+    d1.signal(signal.SIGHUP)
+    events.wait("gone", "signal", sig="TERM")
+    crash(d1)
+    assert pid_running(gone)
+
+    d2 = daemon_factory(text, extra_args=("-s", d1.socket))
+    d2.socket = d1.socket
+    d2.wait_ready()
+    d2.wait_log(rf"gone \(pid {gone}\) is no longer configured; stopping it")
+    assert not wait_gone([gone], 30), "the removed program was left running"
+    d2.wait_log(r"gone: the process of this program, no longer configured, is gone")
+    # Its stop went on where it was: one TERM in all, then KILL if need be.
+    assert len(events.all("gone", "signal", sig="TERM")) == 1
+    if stubborn:
+        d2.wait_log(r"gone: still running at the end of its grace period; "
+                    r"sending KILL")
+    else:
+        events.wait("gone", "exit")
+    # Never adopted as a program; the configured one was.
+    assert "gone" not in d2.status()
+    d2.wait_log(rf"keep: adopted running pid {keep}\b")
+    assert not any("left alone" in line for line in d2.lines)
+    # Nothing of it on record once it is gone: a third daemon finds nothing.
+    def forgotten():
+        with open(d2.socket + ".state") as f:
+            return all(p["name"] != "gone" for p in json.load(f)["programs"])
+    wait_for(forgotten, timeout=10, what="gone dropped from the state file")
+
+
+def test_unconfigured_after_crash_gets_its_recorded_stop_signal(daemon_factory, conf,
+                                                                events):
+    text = (conf.daemon(cgroups="off")
+            + conf.program("keep", start_secs=0.2)
+            + conf.program("old", start_secs=0.2, stop_signal="INT",
+                           stop_timeout=5))
+    d1 = daemon_factory(text)
+    d1.wait_ready()
+    old = events.wait("old", "ready")["pid"]
+    d1.wait_state("old", "RUNNING")
+    with open(d1.socket + ".state") as f:
+        assert any(p["name"] == "old" for p in json.load(f)["programs"])
+    crash(d1)
+    # The config lost the program while no daemon ran.
+    d2 = daemon_factory(conf.daemon(cgroups="off") + conf.program("keep", start_secs=0.2),
+                        extra_args=("-s", d1.socket))
+    d2.socket = d1.socket
+    d2.wait_ready()
+    assert events.wait("old", "signal")["sig"] == "INT"
+    assert not wait_gone([old], 15)
+    assert "old" not in d2.status()
+    events.wait_none("old", "ready", timeout=0.5)

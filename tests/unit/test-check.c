@@ -8,13 +8,12 @@
 #include "sdnotify.h"
 #include "tap.h"
 
-/* Parse v for use; the result code, c filled. */
+/* Parse v for use; the result code, c filled (what it held is released). */
 static int
 parse(const char *v, enum check_use use, struct check *c)
 {
 	char err[256];
 
-	memset(c, 0, sizeof *c);
 	return check_parse(v, use, false, c, err, sizeof err);
 }
 
@@ -23,6 +22,7 @@ test_ready_kinds(void)
 {
 	struct check c;
 
+	memset(&c, 0, sizeof c);
 	is_int(parse("running", CHECK_USE_READY, &c), 0, "running");
 	is_int(c.kind, CHECK_RUNNING, "running: kind");
 	is_int(parse("notify", CHECK_USE_READY, &c), 0, "notify");
@@ -68,19 +68,24 @@ test_ready_kinds(void)
 static void
 test_health_kinds(void)
 {
-	struct check c;
+	struct check c, orig;
 
+	memset(&c, 0, sizeof c);
 	is_int(parse("watchdog:2.5", CHECK_USE_HEALTH, &c), 0, "watchdog");
 	ok(c.watchdog == 2.5, "watchdog: seconds");
 	is_int(parse("watchdog:0", CHECK_USE_HEALTH, &c), -1, "watchdog:0");
 	is_int(parse("notify", CHECK_USE_HEALTH, &c), -1, "notify is no health");
 	is_int(parse("tcp:1", CHECK_USE_HEALTH, &c), 0, "tcp health");
 	ok(check_is_probe(&c), "tcp is a probe");
+	orig = c;
 	check_dup(&c);
+	check_release(&orig);
 	is_int(c.port, 1, "dup keeps the port");
 	check_release(&c);
 	is_int(parse("log:x", CHECK_USE_READY, &c), 0, "log for dup");
+	orig = c;
 	check_dup(&c);
+	check_release(&orig);
 	ok(c.re != NULL, "dup compiles the regex again");
 	check_release(&c);
 }

@@ -1,7 +1,8 @@
 /*
  * The lifecycle state machine against a fake clock and fake processes: every
  * transition of the state table in safeexitctl(1), start_secs, back-off, start_retries,
- * autorestart and exitcodes, the stop escalation and stop_group.
+ * autorestart and exitcodes, the stop escalation and stop_group, and the
+ * resumption of each state in flight after a crash of the daemon.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "lifecycle.h"
 #include "log.h"
+#include "statefile.h"
 #include "tap.h"
 
 #define MAX_CALLS 64
@@ -474,6 +476,156 @@ test_fail_and_leftovers(void)
 	is_str(program_state_name(p->state), "STOPPED", "leftovers gone: STOPPED");
 }
 
+/* A record of an earlier run, as statefile_read() hands it to adopt.c. */
+static struct state_entry
+make_entry(const char *name, enum program_state s, pid_t pid)
+{
+	struct state_entry e;
+
+	memset(&e, 0, sizeof e);
+	e.name = (char *)name;
+	e.has_state = true;
+	e.state = s;
+	e.pid = e.pgid = pid;
+	e.start_time = pid != 0 ? 12345 : 0;
+	e.exit_code = -1;
+	return e;
+}
+
+static void
+test_resume_starting(void)
+{
+	struct program *p = make_program(make_cfg("resumed-start"));
+	struct state_entry e = make_entry("resumed-start", STATE_STARTING, 700);
+
+	reset();
+	/* Its deadline is not start_secs from its start: it asked for more time. */
+	e.started_at = fake_now - 0.4;
+	e.deadline = fake_now + 2.6;
+	e.failed_starts = 1;
+	lifecycle_resume(p, &e, true, 0.4);
+	is_str(program_state_name(p->state), "STARTING", "resume STARTING: still STARTING");
+	ok(p->pid == 700 && p->main_alive && p->adopted, "resume STARTING: process adopted");
+	ok(p->deadline == e.deadline, "resume STARTING: the recorded deadline, not a new one");
+	is_int(n_kills, 0, "resume STARTING: nothing signalled");
+	fake_now = p->deadline;
+	lifecycle_timer(p);
+	is_str(program_state_name(p->state), "RUNNING", "resume STARTING: RUNNING at the deadline");
+	is_int(p->failed_starts, 0, "resume STARTING: a start that succeeded clears the count");
+
+	reset();
+	p = make_program(make_cfg("resumed-start"));
+	e.deadline = 0;
+	e.started_at = fake_now - 0.25;
+	lifecycle_resume(p, &e, true, 0.25);
+	ok(p->deadline == e.started_at + 1, "resume STARTING, no deadline: start_secs from its start");
+
+	reset();
+	p = make_program(make_cfg("resumed-start"));
+	e.deadline = fake_now + 0.6;
+	lifecycle_resume(p, &e, false, 0);
+	is_str(program_state_name(p->state), "BACKOFF", "resume STARTING, process gone: a failed start");
+	is_int(p->failed_starts, 2, "resume STARTING, process gone: counted after the recorded one");
+	ok(strstr(p->error, "ended while no daemon watched it") != NULL,
+	    "resume STARTING, process gone: the error says so");
+}
+
+static void
+test_resume_stopping(void)
+{
+	struct program *p = make_program(make_cfg("resumed-stop"));
+	struct state_entry e = make_entry("resumed-stop", STATE_STOPPING, 710);
+
+	/* The stop signal went out; the grace period goes on where it was. */
+	reset();
+	e.stop_reason = STOP_REQUEST;
+	e.deadline = fake_now + 4;
+	lifecycle_resume(p, &e, true, 30);
+	is_str(program_state_name(p->state), "STOPPING", "resume STOPPING: still STOPPING");
+	ok(p->deadline == e.deadline, "resume STOPPING: the rest of the grace period");
+	is_int(n_kills, 0, "resume STOPPING: no signal before the grace period is over");
+	ok(!p->kill_sent, "resume STOPPING: kill not yet sent");
+	fake_now = p->deadline;
+	lifecycle_timer(p);
+	ok(n_kills == 1 && kills[0].sig == SIGKILL && kills[0].pid == 710,
+	    "resume STOPPING: kill_signal when the grace period ends");
+	ok(p->kill_sent, "resume STOPPING: kill recorded");
+	lifecycle_lost(p);
+	is_str(program_state_name(p->state), "STOPPED", "resume STOPPING: STOPPED once gone");
+
+	/* kill_signal already sent: it goes out again at once. */
+	reset();
+	p = make_program(make_cfg("resumed-stop"));
+	e.kill_sent = true;
+	e.restart_after_stop = true;
+	lifecycle_resume(p, &e, true, 30);
+	is_str(program_state_name(p->state), "STOPPING", "resume STOPPING after kill: STOPPING");
+	ok(p->deadline == fake_now, "resume STOPPING after kill: due now, not after a new grace");
+	lifecycle_timer(p);
+	ok(n_kills == 1 && kills[0].sig == SIGKILL, "resume STOPPING after kill: kill_signal again");
+	lifecycle_lost(p);
+	is_str(program_state_name(p->state), "STARTING",
+	    "resume STOPPING of a restart: started again once stopped");
+
+	/* The main process is gone but its group is not. */
+	reset();
+	p = make_program(make_cfg("resumed-stop"));
+	e.kill_sent = false;
+	e.restart_after_stop = false;
+	e.deadline = fake_now + 2;
+	group_alive_flag = true;
+	lifecycle_resume(p, &e, false, 0);
+	is_str(program_state_name(p->state), "STOPPING", "resume STOPPING, group left: STOPPING");
+	ok(p->deadline == e.deadline && p->pgid == 710, "resume STOPPING, group left: its grace and group");
+	group_alive_flag = false;
+	lifecycle_reaped(p);
+	is_str(program_state_name(p->state), "STOPPED", "resume STOPPING, group gone: STOPPED");
+
+	/* Nothing left at all. */
+	reset();
+	p = make_program(make_cfg("resumed-stop"));
+	lifecycle_resume(p, &e, false, 0);
+	is_str(program_state_name(p->state), "STOPPED", "resume STOPPING, nothing left: STOPPED");
+	is_int(n_kills, 0, "resume STOPPING, nothing left: nothing signalled");
+}
+
+static void
+test_resume_backoff(void)
+{
+	struct program *p = make_program(make_cfg("resumed-backoff"));
+	struct state_entry e = make_entry("resumed-backoff", STATE_BACKOFF, 0);
+
+	reset();
+	e.failed_starts = 2;
+	e.deadline = fake_now + 1.5;
+	snprintf(e.error, sizeof e.error, "exited too quickly (exit 1)");
+	lifecycle_resume(p, &e, false, 0);
+	is_str(program_state_name(p->state), "BACKOFF", "resume BACKOFF: still BACKOFF");
+	is_int(p->failed_starts, 2, "resume BACKOFF: retry count kept");
+	ok(p->deadline == e.deadline, "resume BACKOFF: the rest of the back-off");
+	is_str(p->error, "exited too quickly (exit 1)", "resume BACKOFF: cause kept");
+	fake_now = p->deadline;
+	lifecycle_timer(p);
+	is_str(program_state_name(p->state), "STARTING", "resume BACKOFF: retried when due");
+	fake_now += 0.1;
+	lifecycle_exited(p, exit_status(1));
+	is_int(p->failed_starts, 3, "resume BACKOFF: the count goes on");
+	ok(p->deadline == fake_now + lifecycle_backoff(3), "resume BACKOFF: the next back-off grows");
+	fake_now = p->deadline;
+	lifecycle_timer(p);
+	lifecycle_exited(p, exit_status(1));
+	is_str(program_state_name(p->state), "FATAL",
+	    "resume BACKOFF: FATAL after start_retries counted across the crash");
+
+	/* A record without a deadline retries at once. */
+	reset();
+	p = make_program(make_cfg("resumed-backoff"));
+	e.deadline = 0;
+	lifecycle_resume(p, &e, false, 0);
+	ok(p->state == STATE_BACKOFF && p->deadline == fake_now,
+	    "resume BACKOFF, no deadline: retry due now");
+}
+
 int
 main(void)
 {
@@ -493,6 +645,9 @@ main(void)
 	test_exiting();
 	test_stop_cancels_pending_restart();
 	test_fail_and_leftovers();
+	test_resume_starting();
+	test_resume_stopping();
+	test_resume_backoff();
 	program_unobserve(observe, NULL);
 	for (int i = 0; i < n_allocated; i++)
 		free(allocated[i]);
