@@ -33,6 +33,7 @@
 struct kept {
 	char key[KEEPER_MSG];	/* "NAME STREAM" */
 	int fd;
+	bool hung_up;		/* no writer left (kept: it may hold output) */
 };
 
 static int keeper_sock = -1;	/* the daemon's end */
@@ -43,7 +44,7 @@ static int keeper_recv(int sock, char *msg, size_t len, int *fd);
 static void keeper_main(int sock, const char *path) __attribute__((noreturn));
 static void keeper_hand_over(struct kept *v, size_t n, const char *path)
     __attribute__((noreturn));
-static bool keeper_all_hung_up(struct kept *v, size_t n, int sock, int listen_fd);
+static bool keeper_wait(struct kept *v, size_t n, int listen_fd);
 static void keeper_close_from(int low, int keep);
 static bool keeper_socket_ours(const char *path);
 static int keeper_connect(const char *path);
@@ -119,26 +120,37 @@ keeper_recv(int sock, char *msg, size_t len, int *fd)
 	return 1;
 }
 
-/* Whether every pipe lost its last writer (and no daemon is connected). */
+/*
+ * Wait until listen_fd can be accepted on (true) or every pipe has lost its
+ * last writer (false).  A pipe that hung up is no longer polled, or poll
+ * would report it at once for ever, but stays open: it may still hold a
+ * dead program's last lines for the next daemon.
+ */
 static bool
-keeper_all_hung_up(struct kept *v, size_t n, int sock, int listen_fd)
+keeper_wait(struct kept *v, size_t n, int listen_fd)
 {
 	struct pollfd pfd[n + 1];
-	size_t k = 0;
+	size_t idx[n + 1];
 
-	for (size_t i = 0; i < n; i++)
-		if (v[i].fd >= 0)
-			pfd[k++] = (struct pollfd){ .fd = v[i].fd, .events = 0 };
-	pfd[k++] = (struct pollfd){ .fd = sock >= 0 ? sock : listen_fd,
-	    .events = POLLIN };
-	if (poll(pfd, k, -1) <= 0)
-		return false;
-	if (pfd[k - 1].revents & (POLLIN | POLLHUP))
-		return false;
-	for (size_t i = 0; i + 1 < k; i++)
-		if (!(pfd[i].revents & POLLHUP))
+	for (;;) {
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (v[i].fd >= 0 && !v[i].hung_up) {
+				idx[k] = i;
+				pfd[k++] = (struct pollfd){ .fd = v[i].fd };
+			}
+		if (k == 0)
 			return false;
-	return true;
+		pfd[k] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
+		if (poll(pfd, k + 1, -1) <= 0)
+			continue;
+		if (pfd[k].revents & POLLIN)
+			return true;
+		for (size_t i = 0; i < k; i++)
+			if (pfd[i].revents & (POLLHUP | POLLERR | POLLNVAL))
+				v[idx[i]].hung_up = true;
+	}
 }
 
 /* The daemon is gone: wait for the next one and give it the pipes. */
@@ -163,7 +175,7 @@ keeper_hand_over(struct kept *v, size_t n, const char *path)
 		socklen_t clen = sizeof cred;
 
 		/* No pipe left with a writer: no program needs the keeper any more. */
-		if (n == 0 || keeper_all_hung_up(v, n, -1, lfd)) {
+		if (!keeper_wait(v, n, lfd)) {
 			unlink(path);
 			_exit(0);
 		}
@@ -215,6 +227,7 @@ keeper_main(int sock, const char *path)
 				_exit(1);
 			snprintf(v[n].key, sizeof v[n].key, "%s", msg + 1);
 			v[n].fd = fd;
+			v[n].hung_up = false;
 			n++;
 		}
 	}

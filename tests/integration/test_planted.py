@@ -19,7 +19,8 @@ import time
 
 import pytest
 
-from conftest import SAFEEXITCTL, SAFEEXITD, daemon_env, wait_for, wait_gone
+from conftest import (SAFEEXITCTL, SAFEEXITD, daemon_env, pid_running, wait_for,
+                      wait_gone)
 
 WAIT = 30
 SETPRIV = shutil.which("setpriv")
@@ -385,3 +386,29 @@ def test_pidfile_replaced_meanwhile_is_not_removed(daemon_factory, conf,
     assert d.wait_exit(WAIT) == 0
     d.wait_log(rf"pidfile {re.escape(str(pidfile))} was replaced; left alone")
     assert pidfile.read_text() == PRECIOUS
+
+
+def test_keeper_ends_when_the_last_program_of_a_dead_daemon_ends(
+        daemon_factory, conf):
+    # A daemon killed for good: its keeper holds the programs' pipes until
+    # their last writer is gone, however many end before the last one, and
+    # then exits instead of waiting for a daemon that never comes.
+    loop = ("/bin/sh -c 'trap \"exit 0\" TERM; while :; do echo tick; "
+            "sleep 0.1; done'")
+    text = (conf.daemon()
+            + conf.section("program:a", start_secs=0, command=loop)
+            + conf.section("program:b", start_secs=0, command=loop))
+    d = daemon_factory(text)
+    keeper = int(d.wait_log(r"pipe keeper is pid (\d+)").group(1))
+    d.wait_state("a", "RUNNING")
+    d.wait_state("b", "RUNNING")
+    d.wait_log(r"a stdout: tick")
+    d.wait_log(r"b stdout: tick")
+    pids = {n: d.status()[n]["pid"] for n in ("a", "b")}
+    d.signal(signal.SIGKILL)
+    assert d.wait_exit(WAIT) == -signal.SIGKILL
+    for name in ("a", "b"):
+        assert pid_running(keeper), f"the keeper ended before {name}"
+        os.kill(pids[name], signal.SIGTERM)
+        assert not wait_gone([pids[name]], WAIT), f"{name} still runs"
+    assert not wait_gone([keeper], WAIT), "the keeper still runs"
