@@ -27,6 +27,7 @@
 #include "ready.h"
 #include "reap.h"
 #include "statefile.h"
+#include "xmalloc.h"
 
 #define ADOPT_ENV	"SAFEEXITD_REEXEC"
 
@@ -77,8 +78,7 @@ adopt_resume(void)
 
 	if (env == NULL)
 		return false;
-	if ((copy = strdup(env)) == NULL)
-		fatal("%s", __func__);
+	copy = xstrdup(env);
 	/* Programs must not inherit it. */
 	unsetenv(ADOPT_ENV);
 	for (item = strtok_r(copy, ";", &save); item != NULL;
@@ -94,13 +94,11 @@ adopt_resume(void)
 			adopt_set_cloexec(control_fd_in, true);
 			continue;
 		}
-		if ((handovers = realloc(handovers, (n_handovers + 1) *
-		    sizeof *handovers)) == NULL)
-			fatal("%s", __func__);
+		handovers = xreallocarray(handovers, n_handovers + 1,
+		    sizeof *handovers);
 		h = &handovers[n_handovers++];
 		memset(h, 0, sizeof *h);
-		if ((h->name = strdup(item)) == NULL)
-			fatal("%s", __func__);
+		h->name = xstrdup(item);
 		if (sscanf(eq, "%d,%d,%d,%d", &h->fds[0], &h->fds[1], &h->fds[2],
 		    &h->fds[3]) != 4)
 			h->fds[0] = h->fds[1] = h->fds[2] = h->fds[3] = -1;
@@ -119,14 +117,12 @@ adopt_handover(const char *name, int stream, int read_fd, int write_fd)
 	struct handover *h = adopt_find(name);
 
 	if (h == NULL) {
-		if ((handovers = realloc(handovers, (n_handovers + 1) *
-		    sizeof *handovers)) == NULL)
-			fatal("%s", __func__);
+		handovers = xreallocarray(handovers, n_handovers + 1,
+		    sizeof *handovers);
 		h = &handovers[n_handovers++];
 		memset(h, 0, sizeof *h);
 		h->fds[0] = h->fds[1] = h->fds[2] = h->fds[3] = -1;
-		if ((h->name = strdup(name)) == NULL)
-			fatal("%s", __func__);
+		h->name = xstrdup(name);
 	}
 	h->fds[stream] = read_fd;
 	h->fds[stream + 1] = write_fd;

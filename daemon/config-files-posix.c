@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config-files.h"
+#include "xmalloc.h"
 
 /* The main file as fopen(3) gives it, whatever kind of file it is. */
 FILE *
@@ -131,8 +132,7 @@ config_files_glob_escape(const char *s)
 {
 	char	*out, *w;
 
-	if ((out = w = calloc(1, strlen(s) * 2 + 1)) == NULL)
-		return NULL;
+	out = w = xcalloc(1, strlen(s) * 2 + 1);
 	for (; *s != '\0'; s++) {
 		if (strchr("*?[\\", *s) != NULL)
 			*w++ = '\\';

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "config-files.h"
+#include "xmalloc.h"
 
 static bool	files_match(const char *pattern, const char *name);
 static bool	files_has_magic(const char *s);
@@ -366,8 +367,7 @@ config_files_glob_escape(const char *s)
 {
 	char	*out, *w;
 
-	if ((out = w = calloc(1, strlen(s) * 3 + 1)) == NULL)
-		return NULL;
+	out = w = xcalloc(1, strlen(s) * 3 + 1);
 	for (; *s != '\0'; s++) {
 		if (strchr("*?[", *s) != NULL) {
 			*w++ = '[';

@@ -38,7 +38,8 @@ bool	 config_files_is_dir(const char *path);
  * nothing matches), or -1 when the pattern cannot be expanded.
  */
 int	 config_files_glob(const char *pattern, strv_t *out);
-/* s with every character that is special in a glob escaped (heap string). */
+/* s with every character that is special in a glob escaped (heap string,
+ * never NULL). */
 char	*config_files_glob_escape(const char *s);
 
 /* Whether a user (a name, or a number) exists: supervisord refuses an

@@ -297,8 +297,7 @@ load_includes(struct load *ld, int main_file)
 	size_t			 i, j;
 	int			 file, rc;
 
-	if ((escaped = config_files_glob_escape(ld->dirs[main_file])) == NULL)
-		fatal("%s", __func__);
+	escaped = config_files_glob_escape(ld->dirs[main_file]);
 	for (i = 0; i < ld->n_includes; i++) {
 		ig = &ld->includes[i];
 		if (config_files_absolute(ig->pattern))

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "protocol.h"
 #include "win32.h"
+#include "xmalloc.h"
 
 /* What one overlapped read or write of a pipe moves at most. */
 #define CONTROL_PIPE_BUF	65536
@@ -120,8 +121,7 @@ control_pipe_name(const char *path)
 	if (_wcsnicmp(w, CONTROL_PIPE_PREFIX, wcslen(CONTROL_PIPE_PREFIX)) == 0)
 		return w;
 	n = wcslen(CONTROL_PIPE_PREFIX) + wcslen(w) + 1;
-	if ((full = calloc(n, sizeof *full)) == NULL)
-		fatal("%s", __func__);
+	full = xcalloc(n, sizeof *full);
 	_snwprintf(full, n, L"%ls%ls", CONTROL_PIPE_PREFIX, w);
 	free(w);
 	return full;
@@ -145,8 +145,7 @@ control_security(const char *group)
 		return -1;
 	}
 	GetTokenInformation(token, TokenUser, NULL, 0, &len);
-	if ((tu = malloc(len)) == NULL)
-		fatal("%s", __func__);
+	tu = xmalloc(len);
 	if (!GetTokenInformation(token, TokenUser, tu, len, &len)) {
 		log_warnx("cannot read the daemon's user: %s",
 		    win32_strerror(GetLastError()));
@@ -156,8 +155,7 @@ control_security(const char *group)
 	}
 	CloseHandle(token);
 	sidlen = GetLengthSid(tu->User.Sid);
-	if ((control_self_sid = malloc(sidlen)) == NULL)
-		fatal("%s", __func__);
+	control_self_sid = xmalloc(sidlen);
 	CopySid(sidlen, control_self_sid, tu->User.Sid);
 	free(tu);
 	AllocateAndInitializeSid(&nt, 2, SECURITY_BUILTIN_DOMAIN_RID,
@@ -552,8 +550,7 @@ conn_main(LPVOID arg)
 	ULONG			 pid = 0;
 	uid_t			 uid = -1;
 
-	if ((wbuf = malloc(CONTROL_PIPE_BUF)) == NULL)
-		fatalx("%s: out of memory", __func__);
+	wbuf = xmalloc(CONTROL_PIPE_BUF);
 	memset(&ovr, 0, sizeof ovr);
 	memset(&ovw, 0, sizeof ovw);
 	ovr.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);

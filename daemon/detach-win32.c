@@ -15,6 +15,7 @@
 #include "log.h"
 #include "platform.h"
 #include "win32.h"
+#include "xmalloc.h"
 
 #define DETACH_ENV	L"SAFEEXITD_DETACHED_READY"
 
@@ -59,8 +60,7 @@ platform_detach(void)
 	inherit[0] = null;
 	inherit[1] = wr;
 	InitializeProcThreadAttributeList(NULL, 1, 0, &size);
-	if ((si.lpAttributeList = malloc(size)) == NULL)
-		fatal("%s", __func__);
+	si.lpAttributeList = xmalloc(size);
 	if (!InitializeProcThreadAttributeList(si.lpAttributeList, 1, 0,
 	    &size) || !UpdateProcThreadAttribute(si.lpAttributeList, 0,
 	    PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit, sizeof inherit, NULL,

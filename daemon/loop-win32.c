@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "win32.h"
+#include "xmalloc.h"
 
 struct mail {
 	void		(*fn)(void *);
@@ -97,8 +98,7 @@ win32_post(void (*fn)(void *), void *arg)
 	bool		 wake;
 	char		 c = 0;
 
-	if ((m = calloc(1, sizeof *m)) == NULL)
-		fatalx("%s: out of memory", __func__);
+	m = xcalloc(1, sizeof *m);
 	m->fn = fn;
 	m->arg = arg;
 	EnterCriticalSection(&loop_lock);

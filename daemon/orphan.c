@@ -20,6 +20,7 @@
 #include "program.h"
 #include "protocol.h"
 #include "statefile.h"
+#include "xmalloc.h"
 
 #define ORPHAN_POLL		0.1
 /* After kill_signal, how often to send it again to what is left. */
@@ -184,10 +185,10 @@ orphan_stop(const struct state_entry *e, bool alive)
 			    "alone", e->name, (long)e->pgid);
 		return;
 	}
-	if ((o = calloc(1, sizeof *o)) == NULL ||
-	    (o->name = strdup(e->name)) == NULL ||
-	    (e->exe != NULL && (o->exe = strdup(e->exe)) == NULL))
-		fatal("%s", __func__);
+	o = xcalloc(1, sizeof *o);
+	o->name = xstrdup(e->name);
+	if (e->exe != NULL)
+		o->exe = xstrdup(e->exe);
 	memcpy(o->hash, e->hash, sizeof o->hash);
 	o->pid = alive ? e->pid : 0;
 	o->pgid = alive ? e->pgid : 0;

@@ -22,6 +22,7 @@
 #include "output.h"
 #include "output-lines.h"
 #include "win32.h"
+#include "xmalloc.h"
 
 #define OUTPUT_LINE_MAX	4096	/* a longer line is logged in pieces */
 #define OUTPUT_CHUNK	16384	/* one read of a pipe */
@@ -103,8 +104,7 @@ output_open(const struct program_config *pc, char *err, size_t errlen)
 	struct output	*o;
 	HANDLE		 h;
 
-	if ((o = calloc(1, sizeof *o)) == NULL)
-		fatal("%s", __func__);
+	o = xcalloc(1, sizeof *o);
 	if ((o->null = win32_null(false)) == INVALID_HANDLE_VALUE) {
 		snprintf(err, errlen, "NUL: %s", win32_strerror(GetLastError()));
 		free(o);
@@ -159,9 +159,8 @@ output_sink_open(const struct program_config *pc, const struct output_config *oc
 {
 	struct sink	*s;
 
-	if ((s = calloc(1, sizeof *s)) == NULL || (s->name = strdup(pc->name)) ==
-	    NULL)
-		fatal("%s", __func__);
+	s = xcalloc(1, sizeof *s);
+	s->name = xstrdup(pc->name);
 	s->refs = 1;
 	s->stream = stream;
 	s->kind = oc->kind;
@@ -174,8 +173,7 @@ output_sink_open(const struct program_config *pc, const struct output_config *oc
 	case OUTPUT_STDOUT:
 		return s;
 	case OUTPUT_FILE:
-		if ((s->path = strdup(oc->path)) == NULL)
-			fatal("%s", __func__);
+		s->path = xstrdup(oc->path);
 		if (output_file_open(s) == -1) {
 			snprintf(err, errlen, "%s %s: %s", stream, s->path,
 			    win32_strerror(GetLastError()));

@@ -31,6 +31,7 @@
 #include "timeval.h"
 #include "win32.h"
 #include "winutil.h"
+#include "xmalloc.h"
 
 /* How often job membership is checked while the completion port is quiet. */
 #define PLATFORM_POLL_MSECS	250
@@ -242,8 +243,7 @@ win_proc(struct program *p, bool create)
 			return wp;
 	if (!create)
 		return NULL;
-	if ((wp = calloc(1, sizeof *wp)) == NULL)
-		fatal("%s", __func__);
+	wp = xcalloc(1, sizeof *wp);
 	wp->p = p;
 	wp->next = procs;
 	procs = wp;
@@ -274,8 +274,7 @@ win_job_new(struct program *p)
 		CloseHandle(h);
 		return NULL;
 	}
-	if ((j = calloc(1, sizeof *j)) == NULL)
-		fatal("%s", __func__);
+	j = xcalloc(1, sizeof *j);
 	j->job = h;
 	j->p = p;
 	j->serial = next_serial++;
@@ -365,8 +364,7 @@ win_launch(struct program *p, char *const *argv, HANDLE job,
 	si.StartupInfo.hStdError = inherit[2];
 
 	InitializeProcThreadAttributeList(NULL, 1, 0, &size);
-	if ((si.lpAttributeList = malloc(size)) == NULL)
-		fatal("%s", __func__);
+	si.lpAttributeList = xmalloc(size);
 	if (!InitializeProcThreadAttributeList(si.lpAttributeList, 1, 0,
 	    &size) || !UpdateProcThreadAttribute(si.lpAttributeList, 0,
 	    PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit, sizeof inherit, NULL,
@@ -632,8 +630,7 @@ win_enum_cb(HWND w, LPARAM arg)
 		return TRUE;
 	if (e->n == e->cap) {
 		e->cap = e->cap ? e->cap * 2 : 8;
-		if ((e->v = realloc(e->v, e->cap * sizeof *e->v)) == NULL)
-			fatal("%s", __func__);
+		e->v = xreallocarray(e->v, e->cap, sizeof *e->v);
 	}
 	e->v[e->n++] = w;
 	return TRUE;
@@ -653,19 +650,16 @@ win_windows(struct winproc *wp, struct winjob *j, HWND **out)
 	memset(&e, 0, sizeof e);
 	*out = NULL;
 	size = sizeof *list + 1024 * sizeof list->ProcessIdList[0];
-	if ((list = calloc(1, size)) == NULL)
-		fatal("%s", __func__);
+	list = xcalloc(1, size);
 	if (j != NULL && (wp == NULL || wp->p->cfg->stop_group) &&
 	    QueryInformationJobObject(j->job, JobObjectBasicProcessIdList,
 	    list, (DWORD)size, NULL)) {
 		e.npids = list->NumberOfProcessIdsInList;
-		if ((e.pids = calloc(e.npids + 1, sizeof *e.pids)) == NULL)
-			fatal("%s", __func__);
+		e.pids = xcalloc(e.npids + 1, sizeof *e.pids);
 		for (i = 0; i < e.npids; i++)
 			e.pids[i] = (DWORD)list->ProcessIdList[i];
 	} else if (wp != NULL && wp->p->pid > 0) {
-		if ((e.pids = calloc(1, sizeof *e.pids)) == NULL)
-			fatal("%s", __func__);
+		e.pids = xcalloc(1, sizeof *e.pids);
 		e.pids[0] = (DWORD)wp->p->pid;
 		e.npids = 1;
 	}

@@ -40,6 +40,7 @@
 #include "probe.h"
 #include "program.h"
 #include "spawn.h"
+#include "xmalloc.h"
 
 struct probe {
 	const struct check *check;	/* the program's config; outlives us */
@@ -246,8 +247,7 @@ probe_start(const struct check *c, struct program *p, double timeout,
 	struct probe *pr;
 	struct timeval tv;
 
-	if ((pr = calloc(1, sizeof *pr)) == NULL)
-		fatal("%s", __func__);
+	pr = xcalloc(1, sizeof *pr);
 	pr->check = c;
 	snprintf(pr->spec, sizeof pr->spec, "%s", c->spec);
 	pr->program = p;

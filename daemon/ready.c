@@ -32,6 +32,7 @@
 #include "sdnotify.h"
 #include "spawn.h"
 #include "statefile.h"
+#include "xmalloc.h"
 
 struct ready {
 	struct program *p;
@@ -110,8 +111,7 @@ ready_import(void)
 
 	if (env == NULL)
 		return;
-	if ((copy = strdup(env)) == NULL)
-		fatal("%s", __func__);
+	copy = xstrdup(env);
 	unsetenv(READY_ENV);
 	for (item = strtok_r(copy, ";", &save); item != NULL;
 	    item = strtok_r(NULL, ";", &save)) {
@@ -122,12 +122,10 @@ ready_import(void)
 		if (eq == NULL || sscanf(eq + 1, "%d,%d", &a, &b) != 2)
 			continue;
 		*eq = '\0';
-		if ((handovers = realloc(handovers, (n_handovers + 1) *
-		    sizeof *handovers)) == NULL)
-			fatal("%s", __func__);
+		handovers = xreallocarray(handovers, n_handovers + 1,
+		    sizeof *handovers);
 		h = &handovers[n_handovers++];
-		if ((h->name = strdup(item)) == NULL)
-			fatal("%s", __func__);
+		h->name = xstrdup(item);
 		h->notify_fd = a;
 		h->fd_read = b;
 		if (a >= 0)
@@ -311,8 +309,7 @@ ready_get(struct program *p)
 
 	if (r != NULL)
 		return r;
-	if ((r = calloc(1, sizeof *r)) == NULL)
-		fatal("%s", __func__);
+	r = xcalloc(1, sizeof *r);
 	r->p = p;
 	r->fd_read = r->fd_write = -1;
 	if ((r->timer = evtimer_new(ready_base, ready_timer_cb, r)) == NULL)

@@ -29,6 +29,7 @@
 #include "safeexitd.h"
 #include "shutdown.h"
 #include "startplan.h"
+#include "xmalloc.h"
 
 /* Append a string literal to a protocol_text. */
 #define REQUESTS_TEXT(t, lit)	protocol_text_raw((t), (lit), sizeof(lit) - 1)
@@ -327,11 +328,9 @@ requests_names(const struct proglist *l)
 {
 	strv_t v;
 
-	if ((v = calloc(l->n + 1, sizeof *v)) == NULL)
-		fatal("%s", __func__);
+	v = xcalloc(l->n + 1, sizeof *v);
 	for (size_t i = 0; i < l->n; i++)
-		if ((v[i] = strdup(l->v[i]->cfg->name)) == NULL)
-			fatal("%s", __func__);
+		v[i] = xstrdup(l->v[i]->cfg->name);
 	return v;
 }
 
@@ -348,8 +347,7 @@ requests_wait(struct control_conn *c, enum wait_kind kind, const struct proglist
 	struct json_object *unknown;
 	struct waiter *w;
 
-	if ((w = calloc(1, sizeof *w)) == NULL)
-		fatal("%s", __func__);
+	w = xcalloc(1, sizeof *w);
 	w->c = c;
 	w->kind = kind;
 	w->names = requests_names(l);
@@ -1026,12 +1024,10 @@ requests_handle(struct control_conn *c, struct json_object *req)
 		control_reply(c, requests_error("bad_args", "wrong number of arguments"));
 		return;
 	}
-	if ((args = calloc(n + 1, sizeof *args)) == NULL)
-		fatal("%s", __func__);
+	args = xcalloc(n + 1, sizeof *args);
 	for (size_t i = 0; i < n; i++)
-		if ((args[i] = strdup(json_object_get_string(
-		    json_object_array_get_idx(jargs, i)))) == NULL)
-			fatal("%s", __func__);
+		args[i] = xstrdup(json_object_get_string(
+		    json_object_array_get_idx(jargs, i)));
 	log_debug("request from uid %ld: %s", (long)control_conn_uid(c), cmd->name);
 	cmd->fn(c, args, wait);
 	strv_free(args);

@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "sdnotify.h"
+#include "xmalloc.h"
 
 #define SDNOTIFY_MAX		4096	/* longer datagrams are cut */
 #define SDNOTIFY_READS		16	/* per wake-up: one sender cannot starve the loop */
@@ -142,8 +143,7 @@ sdnotify_open(struct event_base *base, const char *name, int inherited,
 	socklen_t len;
 	int one = 1, n;
 
-	if ((sn = calloc(1, sizeof *sn)) == NULL)
-		fatal("%s", __func__);
+	sn = xcalloc(1, sizeof *sn);
 	n = snprintf(sun.sun_path + 1, sizeof sun.sun_path - 1,
 	    "safeexitd/%016llx/%s", sdnotify_key, name);
 	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);

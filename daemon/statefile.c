@@ -63,6 +63,7 @@
 #include "protocol.h"
 #include "ready.h"
 #include "statefile.h"
+#include "xmalloc.h"
 
 #define STATEFILE_VERSION	2
 #define STATEFILE_MAX		(16 * 1024 * 1024)
@@ -160,9 +161,8 @@ statefile_init(struct event_base *base, const char *path)
 {
 	if (path == NULL)
 		return;
-	if ((state_path = strdup(path)) == NULL ||
-	    asprintf(&journal_path, "%s.journal", path) == -1)
-		fatal("%s", __func__);
+	state_path = xstrdup(path);
+	journal_path = xasprintf("%s.journal", path);
 	state_ev = event_new(base, -1, 0, statefile_write_cb, NULL);
 	if (state_ev == NULL)
 		fatalx("%s: event_new", __func__);
@@ -416,8 +416,7 @@ statefile_put(const char *text, size_t len)
 	char *tmp;
 	int fd, r = -1;
 
-	if (asprintf(&tmp, "%s.tmp", state_path) == -1)
-		fatal("%s", __func__);
+	tmp = xasprintf("%s.tmp", state_path);
 	/* O_EXCL after unlink: never write through a link planted in the folder. */
 	unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW |
@@ -567,8 +566,7 @@ statefile_entry(struct json_object *o, struct state_entry *e)
 	    !json_object_object_get_ex(o, "name", &name) ||
 	    !json_object_is_type(name, json_type_string))
 		return "no name";
-	if ((e->name = strdup(json_object_get_string(name))) == NULL)
-		fatal("%s", __func__);
+	e->name = xstrdup(json_object_get_string(name));
 	if (strlen(e->name) != (size_t)json_object_get_string_len(name))
 		return "a name with a NUL byte";
 	if (!json_object_object_get_ex(o, "settings", &hash) ||
@@ -599,8 +597,7 @@ statefile_entry(struct json_object *o, struct state_entry *e)
 	if (json_object_object_get_ex(o, "exe", &exe)) {
 		if (!json_object_is_type(exe, json_type_string))
 			return "an executable that is not a string";
-		if ((e->exe = strdup(json_object_get_string(exe))) == NULL)
-			fatal("%s", __func__);
+		e->exe = xstrdup(json_object_get_string(exe));
 	}
 process_done:
 	if (e->has_state && e->pid == 0 &&
@@ -656,12 +653,10 @@ statefile_entry_for(struct state_file *sf, const char *name)
 	for (size_t i = 0; i < sf->n; i++)
 		if (strcmp(sf->v[i].name, name) == 0)
 			return &sf->v[i];
-	if ((sf->v = realloc(sf->v, (sf->n + 1) * sizeof *sf->v)) == NULL)
-		fatal("%s", __func__);
+	sf->v = xreallocarray(sf->v, sf->n + 1, sizeof *sf->v);
 	e = &sf->v[sf->n++];
 	memset(e, 0, sizeof *e);
-	if ((e->name = strdup(name)) == NULL)
-		fatal("%s", __func__);
+	e->name = xstrdup(name);
 	return e;
 }
 
@@ -686,8 +681,7 @@ journal_replay(const char *path, struct state_file *sf)
 		close(fd);
 		return;
 	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
-		fatal("%s", __func__);
+	buf = xmalloc((size_t)st.st_size + 1);
 	n = read(fd, buf, (size_t)st.st_size);
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
@@ -776,12 +770,10 @@ statefile_read(const char *path, struct state_file *out)
 	int fd, version;
 
 	memset(out, 0, sizeof *out);
-	if (asprintf(&jpath, "%s.journal", path) == -1)
-		fatal("%s", __func__);
+	jpath = xasprintf("%s.journal", path);
 	if ((fd = statefile_open_trusted(path, &st)) == -1)
 		goto journal;
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
-		fatal("%s", __func__);
+	buf = xmalloc((size_t)st.st_size + 1);
 	n = read(fd, buf, (size_t)st.st_size);
 	close(fd);
 	if (n != st.st_size)
@@ -802,8 +794,7 @@ statefile_read(const char *path, struct state_file *out)
 	    strcmp(json_object_get_string(v), statefile_boot_id()) == 0;
 	out->shutdown = out->same_boot && statefile_bool(root, "shutdown");
 	n = (ssize_t)json_object_array_length(list);
-	if ((out->v = calloc((size_t)n + 1, sizeof *out->v)) == NULL)
-		fatal("%s", __func__);
+	out->v = xcalloc((size_t)n + 1, sizeof *out->v);
 	for (ssize_t i = 0; i < n; i++) {
 		struct state_entry *e = &out->v[k];
 		const char *why;

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "win32.h"
+#include "xmalloc.h"
 
 /* Exception codes of crashes, reported as the signal POSIX would give. */
 static const struct {
@@ -61,8 +62,7 @@ win32_wide(const char *s)
 		return NULL;
 	if ((n = MultiByteToWideChar(CP_UTF8, 0, s, -1, NULL, 0)) <= 0)
 		return NULL;
-	if ((w = calloc((size_t)n, sizeof *w)) == NULL)
-		fatal("%s", __func__);
+	w = xcalloc((size_t)n, sizeof *w);
 	MultiByteToWideChar(CP_UTF8, 0, s, -1, w, n);
 	return w;
 }
@@ -79,8 +79,7 @@ win32_utf8(const wchar_t *w)
 	if ((n = WideCharToMultiByte(CP_UTF8, 0, w, -1, NULL, 0, NULL,
 	    NULL)) <= 0)
 		return NULL;
-	if ((s = calloc((size_t)n, 1)) == NULL)
-		fatal("%s", __func__);
+	s = xcalloc((size_t)n, 1);
 	WideCharToMultiByte(CP_UTF8, 0, w, -1, s, n, NULL, NULL);
 	return s;
 }
@@ -150,8 +149,7 @@ win32_command_line(char *const *argv)
 		n += util_quote(w, NULL) + 1;
 		free(w);
 	}
-	if ((line = calloc(n + 1, sizeof *line)) == NULL)
-		fatal("%s", __func__);
+	line = xcalloc(n + 1, sizeof *line);
 	n = 0;
 	for (i = 0; argv[i] != NULL; i++) {
 		w = win32_wide(argv[i]);
@@ -205,8 +203,7 @@ win32_environment(char *const *overrides)
 	for (p = env; *p != L'\0'; p += wcslen(p) + 1) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
-			if ((vars = realloc(vars, cap * sizeof *vars)) == NULL)
-				fatal("%s", __func__);
+			vars = xreallocarray(vars, cap, sizeof *vars);
 		}
 		if ((vars[n++] = _wcsdup(p)) == NULL)
 			fatal("%s", __func__);
@@ -225,16 +222,14 @@ win32_environment(char *const *overrides)
 		}
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
-			if ((vars = realloc(vars, cap * sizeof *vars)) == NULL)
-				fatal("%s", __func__);
+			vars = xreallocarray(vars, cap, sizeof *vars);
 		}
 		vars[n++] = w;
 	}
 	qsort(vars, n, sizeof *vars, util_env_cmp);
 	for (i = 0; i < n; i++)
 		len += wcslen(vars[i]) + 1;
-	if ((block = calloc(len + 2, sizeof *block)) == NULL)
-		fatal("%s", __func__);
+	block = xcalloc(len + 2, sizeof *block);
 	p = block;
 	for (i = 0; i < n; i++) {
 		wcscpy(p, vars[i]);
