@@ -23,6 +23,7 @@
 #include "parse.h"
 #include "platform.h"
 #include "program.h"
+#include "program-json.h"
 #include "protocol.h"
 #include "ready.h"
 #include "requests.h"
@@ -99,9 +100,6 @@ static const struct request_cmd commands[] = {
 };
 
 static struct json_object *requests_error(const char *code, const char *msg);
-static struct json_object *requests_program(const struct program *p);
-static void requests_program_text(struct protocol_text *t, const struct program *p);
-static struct json_object *requests_programs(strv_t names);
 static int requests_targets(strv_t args, struct proglist *l,
     struct json_object *reply);
 static strv_t requests_names(const struct proglist *l);
@@ -141,124 +139,6 @@ requests_ok(void)
 
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	return o;
-}
-
-/* One program as the protocol describes it. */
-static struct json_object *
-requests_program(const struct program *p)
-{
-	struct json_object *o = json_object_new_object();
-	const char *sig;
-	char note[512];
-
-	json_object_object_add(o, "name", json_object_new_string(p->cfg->name));
-	json_object_object_add(o, "state",
-	    json_object_new_string(program_state_name(p->state)));
-	json_object_object_add(o, "pid", p->main_alive ?
-	    json_object_new_int64(p->pid) : NULL);
-	json_object_object_add(o, "uptime", p->main_alive ?
-	    json_object_new_double(platform_now() - p->started_at) : NULL);
-	json_object_object_add(o, "exit_code", p->has_exit && p->exit_signal == 0 ?
-	    json_object_new_int(p->exit_code) : NULL);
-	if (p->has_exit && p->exit_signal != 0) {
-		sig = signal_name(p->exit_signal);
-		json_object_object_add(o, "signal", sig != NULL ?
-		    json_object_new_string(sig) : json_object_new_int(p->exit_signal));
-	} else
-		json_object_object_add(o, "signal", NULL);
-	json_object_object_add(o, "restarts", json_object_new_int(p->restarts));
-	json_object_object_add(o, "ready",
-	    json_object_new_boolean(ready_is_ready(p)));
-	json_object_object_add(o, "health", ready_health(p) != NULL ?
-	    json_object_new_string(ready_health(p)) : NULL);
-	json_object_object_add(o, "status_text", ready_status_text(p) != NULL ?
-	    json_object_new_string(ready_status_text(p)) : NULL);
-	json_object_object_add(o, "error", p->error[0] != '\0' ?
-	    json_object_new_string(p->error) : NULL);
-	ready_describe(p, note, sizeof note);
-	json_object_object_add(o, "note", note[0] != '\0' ?
-	    json_object_new_string(note) : NULL);
-	return o;
-}
-
-/*
- * One program as requests_program describes it, written as text with the
- * same keys, order and number formats, since status of thousands of
- * programs would otherwise build (and free) a json-c object for each.
- * Status alone adds what the program uses (accounting.h).
- */
-static void
-requests_program_text(struct protocol_text *t, const struct program *p)
-{
-	struct accounting use;
-	const char *sig, *s;
-	char note[512];
-
-	REQUESTS_TEXT(t, "{\"name\":");
-	protocol_text_string(t, p->cfg->name);
-	REQUESTS_TEXT(t, ",\"state\":");
-	protocol_text_string(t, program_state_name(p->state));
-	if (p->main_alive) {
-		protocol_text_printf(t, ",\"pid\":%lld,\"uptime\":", (long long)p->pid);
-		protocol_text_double(t, platform_now() - p->started_at);
-	} else
-		REQUESTS_TEXT(t, ",\"pid\":null,\"uptime\":null");
-	if (p->has_exit && p->exit_signal == 0)
-		protocol_text_printf(t, ",\"exit_code\":%d", p->exit_code);
-	else
-		REQUESTS_TEXT(t, ",\"exit_code\":null");
-	REQUESTS_TEXT(t, ",\"signal\":");
-	if (p->has_exit && p->exit_signal != 0) {
-		if ((sig = signal_name(p->exit_signal)) != NULL)
-			protocol_text_string(t, sig);
-		else
-			protocol_text_printf(t, "%d", p->exit_signal);
-	} else
-		REQUESTS_TEXT(t, "null");
-	protocol_text_printf(t, ",\"restarts\":%d,\"ready\":%s,\"health\":",
-	    p->restarts, ready_is_ready(p) ? "true" : "false");
-	if ((s = ready_health(p)) != NULL)
-		protocol_text_string(t, s);
-	else
-		REQUESTS_TEXT(t, "null");
-	REQUESTS_TEXT(t, ",\"status_text\":");
-	if ((s = ready_status_text(p)) != NULL)
-		protocol_text_string(t, s);
-	else
-		REQUESTS_TEXT(t, "null");
-	/* Read now, for status alone: nothing counts while nobody asks. */
-	accounting_read(p, &use);
-	REQUESTS_TEXT(t, ",\"cpu_seconds\":");
-	protocol_text_double(t, use.cpu_seconds);
-	protocol_text_printf(t, ",\"memory_bytes\":%llu,\"oom_kills\":%llu",
-	    use.memory_bytes, use.oom_kills);
-	REQUESTS_TEXT(t, ",\"error\":");
-	if (p->error[0] != '\0')
-		protocol_text_string(t, p->error);
-	else
-		REQUESTS_TEXT(t, "null");
-	REQUESTS_TEXT(t, ",\"note\":");
-	ready_describe(p, note, sizeof note);
-	if (note[0] != '\0')
-		protocol_text_string(t, note);
-	else
-		REQUESTS_TEXT(t, "null");
-	REQUESTS_TEXT(t, "}");
-}
-
-/* The named programs that still exist, in the order given. */
-static struct json_object *
-requests_programs(strv_t names)
-{
-	struct json_object *a = json_object_new_array();
-
-	for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
-		struct program *p = program_find(names[i]);
-
-		if (p != NULL)
-			json_object_array_add(a, requests_program(p));
-	}
-	return a;
 }
 
 /*
@@ -375,7 +255,7 @@ requests_finish(struct waiter *w, struct json_object *reply)
 		if (reply == NULL) {
 			reply = requests_ok();
 			json_object_object_add(reply, "programs",
-			    requests_programs(w->names));
+			    program_json_list(w->names));
 			if (w->unknown != NULL)
 				json_object_object_add(reply, "unknown",
 				    json_object_get(w->unknown));
@@ -550,7 +430,7 @@ requests_shutdown_done(void *arg)
 
 /*
  * status [NAME...]: the reply is written as text (see
- * requests_program_text), in the order and shape protocol_encode gives:
+ * program_json_text), in the order and shape protocol_encode gives:
  * {"v":1,"ok":true,"unknown":[...],"daemon":{...},"programs":[...]}.
  */
 static void
@@ -585,7 +465,7 @@ cmd_status(struct control_conn *c, strv_t args, bool wait)
 	for (size_t i = 0; i < l.n; i++) {
 		if (i > 0)
 			REQUESTS_TEXT(&t, ",");
-		requests_program_text(&t, l.v[i]);
+		program_json_text(&t, l.v[i]);
 	}
 	REQUESTS_TEXT(&t, "]}\n");
 	proglist_free(&l);
@@ -615,7 +495,7 @@ cmd_start(struct control_conn *c, strv_t args, bool wait)
 	if (!wait) {
 		names = requests_names(&l);
 		startplan_start(l.v, l.n);
-		json_object_object_add(reply, "programs", requests_programs(names));
+		json_object_object_add(reply, "programs", program_json_list(names));
 		control_reply(c, reply);
 		strv_free(names);
 		proglist_free(&l);
@@ -650,7 +530,7 @@ cmd_stop(struct control_conn *c, strv_t args, bool wait)
 		names = requests_names(&all);
 		shutdown_start(&all, STOP_REQUEST, daemon_config()->shutdown_timeout,
 		    NULL, NULL, NULL);
-		json_object_object_add(reply, "programs", requests_programs(names));
+		json_object_object_add(reply, "programs", program_json_list(names));
 		control_reply(c, reply);
 		strv_free(names);
 		proglist_free(&named);
@@ -685,7 +565,7 @@ cmd_restart(struct control_conn *c, strv_t args, bool wait)
 		names = requests_names(&all);
 		w = requests_wait(NULL, WAIT_RESTART, &all, NULL);
 		requests_run_stop(w, &all);
-		json_object_object_add(reply, "programs", requests_programs(names));
+		json_object_object_add(reply, "programs", program_json_list(names));
 		control_reply(c, reply);
 		strv_free(names);
 	} else {
@@ -723,7 +603,7 @@ cmd_signal(struct control_conn *c, strv_t args, bool wait)
 			    json_object_new_string(l.v[i]->cfg->name));
 		else
 			log_info("%s: sent signal %s", l.v[i]->cfg->name, args[0]);
-		json_object_array_add(list, requests_program(l.v[i]));
+		json_object_array_add(list, program_json(l.v[i]));
 	}
 	json_object_object_add(reply, "failed", failed);
 	json_object_object_add(reply, "programs", list);
@@ -881,7 +761,7 @@ cmd_shutdown(struct control_conn *c, strv_t args, bool wait)
 	if (!wait) {
 		struct json_object *reply = requests_ok();
 
-		json_object_object_add(reply, "programs", requests_programs(NULL));
+		json_object_object_add(reply, "programs", program_json_list(NULL));
 		control_reply(c, reply);
 		daemon_shutdown("shutdown request");
 		return;
