@@ -375,7 +375,9 @@ load_take_warnings(struct load *ld, struct config *cfg)
 {
 	size_t	i;
 
-	qsort(ld->warnings, ld->n_warnings, sizeof *ld->warnings, problem_cmp);
+	if (ld->n_warnings > 1)
+		qsort(ld->warnings, ld->n_warnings, sizeof *ld->warnings,
+		    problem_cmp);
 	cfg->warnings = xcalloc(ld->n_warnings + 1, sizeof *cfg->warnings);
 	for (i = 0; i < ld->n_warnings; i++)
 		cfg->warnings[i] = ld->warnings[i].msg;
