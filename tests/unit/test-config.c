@@ -1623,15 +1623,15 @@ test_key_table(void)
 {
 	const struct config_key	*k, *other;
 	const char		*sp, *name;
-	char			 upper[64], man[1 << 17];
+	char			 upper[64], path[4096], man[1 << 17];
 	size_t			 i, j, a, n;
 	FILE			*fp;
 	bool			 ok_all = true, found_all = true, man_all = true;
 	bool			 unique = true;
 
-	snprintf(upper, sizeof upper, "%s/man/safeexitd.ini.5.in", SRCDIR);
-	if ((fp = fopen(upper, "re")) == NULL) {
-		perror(upper);
+	snprintf(path, sizeof path, "%s/man/safeexitd.ini.5.in", SRCDIR);
+	if ((fp = fopen(path, "re")) == NULL) {
+		perror(path);
 		exit(99);
 	}
 	n = fread(man, 1, sizeof man - 1, fp);
