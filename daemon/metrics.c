@@ -1,0 +1,13 @@
+/*
+ * /metrics: OpenMetrics text.
+ */
+#include "control-conn.h"
+#include "http.h"
+
+/* Not served yet. */
+void
+metrics_serve(struct control_conn *c, const struct http_request *r)
+{
+	(void)r;
+	http_respond_error(c, 404, "not found");
+}
