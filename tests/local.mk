@@ -14,7 +14,7 @@ unit_tests = \
 	tests/unit/test-events
 if PLATFORM_POSIX
 # These use POSIX files (FIFOs, modes) and parse POSIX-only checks.
-unit_tests += tests/unit/test-config tests/unit/test-check
+unit_tests += tests/unit/test-config tests/unit/test-check tests/unit/test-xmlrpc
 check_PROGRAMS += $(unit_tests) tests/helpers/testchild
 TESTS += $(unit_tests)
 else
@@ -49,6 +49,10 @@ tests_unit_test_check_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_l
 
 tests_unit_test_events_SOURCES = tests/unit/test-events.c tests/unit/tap.h
 tests_unit_test_events_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
+
+tests_unit_test_xmlrpc_SOURCES = tests/unit/test-xmlrpc.c tests/unit/tap.h
+tests_unit_test_xmlrpc_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_xmlrpc_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_libs) $(LIBSYSTEMD_LIBS)
 
 tests_helpers_testchild_SOURCES = tests/helpers/testchild.c
 
