@@ -85,6 +85,11 @@ FUZZ_SECONDS = 60
 EXTRA_DIST += tests/fuzz
 if ENABLE_FUZZING
 fuzz_targets = tests/fuzz/fuzz-config tests/fuzz/fuzz-request tests/fuzz/fuzz-parsers
+fuzz_names = config request parsers
+if PLATFORM_POSIX
+fuzz_targets += tests/fuzz/fuzz-xmlrpc
+fuzz_names += xmlrpc
+endif
 noinst_PROGRAMS += $(fuzz_targets)
 fuzz_libs = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_libs) $(LIBSYSTEMD_LIBS)
 tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
@@ -97,9 +102,13 @@ tests_fuzz_fuzz_request_LDADD = $(fuzz_libs)
 tests_fuzz_fuzz_parsers_SOURCES = tests/fuzz/fuzz-parsers.c
 tests_fuzz_fuzz_parsers_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_parsers_LDADD = $(fuzz_libs)
+tests_fuzz_fuzz_xmlrpc_SOURCES = tests/fuzz/fuzz-xmlrpc.c
+tests_fuzz_fuzz_xmlrpc_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_fuzz_fuzz_xmlrpc_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_xmlrpc_LDADD = $(fuzz_libs)
 
 fuzz-smoke: $(fuzz_targets)
-	@for t in config request parsers; do \
+	@for t in $(fuzz_names); do \
 	  mkdir -p fuzz-corpus/$$t; \
 	  regress=$(srcdir)/tests/fuzz/regressions/$$t; \
 	  result=PASS; \
