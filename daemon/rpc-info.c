@@ -27,6 +27,7 @@
 #include "xmalloc.h"
 
 static double rpc_wall(double mono);
+static int rpc_cmp_config(const void *a, const void *b);
 static int rpc_cmp_lexical(const void *a, const void *b);
 static int rpc_cmp_priority(const void *a, const void *b);
 static void rpc_describe(const struct program *p, long long start,
@@ -310,6 +311,17 @@ rpc_get_all_process_info(struct rpc_call *rc, struct json_object *params)
 	rpc_return(rc, a);
 }
 
+/* Two config-info structs by process name, as supervisord sorts them. */
+static int
+rpc_cmp_config(const void *a, const void *b)
+{
+	struct json_object *x, *y;
+
+	json_object_object_get_ex(*(struct json_object *const *)a, "name", &x);
+	json_object_object_get_ex(*(struct json_object *const *)b, "name", &y);
+	return strcmp(json_object_get_string(x), json_object_get_string(y));
+}
+
 /* supervisor.getAllConfigInfo: the running programs' settings. */
 void
 rpc_get_all_config_info(struct rpc_call *rc, struct json_object *params)
@@ -376,6 +388,7 @@ rpc_get_all_config_info(struct rpc_call *rc, struct json_object *params)
 		json_object_array_add(a, o);
 	}
 	free(v);
+	json_object_array_sort(a, rpc_cmp_config);
 	rpc_return(rc, a);
 }
 
