@@ -1,8 +1,8 @@
 /*
  * supervisord's XML-RPC methods, shared between rpc-supervisor.c (the
  * request, dispatch, faults, system.*), rpc-info.c (what is read: process
- * and config info, logs) and rpc-control.c (what changes state, through
- * the JSON protocol's commands).  A method gets its call and its params
+ * and config info, logs), rpc-control.c (what changes state, through
+ * the JSON protocol's commands) and rpc-groups.c (the config's groups).  A method gets its call and its params
  * (checked for count) and ends the call exactly once, now or later, with
  * rpc_return or rpc_fault.
  */
@@ -56,6 +56,10 @@ void	rpc_command(struct rpc_call *rc, struct json_object *req, rpc_reply_fn cb);
 /* {"cmd": cmd, "args": [...]} with the given args, and "wait" when !wait. */
 struct json_object *rpc_request(const char *cmd, struct json_object *args,
 	    bool wait);
+/* Whether a command's reply says ok. */
+bool	rpc_reply_ok(struct json_object *reply);
+/* A reply callback for commands answered with just ok: true, or FAILED. */
+void	rpc_simple_done(struct rpc_call *rc, struct json_object *reply);
 /* Scratch kept with the call until it ends (freed with it). */
 struct json_object **rpc_state(struct rpc_call *rc);
 
