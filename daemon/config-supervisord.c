@@ -21,18 +21,14 @@ static const struct {
 	const char	*key;
 	const char	*msg;
 } notices[] = {
-	{ "serverurl", "has no effect: safeexitd has no XML-RPC interface, "
-	    "programs get no SUPERVISOR_SERVER_URL" },
 	{ "logfile_maxbytes", "has no effect: the daemon does not rotate its "
 	    "own log (use logrotate)" },
 	{ "nodaemon", "safeexitd stays in the foreground unless started "
 	    "with -d" },
 	{ "silent", "has no effect: the daemon's log goes where logfile says" },
 	{ "strip_ansi", "has no effect: program output is written as it is" },
-	{ "port", "the HTTP server is not in this version: "
-	    "[inet_http_server] has no effect" },
-	{ "username", "has no effect: no password is asked; the socket's "
-	    "mode and owner say who may connect" },
+	{ "username", "has no effect on the Unix socket: no password is "
+	    "asked there; the socket's mode and owner say who may connect" },
 };
 
 /*
@@ -208,6 +204,48 @@ config_sv_daemon(struct load *ld, struct config *cfg, size_t from, size_t to,
 	}
 }
 
+/*
+ * [inet_http_server]: a port the listener can take, and a password
+ * wherever others than this machine's users could reach it.
+ */
+static void
+config_sv_http_finish(struct load *ld, struct config *cfg)
+{
+	char		 host[256];
+	const char	*err;
+	int		 port;
+
+	if (cfg->http_port == NULL) {
+		if (cfg->http_username != NULL || cfg->http_password != NULL)
+			load_warning(ld, 0, cfg->http_password_line, "[inet_"
+			    "http_server] has username or password but no "
+			    "port: no TCP listener");
+		return;
+	}
+	if (parse_inet_address(cfg->http_port, host, sizeof host, &port,
+	    &err) != 0) {
+		load_error(ld, 0, cfg->http_port_line, "port: %s", err);
+		return;
+	}
+	if ((cfg->http_username == NULL) != (cfg->http_password == NULL)) {
+		load_error(ld, 0, cfg->http_port_line, "[inet_http_server] "
+		    "needs both username and password, or neither");
+		return;
+	}
+	if (cfg->http_password != NULL &&
+	    strncasecmp(cfg->http_password, "{SHA}", 5) == 0) {
+		load_error(ld, 0, cfg->http_password_line, "password: {SHA} "
+		    "hashes are not taken; give the password itself (the "
+		    "file should then be readable by root only)");
+		return;
+	}
+	if (cfg->http_password == NULL && !inet_host_loopback(host))
+		load_error(ld, 0, cfg->http_port_line, "port: '%s' listens "
+		    "on %s: without username and password only a loopback "
+		    "address (127.0.0.1, ::1, localhost) is allowed",
+		    cfg->http_port, *host == '\0' ? "every interface" : host);
+}
+
 /* The daemon's settings after every file was read: the socket's owner,
  * its mode with a group, and the user the daemon drops to. */
 void
@@ -228,6 +266,7 @@ config_sv_daemon_finish(struct load *ld, struct config *cfg)
 	}
 	if (cfg->socket_group != NULL && !cfg->socket_mode_set)
 		cfg->socket_mode = 0660;
+	config_sv_http_finish(ld, cfg);
 	if (cfg->daemon_user != NULL &&
 	    !config_files_user_exists(cfg->daemon_user))
 		load_error(ld, 0, cfg->daemon_user_line, "user: no such user "
@@ -337,24 +376,52 @@ build_auto_logs(const struct config *cfg, struct program_config *pc)
 }
 
 /*
+ * Where a program reaches the daemon's XML-RPC, as supervisord says it:
+ * the program's serverurl unless AUTO, else the Unix socket the config
+ * names, else the TCP port; NULL when neither is in the config.
+ */
+static char *
+build_serverurl(const struct config *cfg, const struct program_config *pc)
+{
+	char		 host[256];
+	const char	*err;
+	int		 port;
+
+	if (pc->serverurl != NULL && strcasecmp(pc->serverurl, "AUTO") != 0)
+		return (xstrdup(pc->serverurl));
+	if (cfg->socket != NULL)
+		return (xasprintf("unix://%s", cfg->socket));
+	if (cfg->http_port != NULL && parse_inet_address(cfg->http_port,
+	    host, sizeof host, &port, &err) == 0)
+		return (xasprintf("http://%s:%d", *host != '\0' ? host :
+		    "localhost", port));
+	return (NULL);
+}
+
+/*
  * The environment a supervisord config gives its programs beyond the
- * daemon's: SUPERVISOR_ENABLED, SUPERVISOR_PROCESS_NAME and
- * SUPERVISOR_GROUP_NAME, then [supervisord] environment, then the
- * program's own, which wins.
+ * daemon's: SUPERVISOR_ENABLED, SUPERVISOR_PROCESS_NAME,
+ * SUPERVISOR_GROUP_NAME and SUPERVISOR_SERVER_URL, then [supervisord]
+ * environment, then the program's own, which wins.
  */
 static void
 build_environment(const struct config *cfg, struct program_config *pc)
 {
 	strv_t	env;
 	size_t	i, n = 0, len;
+	char	*url;
 
 	if (!cfg->supervisord)
 		return;
 	env = xcalloc(strv_length(cfg->environment) +
-	    strv_length(pc->environment) + 4, sizeof *env);
+	    strv_length(pc->environment) + 5, sizeof *env);
 	env[n++] = xstrdup("SUPERVISOR_ENABLED=1");
 	env[n++] = xasprintf("SUPERVISOR_PROCESS_NAME=%s", pc->process_name);
 	env[n++] = xasprintf("SUPERVISOR_GROUP_NAME=%s", pc->group_name);
+	if ((url = build_serverurl(cfg, pc)) != NULL) {
+		env[n++] = xasprintf("SUPERVISOR_SERVER_URL=%s", url);
+		free(url);
+	}
 	for (i = 0; cfg->environment != NULL && cfg->environment[i] != NULL;
 	    i++)
 		env[n++] = xstrdup(cfg->environment[i]);

@@ -84,8 +84,9 @@ tests-dist-hook:
 FUZZ_SECONDS = 60
 EXTRA_DIST += tests/fuzz
 if ENABLE_FUZZING
-fuzz_targets = tests/fuzz/fuzz-config tests/fuzz/fuzz-request tests/fuzz/fuzz-parsers
-fuzz_names = config request parsers
+fuzz_targets = tests/fuzz/fuzz-config tests/fuzz/fuzz-request tests/fuzz/fuzz-parsers \
+	tests/fuzz/fuzz-http
+fuzz_names = config request parsers http
 if PLATFORM_POSIX
 fuzz_targets += tests/fuzz/fuzz-xmlrpc
 fuzz_names += xmlrpc
@@ -102,6 +103,9 @@ tests_fuzz_fuzz_request_LDADD = $(fuzz_libs)
 tests_fuzz_fuzz_parsers_SOURCES = tests/fuzz/fuzz-parsers.c
 tests_fuzz_fuzz_parsers_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_parsers_LDADD = $(fuzz_libs)
+tests_fuzz_fuzz_http_SOURCES = tests/fuzz/fuzz-http.c
+tests_fuzz_fuzz_http_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_http_LDADD = $(fuzz_libs)
 tests_fuzz_fuzz_xmlrpc_SOURCES = tests/fuzz/fuzz-xmlrpc.c
 tests_fuzz_fuzz_xmlrpc_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_fuzz_fuzz_xmlrpc_LDFLAGS = -fsanitize=fuzzer
