@@ -29,6 +29,12 @@
 
 /* The API version supervisorctl checks (supervisor/rpcinterface.py). */
 #define RPC_API_VERSION	"3.0"
+/*
+ * What a multicall's answer may reach: past it, the calls left are not
+ * run but answered with a fault, so one request of 1 MiB cannot make the
+ * daemon build gigabytes or keep its loop busy for minutes.
+ */
+#define RPC_MAX_MULTICALL_BYTES	(16 * 1024 * 1024)
 
 /* One HTTP request: a call, or the calls of a system.multicall. */
 struct rpc_req {
@@ -36,6 +42,7 @@ struct rpc_req {
 	struct json_object *calls;	/* multicall: its array; else NULL */
 	struct json_object *results;	/* multicall: one entry per call */
 	size_t next;
+	size_t bytes;			/* multicall: its answer so far, encoded */
 	bool dispatching;		/* inside the multicall loop */
 	bool pending;			/* the current call has not ended */
 };
@@ -299,6 +306,8 @@ rpc_end(struct rpc_call *rc, struct json_object *result)
 	free(rc);
 	req->pending = false;
 	if (req->calls != NULL) {
+		free(xmlrpc_encode_response(result, &len));
+		req->bytes += len;
 		if (rpc_is_fault(result))
 			json_object_object_del(result, " fault");
 		else {
@@ -366,6 +375,11 @@ rpc_next(struct rpc_req *req)
 			rc->req = req;
 			rpc_fault(rc, FAULT_INCORRECT_PARAMETERS,
 			    "each call is a struct with methodName and params");
+		} else if (req->bytes > RPC_MAX_MULTICALL_BYTES) {
+			rc = xcalloc(1, sizeof *rc);
+			rc->req = req;
+			rpc_fault(rc, FAULT_FAILED, "the multicall's answer is over "
+			    "16 MiB: call not run");
 		} else if (strcmp(json_object_get_string(name),
 		    "system.multicall") == 0) {
 			rc = xcalloc(1, sizeof *rc);

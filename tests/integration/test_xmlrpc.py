@@ -14,7 +14,7 @@ TCP port of [inet_http_server]:
   NO_FILE) and per-process results;
 - reading, tailing and clearing log files with readFile's and tailFile's
   offset rules, bytes XML cannot carry replaced, NO_FILE without a file;
-- system.multicall, reloadConfig;
+- system.multicall (its answer bounded), reloadConfig;
 - a bad request (garbage, a DOCTYPE, an unknown method, wrong parameters, a
   GET) gets an error and the daemon goes on answering.
 """
@@ -452,6 +452,25 @@ def test_multicall(sup):
                                "params": []}])
     assert raw[0]["faultCode"] == 2
     assert raw[1] == [sup.proc.pid]
+
+
+def test_multicall_answer_is_bounded(sup):
+    """A multicall whose answer would pass 16 MiB: the calls past it are
+    not run but answered FAILED; the daemon goes on answering."""
+    sup.start()
+    s = sup.rpc()
+    calls = [{"methodName": "supervisor.getAllProcessInfo", "params": []}] \
+        * 3000
+    results = s.system.multicall(calls)
+    assert len(results) == 3000
+    done = [r for r in results if isinstance(r, list)]
+    refused = [r for r in results if isinstance(r, dict)]
+    assert done and refused and len(done) + len(refused) == 3000
+    assert results[:len(done)] == done
+    assert all(r["faultCode"] == 30 for r in refused)
+    assert 16 * 1024 * 1024 <= len(xmlrpc.client.dumps(
+        (done,), methodresponse=True)) < 20 * 1024 * 1024
+    assert s.supervisor.getAPIVersion() == "3.0"
 
 
 def test_tcp(sup):
