@@ -214,7 +214,7 @@ rpc_remove_group(struct rpc_call *rc, struct json_object *params)
 	}
 	n = rpc_programs(name, false, &v);
 	for (size_t i = 0; i < n; i++)
-		if (rpc_is_running(v[i])) {
+		if (!rpc_is_stopped(v[i])) {
 			free(v);
 			rpc_fault(rc, FAULT_STILL_RUNNING, name);
 			return;

@@ -141,12 +141,20 @@ rpc_programs(const char *group, bool lexical, struct program ***out)
 	return n;
 }
 
-/* supervisord's RUNNING_STATES: STARTING, RUNNING, BACKOFF, STOPPING. */
+/* supervisord's RUNNING_STATES: STARTING, RUNNING, BACKOFF. */
 bool
 rpc_is_running(const struct program *p)
 {
 	return p->state == STATE_STARTING || p->state == STATE_RUNNING ||
-	    p->state == STATE_BACKOFF || p->state == STATE_STOPPING;
+	    p->state == STATE_BACKOFF;
+}
+
+/* supervisord's STOPPED_STATES: STOPPED, EXITED, FATAL. */
+bool
+rpc_is_stopped(const struct program *p)
+{
+	return p->state == STATE_STOPPED || p->state == STATE_EXITED ||
+	    p->state == STATE_FATAL;
 }
 
 /* supervisord's state code (supervisor/states.py). */
@@ -235,7 +243,7 @@ rpc_process_info(const struct program *p)
 	now = tv.tv_sec;
 	if (p->started_at > 0)
 		start = (long long)rpc_wall(p->started_at);
-	if (start != 0 && !rpc_is_running(p))
+	if (start != 0 && (rpc_is_stopped(p) || p->state == STATE_BACKOFF))
 		stop = (long long)rpc_wall(p->state_since);
 	if (p->has_exit)
 		status = p->exit_signal != 0 ? -1 : p->exit_code;

@@ -84,6 +84,7 @@ bool	rpc_group_exists(const char *group);
 /* The programs of group (NULL: all), in priority (or lexical) order. */
 size_t	rpc_programs(const char *group, bool lexical, struct program ***out);
 bool	rpc_is_running(const struct program *p);	/* supervisord's RUNNING_STATES */
+bool	rpc_is_stopped(const struct program *p);	/* supervisord's STOPPED_STATES */
 int	rpc_state_code(const struct program *p);
 struct json_object *rpc_process_info(const struct program *p);
 /* {name, group, status, description} as supervisord's group results. */
