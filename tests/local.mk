@@ -133,7 +133,7 @@ stress:
 # is not called "bench": distdir makes every EXTRA_DIST entry that is also a
 # target, so a "bench" target would run the whole benchmark in `make dist`.
 EXTRA_DIST += bench/README.md bench/results.md bench/run bench/harness \
-	bench/child.c bench/floor.c
+	bench/child.c bench/floor.c bench/page
 benchmark: safeexitd safeexitctl
 	BENCH_BUILDDIR='$(abs_top_builddir)' $(srcdir)/bench/run
 .PHONY: benchmark
