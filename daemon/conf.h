@@ -219,6 +219,12 @@ struct config {
 	int daemon_user_line;
 	char *identifier;	/* in AUTO log names */
 	char *childlogdir;	/* where AUTO logs go */
+	/* [inet_http_server]: HOST:PORT, and who may use it over TCP. */
+	char *http_port;	/* NULL: no TCP listener */
+	int http_port_line;
+	char *http_username;
+	char *http_password;
+	int http_password_line;
 	strv_t environment;	/* for every program; a program's own wins */
 	bool supervisord;	/* the config has a [supervisord] section */
 

@@ -21,18 +21,16 @@ static const struct {
 	const char	*key;
 	const char	*msg;
 } notices[] = {
-	{ "serverurl", "has no effect: safeexitd has no XML-RPC interface, "
-	    "programs get no SUPERVISOR_SERVER_URL" },
+	{ "serverurl", "has no effect: programs get no "
+	    "SUPERVISOR_SERVER_URL" },
 	{ "logfile_maxbytes", "has no effect: the daemon does not rotate its "
 	    "own log (use logrotate)" },
 	{ "nodaemon", "safeexitd stays in the foreground unless started "
 	    "with -d" },
 	{ "silent", "has no effect: the daemon's log goes where logfile says" },
 	{ "strip_ansi", "has no effect: program output is written as it is" },
-	{ "port", "the HTTP server is not in this version: "
-	    "[inet_http_server] has no effect" },
-	{ "username", "has no effect: no password is asked; the socket's "
-	    "mode and owner say who may connect" },
+	{ "username", "has no effect on the Unix socket: no password is "
+	    "asked there; the socket's mode and owner say who may connect" },
 };
 
 /*
@@ -208,6 +206,48 @@ config_sv_daemon(struct load *ld, struct config *cfg, size_t from, size_t to,
 	}
 }
 
+/*
+ * [inet_http_server]: a port the listener can take, and a password
+ * wherever others than this machine's users could reach it.
+ */
+static void
+config_sv_http_finish(struct load *ld, struct config *cfg)
+{
+	char		 host[256];
+	const char	*err;
+	int		 port;
+
+	if (cfg->http_port == NULL) {
+		if (cfg->http_username != NULL || cfg->http_password != NULL)
+			load_warning(ld, 0, cfg->http_password_line, "[inet_"
+			    "http_server] has username or password but no "
+			    "port: no TCP listener");
+		return;
+	}
+	if (parse_inet_address(cfg->http_port, host, sizeof host, &port,
+	    &err) != 0) {
+		load_error(ld, 0, cfg->http_port_line, "port: %s", err);
+		return;
+	}
+	if ((cfg->http_username == NULL) != (cfg->http_password == NULL)) {
+		load_error(ld, 0, cfg->http_port_line, "[inet_http_server] "
+		    "needs both username and password, or neither");
+		return;
+	}
+	if (cfg->http_password != NULL &&
+	    strncasecmp(cfg->http_password, "{SHA}", 5) == 0) {
+		load_error(ld, 0, cfg->http_password_line, "password: {SHA} "
+		    "hashes are not taken; give the password itself (the "
+		    "file should then be readable by root only)");
+		return;
+	}
+	if (cfg->http_password == NULL && !inet_host_loopback(host))
+		load_error(ld, 0, cfg->http_port_line, "port: '%s' listens "
+		    "on %s: without username and password only a loopback "
+		    "address (127.0.0.1, ::1, localhost) is allowed",
+		    cfg->http_port, *host == '\0' ? "every interface" : host);
+}
+
 /* The daemon's settings after every file was read: the socket's owner,
  * its mode with a group, and the user the daemon drops to. */
 void
@@ -228,6 +268,7 @@ config_sv_daemon_finish(struct load *ld, struct config *cfg)
 	}
 	if (cfg->socket_group != NULL && !cfg->socket_mode_set)
 		cfg->socket_mode = 0660;
+	config_sv_http_finish(ld, cfg);
 	if (cfg->daemon_user != NULL &&
 	    !config_files_user_exists(cfg->daemon_user))
 		load_error(ld, 0, cfg->daemon_user_line, "user: no such user "

@@ -16,6 +16,7 @@
 
 #include "control.h"
 #include "control-conn.h"
+#include "http-conn.h"
 #include "log.h"
 #include "protocol.h"
 #include "requests.h"
@@ -26,9 +27,11 @@ static unsigned			 conn_nknown;	/* admitted, not dropped */
 static unsigned			 conn_nothers;	/* of them not privileged */
 
 static unsigned	conn_count_uid(uid_t);
+static bool	conn_sniff(struct control_conn *, struct evbuffer *);
 static void	conn_request(struct control_conn *, const char *, size_t);
 static int	conn_send(struct control_conn *, struct json_object *);
 static void	conn_replied(struct control_conn *);
+static struct json_object *conn_parse_frame(const char *, size_t);
 static void	conn_set_closing(struct control_conn *);
 static void	conn_arm_idle(struct control_conn *);
 static void	conn_idle(evutil_socket_t, short, void *);
@@ -154,6 +157,16 @@ control_conn_input(struct control_conn *c)
 	while (!c->busy && !c->closing && !c->dropped &&
 	    evbuffer_get_length(in) > 0 &&
 	    control_link_pending(c->link) < CONTROL_OUTPUT_MAX) {
+		if (!c->sniffed && !conn_sniff(c, in))
+			break;
+		if (c->http != NULL) {
+			if (!http_conn_input(c, in))
+				break;
+			c->busy = true;
+			evtimer_del(c->idle);
+			http_conn_serve(c);
+			continue;
+		}
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			break;
 		data = v.iov_base;
@@ -179,13 +192,45 @@ control_conn_input(struct control_conn *c)
 			break;
 		}
 	}
-	/* The peer said all it will say: finish once nothing is left to do. */
+	/*
+	 * The peer said all it will say: finish once nothing is left to do.
+	 * Part of an HTTP request left in the input will stay a part.
+	 */
 	if (c->read_eof && !c->busy && !c->closing && !c->dropped &&
-	    evbuffer_get_length(in) == 0)
+	    (evbuffer_get_length(in) == 0 || (c->http != NULL &&
+	    control_link_pending(c->link) < CONTROL_OUTPUT_MAX)))
 		conn_set_closing(c);
 	c->processing = false;
 	if (!c->dropped)
 		control_link_taken(c->link);
+}
+
+/*
+ * Tell by the first byte whether the client speaks HTTP or the JSON
+ * protocol.  False when the connection cannot go on.
+ */
+static bool
+conn_sniff(struct control_conn *c, struct evbuffer *in)
+{
+	unsigned char	first;
+
+	if (evbuffer_copyout(in, &first, 1) != 1)
+		return (false);
+	c->sniffed = true;
+	if (http_sniff(first)) {
+		if ((c->http = http_conn_new(c)) == NULL) {
+			log_warnx("%s: out of memory", __func__);
+			control_conn_drop(c);
+			return (false);
+		}
+		return (true);
+	}
+	if (c->remote) {
+		log_info("TCP client: not an HTTP request; closed");
+		control_conn_drop(c);
+		return (false);
+	}
+	return (true);
 }
 
 /* Decode and check one line, then hand it to requests.c. */
@@ -246,6 +291,13 @@ control_reply(struct control_conn *c, struct json_object *reply)
 	if (!c->busy)
 		log_warnx("%s: reply without a request (uid %ld)", __func__,
 		    (long)c->uid);
+	if (c->http != NULL) {
+		/* For a page of the HTTP server, which answers in its way. */
+		if (!c->dropped)
+			http_conn_reply(c, reply);
+		json_object_put(reply);
+		return;
+	}
 	conn_send(c, reply);
 	json_object_put(reply);
 	conn_replied(c);
@@ -258,9 +310,45 @@ control_reply_frame(struct control_conn *c, const char *frame, size_t len)
 	if (!c->busy)
 		log_warnx("%s: reply without a request (uid %ld)", __func__,
 		    (long)c->uid);
+	if (c->http != NULL) {
+		control_reply(c, conn_parse_frame(frame, len));
+		return;
+	}
 	if (!c->dropped && control_link_queue(c->link, frame, len) == -1)
 		log_warnx("%s: cannot queue the reply", __func__);
 	conn_replied(c);
+}
+
+/* An HTTP response: see control-conn.h. */
+void
+control_conn_answer(struct control_conn *c, const char *data, size_t len,
+    bool close)
+{
+	if (!c->dropped && data != NULL &&
+	    control_link_queue(c->link, data, len) == -1)
+		log_warnx("%s: cannot queue the response", __func__);
+	if (close)
+		c->close_after = true;
+	if (c->busy)
+		conn_replied(c);
+	else if (close)
+		conn_set_closing(c);
+}
+
+/* A reply encoded as a frame, back as a tree for the HTTP server. */
+static struct json_object *
+conn_parse_frame(const char *frame, size_t len)
+{
+	struct json_tokener	*tok;
+	struct json_object	*obj = NULL;
+
+	if (len <= PROTOCOL_MAX_REPLY && (tok = json_tokener_new()) != NULL) {
+		obj = json_tokener_parse_ex(tok, frame, (int)len);
+		json_tokener_free(tok);
+	}
+	if (obj == NULL)
+		obj = protocol_error(PROTOCOL_E_FAILED, "reply too large");
+	return (obj);
 }
 
 /* A reply is queued: the connection may take its next request. */
@@ -286,7 +374,7 @@ control_progress(struct control_conn *c, struct json_object *progress)
 
 	if (progress == NULL)
 		return;
-	if (!c->busy || c->closing || c->dropped ||
+	if (!c->busy || c->closing || c->dropped || c->http != NULL ||
 	    control_link_pending(c->link) > CONTROL_OUTPUT_MAX) {
 		json_object_put(progress);
 		return;
@@ -371,6 +459,8 @@ control_conn_drop(struct control_conn *c)
 	if (c->busy) {
 		c->busy = false;
 		requests_cancel(c);
+		if (c->http != NULL)
+			http_conn_cancel(c);
 	}
 	evtimer_del(c->idle);
 	event_del(c->resume);
@@ -405,6 +495,7 @@ control_conn_free(struct control_conn *c)
 	event_free(c->idle);
 	event_free(c->resume);
 	protocol_framer_free(&c->framer);
+	http_conn_free(c->http);
 	free(c);
 }
 

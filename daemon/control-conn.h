@@ -28,6 +28,10 @@ struct event;
 struct event_base;
 struct evbuffer;
 struct control_link;
+struct http_conn;
+
+/* The user a TCP client of the HTTP server counts as, for the caps. */
+#define CONTROL_REMOTE_UID	((uid_t)-2)
 
 /*
  * Each client holds a descriptor (a pipe instance and a thread on Windows)
@@ -67,6 +71,10 @@ struct control_conn {
 	bool			 known;		/* checked and admitted */
 	bool			 privileged;	/* root or the daemon's user */
 	struct protocol_framer	 framer;
+	struct http_conn	*http;		/* speaks HTTP: http-conn.h */
+	bool			 sniffed;	/* its first byte was seen */
+	bool			 remote;	/* TCP: HTTP only, no peer
+						   credentials */
 	struct event		*idle;		/* no complete request in time */
 	struct event		*resume;	/* continue outside callers' frames */
 	bool			 busy;		/* a request awaits its reply */
@@ -116,6 +124,12 @@ void	 control_conn_input(struct control_conn *c);
 /* One error reply, then the connection ends. */
 void	 control_conn_fail(struct control_conn *c, const char *code,
 	    const char *msg);
+/*
+ * Queue a whole HTTP response and end the current request; the connection
+ * closes once it is written when close is set, else takes the next one.
+ */
+void	 control_conn_answer(struct control_conn *c, const char *data,
+	    size_t len, bool close);
 /* Run the connection's deferred work from the loop. */
 void	 control_conn_schedule(struct control_conn *c);
 /* The client stopped reading its replies: drop it, and say so. */

@@ -97,7 +97,7 @@ static void	control_refuse_now(int, const char *, const char *);
 static void	control_refuse_send(int, const char *, const char *);
 static void	control_linger_done(evutil_socket_t, short, void *);
 
-static void	link_new(int, uid_t, pid_t);
+static struct control_conn *link_new(int, uid_t, pid_t);
 static bool	link_peer_gone(struct control_link *);
 static void	link_read(struct bufferevent *, void *);
 static void	link_write(struct bufferevent *, void *);
@@ -804,8 +804,32 @@ control_linger_done(evutil_socket_t fd, short what, void *arg)
 	control_nlinger--;
 }
 
+/*
+ * A client of the HTTP server's TCP port: HTTP only.  The password, when
+ * there is one, stands in for peer credentials (http.c checks it); the
+ * caps count every TCP client as one user, never a privileged one.
+ */
+void
+control_accept_remote(int fd)
+{
+	struct control_conn	*c;
+	const char		*full;
+
+	full = control_conn_full(CONTROL_REMOTE_UID, false);
+	if (full == NULL && control_fds_low(fd,
+	    CONTROL_FD_RESERVE + CONTROL_PRIV_RESERVE))
+		full = "descriptors kept for root";
+	if (full != NULL) {
+		log_info("refused a TCP client: %s", full);
+		close(fd);
+		return;
+	}
+	if ((c = link_new(fd, CONTROL_REMOTE_UID, 0)) != NULL)
+		c->remote = true;
+}
+
 /* Start serving an accepted, allowed client. */
-static void
+static struct control_conn *
 link_new(int fd, uid_t uid, pid_t pid)
 {
 	struct control_link	*l;
@@ -814,7 +838,7 @@ link_new(int fd, uid_t uid, pid_t pid)
 	if ((l = calloc(1, sizeof *l)) == NULL) {
 		log_warn("%s: calloc", __func__);
 		close(fd);
-		return;
+		return (NULL);
 	}
 	l->fd = fd;
 	l->bev = bufferevent_socket_new(control_base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -825,13 +849,14 @@ link_new(int fd, uid_t uid, pid_t pid)
 		else
 			close(fd);
 		free(l);
-		return;
+		return (NULL);
 	}
 	bufferevent_setcb(l->bev, link_read, link_write, link_event, l);
 	bufferevent_setwatermark(l->bev, EV_READ, 0, CONTROL_READ_HIGH);
 	bufferevent_set_timeouts(l->bev, NULL, &wtv);
 	bufferevent_enable(l->bev, EV_READ | EV_WRITE);
 	control_conn_admit(l->c, uid, pid, control_privileged(uid));
+	return (l->c);
 }
 
 /* Input read ahead of the framer. */

@@ -91,5 +91,11 @@ void control_progress(struct control_conn *c, struct json_object *progress);
 /* Close the connection once its reply is sent and its output flushed. */
 void control_close_after_reply(struct control_conn *c);
 uid_t control_conn_uid(const struct control_conn *c);
+/*
+ * Serve fd, a client accepted on the HTTP server's TCP port
+ * (http-listen-posix.c), as an HTTP-only connection; closes it when there
+ * is no room.
+ */
+void control_accept_remote(int fd);
 
 #endif

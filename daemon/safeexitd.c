@@ -24,6 +24,8 @@
 #include "adopt.h"
 #include "conf.h"
 #include "control.h"
+#include "http-conn.h"
+#include "http-listen.h"
 #include "keeper.h"
 #include "depgraph.h"
 #include "eventlistener.h"
@@ -778,6 +780,11 @@ daemon_setup_loop(void)
 	    control_init_fd(d.base, adopt_control_fd(), copts) :
 	    control_init(d.base, copts)) == -1)
 		return -1;
+	http_init(d.base, &(struct http_options){ d.cfg->http_username,
+	    d.cfg->http_password });
+	if (d.cfg->http_port != NULL &&
+	    http_listen(d.base, d.cfg->http_port) == -1)
+		return -1;
 	daemon_write_pidfile();
 	if (supervisord_drop_user(d.cfg) == -1)
 		return -1;
@@ -858,6 +865,7 @@ daemon_cleanup(bool detached)
 	free(d.keeper_path);
 	logind_fini();
 	notify_fini();
+	http_listen_close();
 	control_shutdown();
 	daemon_remove_pidfile();
 	while (programs.n > 0)

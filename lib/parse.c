@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "parse.h"
 #include "xmalloc.h"
@@ -885,4 +886,57 @@ strv_contains(const strv_t v, const char *s)
 			return true;
 	}
 	return false;
+}
+
+/* [inet_http_server] port; see parse.h. */
+int
+parse_inet_address(const char *s, char *host, size_t hostlen, int *port,
+    const char **err)
+{
+	const char	*colon, *h;
+	size_t		 n;
+	int		 p;
+
+	if ((colon = strrchr(s, ':')) == NULL) {
+		colon = s - 1;
+		h = s;
+		n = 0;
+	} else {
+		h = s;
+		n = (size_t)(colon - s);
+		if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+			h++;
+			n -= 2;
+		} else if (memchr(h, ':', n) != NULL) {
+			*err = "an IPv6 address needs brackets: [ADDRESS]:PORT";
+			return -1;
+		}
+		if (n == 1 && *h == '*')
+			n = 0;
+	}
+	if (parse_uint(colon + 1, &p, err) != 0 || p < 1 || p > 65535) {
+		*err = "not a port number (1 to 65535)";
+		return -1;
+	}
+	if (n >= hostlen) {
+		*err = "host name too long";
+		return -1;
+	}
+	memcpy(host, h, n);
+	host[n] = '\0';
+	*port = p;
+	return 0;
+}
+
+/* Loopback names and addresses; see parse.h. */
+bool
+inet_host_loopback(const char *host)
+{
+	unsigned	a, b, c, d;
+	char		end;
+
+	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
+		return true;
+	return sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &end) == 4 &&
+	    a == 127 && b < 256 && c < 256 && d < 256;
 }

@@ -45,6 +45,16 @@ int parse_env(const char *s, strv_t *out, const char **err);
 /* A list separated by commas and/or white space; empty items are dropped. */
 int parse_list(const char *s, strv_t *out, const char **err);
 
+/*
+ * supervisord's [inet_http_server] port: "PORT", "HOST:PORT", ":PORT" or
+ * "*:PORT" (every interface: *host is then ""), with an IPv6 host in
+ * brackets.  host gets hostlen bytes at most; *port 1..65535.
+ */
+int parse_inet_address(const char *s, char *host, size_t hostlen, int *port,
+    const char **err);
+/* Whether host names this machine's loopback: localhost, 127.0.0.0/8, ::1. */
+bool inet_host_loopback(const char *host);
+
 /* Program names: letters, digits, '_', '.', '-'; 1 to 64 characters. */
 bool program_name_valid(const char *name);
 

@@ -1,0 +1,725 @@
+/*
+ * The HTTP server over control connections: takes a request in (the head,
+ * then a body of Content-Length bytes), checks who may ask (a password and
+ * the Host over TCP, a token for the page's POSTs), routes it to its page
+ * and writes the response.  HTTP/1.1 with keep-alive; no chunked bodies.
+ * See http.h.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <json-c/json.h>
+
+#include "control.h"
+#include "control-conn.h"
+#include "http.h"
+#include "http-conn.h"
+#include "log.h"
+#include "parse.h"
+#include "protocol.h"
+#include "requests.h"
+#include "xmalloc.h"
+
+struct http_conn {
+	struct control_conn	*c;
+	struct http_request	 req;
+	char			*head;		/* the head's strings live here */
+	size_t			 want;		/* body bytes still to come */
+	size_t			 body_len;	/* Content-Length */
+	bool			 in_body;	/* the head was taken */
+	bool			 has_length;	/* Content-Length was given */
+	bool			 keep_alive;
+	bool			 head_only;	/* HEAD: no body goes out */
+	bool			 expect_continue;
+	char			*authorization;
+
+	/* A command for requests.c: queued, then waiting for its reply. */
+	struct json_object	*cmd;
+	http_reply_cb		 cb;
+	void			*cbarg;
+	struct event		*run;
+};
+
+static struct event_base	*http_base;
+static char			*http_username, *http_password;
+static char			 http_token[33];
+
+static int	http_parse_head(struct http_conn *, char *, size_t, int *,
+		    const char **);
+static int	http_parse_header(struct http_conn *, char *, int *,
+		    const char **);
+static int	http_hex(char);
+static bool	http_url_decode(char *);
+static size_t	http_base64(char *, const char *, size_t);
+static void	http_reset(struct http_conn *);
+static void	http_send(struct control_conn *, int, const char *,
+		    const char *, const char *, size_t);
+static bool	http_allowed(struct control_conn *, const struct http_request *);
+static bool	http_authorized(const struct http_conn *);
+static bool	http_host_allowed(const struct http_request *);
+static bool	http_same_origin(const struct http_request *);
+static void	http_api(struct control_conn *, const struct http_request *);
+static void	http_api_reply(struct control_conn *, struct json_object *,
+		    void *);
+static void	http_run(evutil_socket_t, short, void *);
+static const char *http_reason(int);
+
+/* See http-conn.h. */
+void
+http_init(struct event_base *base, const struct http_options *o)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 r[16];
+	size_t			 i;
+
+	http_base = base;
+	free(http_username);
+	free(http_password);
+	http_username = o != NULL && o->username != NULL ?
+	    xstrdup(o->username) : NULL;
+	http_password = o != NULL && o->password != NULL ?
+	    xstrdup(o->password) : NULL;
+	if (http_token[0] != '\0')
+		return;
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+		fatal("%s: getrandom", __func__);
+	for (i = 0; i < sizeof r; i++) {
+		http_token[2 * i] = hex[r[i] >> 4];
+		http_token[2 * i + 1] = hex[r[i] & 15];
+	}
+}
+
+/* See http.h. */
+const char *
+http_csrf_token(void)
+{
+	return (http_token);
+}
+
+/* Requests start with a method in capitals; JSON requests with '{'. */
+bool
+http_sniff(unsigned char first)
+{
+	return (first >= 'A' && first <= 'Z');
+}
+
+/* See http-conn.h. */
+struct http_conn *
+http_conn_new(struct control_conn *c)
+{
+	struct http_conn	*h;
+
+	if ((h = calloc(1, sizeof *h)) == NULL)
+		return (NULL);
+	if ((h->run = event_new(http_base, -1, 0, http_run, c)) == NULL) {
+		free(h);
+		return (NULL);
+	}
+	h->c = c;
+	return (h);
+}
+
+/* See http-conn.h. */
+void
+http_conn_free(struct http_conn *h)
+{
+	if (h == NULL)
+		return;
+	http_reset(h);
+	event_free(h->run);
+	json_object_put(h->cmd);
+	free(h);
+}
+
+/* Forget the request served last. */
+static void
+http_reset(struct http_conn *h)
+{
+	free(h->head);
+	free(h->req.body);
+	memset(&h->req, 0, sizeof h->req);
+	h->head = NULL;
+	h->authorization = NULL;
+	h->in_body = false;
+	h->want = h->body_len = 0;
+	h->keep_alive = h->head_only = h->expect_continue = false;
+	h->has_length = false;
+}
+
+/* See http-conn.h. */
+bool
+http_conn_input(struct control_conn *c, struct evbuffer *in)
+{
+	struct http_conn	*h = c->http;
+	struct evbuffer_ptr	 end;
+	size_t			 len, n;
+	char			*head;
+	const char		*why;
+	int			 status, got;
+
+	if (!h->in_body) {
+		len = evbuffer_get_length(in);
+		end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+		if (end.pos < 0) {
+			if (len < HTTP_MAX_HEAD)
+				return (false);
+			http_send(c, 431, "text/plain", NULL,
+			    "request head too large\n", 23);
+			return (false);
+		}
+		n = (size_t)end.pos + 4;
+		if (n > HTTP_MAX_HEAD) {
+			http_send(c, 431, "text/plain", NULL,
+			    "request head too large\n", 23);
+			return (false);
+		}
+		head = xmalloc(n + 1);
+		evbuffer_remove(in, head, n);
+		head[n] = '\0';
+		if (http_parse_head(h, head, n, &status, &why) == -1) {
+			h->keep_alive = false;
+			http_send(c, status, "text/plain", NULL, why,
+			    strlen(why));
+			return (false);
+		}
+		h->in_body = true;
+		h->req.body = malloc(h->body_len + 1);
+		if (h->req.body == NULL) {
+			h->keep_alive = false;
+			http_send(c, 503, "text/plain", NULL,
+			    "out of memory\n", 14);
+			return (false);
+		}
+		h->want = h->body_len;
+		if (h->expect_continue && h->want > 0 &&
+		    evbuffer_get_length(in) == 0)
+			control_link_queue(c->link,
+			    "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	}
+	if (h->want > 0) {
+		got = evbuffer_remove(in, h->req.body +
+		    (h->body_len - h->want), h->want);
+		if (got > 0)
+			h->want -= (size_t)got;
+	}
+	if (h->want > 0)
+		return (false);
+	h->req.body[h->body_len] = '\0';
+	h->req.body_len = h->body_len;
+	return (true);
+}
+
+/*
+ * Parse the request line and the headers in head (n bytes ending with an
+ * empty line), which h keeps.  -1 with the status and a line to say.
+ */
+static int
+http_parse_head(struct http_conn *h, char *head, size_t n, int *status,
+    const char **why)
+{
+	char	*line, *next, *target, *version, *q;
+
+	h->head = head;
+	*status = 400;
+	if (memchr(head, '\0', n) != NULL) {
+		*why = "NUL in the request head\n";
+		return (-1);
+	}
+	next = strstr(head, "\r\n");
+	*next = '\0';
+	next += 2;
+	/* METHOD SP TARGET SP HTTP/1.x */
+	if ((target = strchr(head, ' ')) == NULL ||
+	    (size_t)(target - head) >= sizeof h->req.method ||
+	    (version = strchr(target + 1, ' ')) == NULL) {
+		*why = "malformed request line\n";
+		return (-1);
+	}
+	*target++ = '\0';
+	*version++ = '\0';
+	strcpy(h->req.method, head);
+	if (strcmp(version, "HTTP/1.1") == 0)
+		h->keep_alive = true;
+	else if (strcmp(version, "HTTP/1.0") != 0) {
+		*status = 505;
+		*why = "HTTP/1.0 and HTTP/1.1 only\n";
+		return (-1);
+	}
+	h->head_only = strcmp(h->req.method, "HEAD") == 0;
+	if (*target != '/') {
+		*why = "the target must be a path\n";
+		return (-1);
+	}
+	if ((q = strchr(target, '?')) != NULL) {
+		*q++ = '\0';
+		h->req.query = q;
+	}
+	if (!http_url_decode(target)) {
+		*why = "bad escape in the path\n";
+		return (-1);
+	}
+	h->req.path = target;
+	for (line = next;; line = next) {
+		next = strstr(line, "\r\n");
+		*next = '\0';
+		next += 2;
+		if (*line == '\0')
+			break;
+		if (http_parse_header(h, line, status, why) == -1)
+			return (-1);
+	}
+	h->req.remote = h->c->remote;
+	return (0);
+}
+
+/* One "Name: value" line of the head. */
+static int
+http_parse_header(struct http_conn *h, char *line, int *status,
+    const char **why)
+{
+	char		*colon, *v, *end;
+	long long	 len;
+
+	if ((colon = strchr(line, ':')) == NULL || colon == line ||
+	    *line == ' ' || *line == '\t') {
+		*why = "malformed header\n";
+		return (-1);
+	}
+	*colon = '\0';
+	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+		;
+	for (end = v + strlen(v); end > v && (end[-1] == ' ' ||
+	    end[-1] == '\t'); end--)
+		;
+	*end = '\0';
+	if (strcasecmp(line, "Content-Length") == 0) {
+		if (*v < '0' || *v > '9' || parse_size(v, &len, why) != 0 ||
+		    strspn(v, "0123456789") != strlen(v)) {
+			*why = "bad Content-Length\n";
+			return (-1);
+		}
+		if (len > HTTP_MAX_BODY) {
+			*status = 413;
+			*why = "request body over 1 MiB\n";
+			return (-1);
+		}
+		if (h->has_length && h->body_len != (size_t)len) {
+			*why = "two Content-Lengths\n";
+			return (-1);
+		}
+		h->body_len = (size_t)len;
+		h->has_length = true;
+	} else if (strcasecmp(line, "Transfer-Encoding") == 0) {
+		*status = 501;
+		*why = "Transfer-Encoding is not taken: send Content-Length\n";
+		return (-1);
+	} else if (strcasecmp(line, "Connection") == 0) {
+		if (strcasecmp(v, "close") == 0)
+			h->keep_alive = false;
+		else if (strcasecmp(v, "keep-alive") == 0)
+			h->keep_alive = true;
+	} else if (strcasecmp(line, "Expect") == 0) {
+		if (strcasecmp(v, "100-continue") != 0) {
+			*status = 417;
+			*why = "only 100-continue is expected\n";
+			return (-1);
+		}
+		h->expect_continue = true;
+	} else if (strcasecmp(line, "Host") == 0)
+		h->req.host = v;
+	else if (strcasecmp(line, "Origin") == 0)
+		h->req.origin = v;
+	else if (strcasecmp(line, "Content-Type") == 0)
+		h->req.content_type = v;
+	else if (strcasecmp(line, "X-CSRF-Token") == 0)
+		h->req.csrf_token = v;
+	else if (strcasecmp(line, "Authorization") == 0)
+		h->authorization = v;
+	return (0);
+}
+
+/* The value of a hex digit, or -1. */
+static int
+http_hex(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return (ch - '0');
+	if (ch >= 'a' && ch <= 'f')
+		return (ch - 'a' + 10);
+	if (ch >= 'A' && ch <= 'F')
+		return (ch - 'A' + 10);
+	return (-1);
+}
+
+/* Decode %XX in place; false for a bad escape or a NUL. */
+static bool
+http_url_decode(char *s)
+{
+	char	*out = s;
+	int	 hi, lo;
+
+	for (; *s != '\0'; s++) {
+		if (*s != '%') {
+			*out++ = *s;
+			continue;
+		}
+		hi = http_hex(s[1]);
+		lo = hi < 0 ? -1 : http_hex(s[2]);
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			return (false);
+		*out++ = (char)(hi * 16 + lo);
+		s += 2;
+	}
+	*out = '\0';
+	return (true);
+}
+
+/* See http-conn.h. */
+void
+http_conn_serve(struct control_conn *c)
+{
+	const struct http_request	*r = &c->http->req;
+
+	if (!http_allowed(c, r))
+		return;
+	if (strcmp(r->path, "/RPC2") == 0) {
+		if (strcmp(r->method, "POST") != 0)
+			http_respond_error(c, 405, "POST to /RPC2");
+		else
+			rpc_serve(c, r);
+	} else if (strcmp(r->path, "/metrics") == 0)
+		metrics_serve(c, r);
+	else if (strcmp(r->path, "/api") == 0)
+		http_api(c, r);
+	else
+		page_serve(c, r);
+}
+
+/*
+ * Over TCP: the password when there is one, else a Host that names the
+ * loopback (a DNS name rebound to 127.0.0.1 gets no answer).  Everywhere:
+ * a POST from a page of another site is refused.  Answered when false.
+ */
+static bool
+http_allowed(struct control_conn *c, const struct http_request *r)
+{
+	if (r->remote && !http_authorized(c->http)) {
+		http_send(c, 401, "text/plain",
+		    "WWW-Authenticate: Basic realm=\"safeexitd\"\r\n",
+		    "authorization required\n", 23);
+		return (false);
+	}
+	if (r->remote && http_password == NULL && !http_host_allowed(r)) {
+		http_respond_error(c, 403, "Host must name the loopback");
+		return (false);
+	}
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0 &&
+	    !http_same_origin(r)) {
+		http_respond_error(c, 403, "cross-origin request refused");
+		return (false);
+	}
+	return (true);
+}
+
+/* Basic credentials equal to the configured ones, or none configured. */
+static bool
+http_authorized(const struct http_conn *h)
+{
+	char		*want, *enc;
+	size_t		 n, elen;
+	bool		 ok;
+	unsigned	 diff = 0;
+	size_t		 i;
+
+	if (http_password == NULL)
+		return (true);
+	if (h->authorization == NULL ||
+	    strncasecmp(h->authorization, "Basic ", 6) != 0)
+		return (false);
+	want = xasprintf("%s:%s", http_username, http_password);
+	n = strlen(want);
+	enc = xmalloc(4 * ((n + 2) / 3) + 1);
+	elen = http_base64(enc, want, n);
+	ok = strlen(h->authorization + 6) == elen;
+	/* Compare every byte: the time taken says nothing of where. */
+	for (i = 0; ok && i < elen; i++)
+		diff |= (unsigned)(enc[i] ^ h->authorization[6 + i]);
+	free(want);
+	free(enc);
+	return (ok && diff == 0);
+}
+
+/* Base64 of n bytes of s into out (4 * ceil(n / 3) + 1 bytes); its length. */
+static size_t
+http_base64(char *out, const char *s, size_t n)
+{
+	static const char	 b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i, o = 0;
+	unsigned		 v;
+
+	for (i = 0; i < n; i += 3) {
+		v = (unsigned)u[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)u[i + 1] << 8;
+		if (i + 2 < n)
+			v |= u[i + 2];
+		out[o++] = b64[(v >> 18) & 63];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? b64[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return (o);
+}
+
+/* The Host header names the loopback (with any port), or is absent. */
+static bool
+http_host_allowed(const struct http_request *r)
+{
+	char		 host[256];
+	const char	*end;
+	size_t		 n;
+
+	if (r->host == NULL)
+		return (false);
+	if (r->host[0] == '[') {
+		if ((end = strchr(r->host, ']')) == NULL)
+			return (false);
+		n = (size_t)(end - r->host - 1);
+		if (n >= sizeof host)
+			return (false);
+		memcpy(host, r->host + 1, n);
+	} else {
+		end = strchr(r->host, ':');
+		n = end != NULL ? (size_t)(end - r->host) : strlen(r->host);
+		if (n >= sizeof host)
+			return (false);
+		memcpy(host, r->host, n);
+	}
+	host[n] = '\0';
+	return (inet_host_loopback(host));
+}
+
+/* No Origin (not a browser), or one whose host and port are the Host. */
+static bool
+http_same_origin(const struct http_request *r)
+{
+	const char	*o;
+
+	if (r->origin == NULL)
+		return (true);
+	if (r->host == NULL)
+		return (false);
+	if ((o = strstr(r->origin, "://")) == NULL)
+		return (false);
+	return (strcmp(o + 3, r->host) == 0);
+}
+
+/*
+ * POST /api: one request of the JSON protocol as the body, the page's
+ * token in X-CSRF-Token; the reply is the body of the response.
+ */
+static void
+http_api(struct control_conn *c, const struct http_request *r)
+{
+	struct json_object	*req;
+	const char		*code, *msg;
+
+	if (strcmp(r->method, "POST") != 0) {
+		http_respond_error(c, 405, "POST to /api");
+		return;
+	}
+	if (r->csrf_token == NULL || strcmp(r->csrf_token, http_token) != 0) {
+		http_respond_error(c, 403, "X-CSRF-Token missing or wrong");
+		return;
+	}
+	if ((req = protocol_decode_request(r->body, r->body_len, &code,
+	    &msg)) == NULL) {
+		http_respond_error(c, 400, "%s", msg);
+		return;
+	}
+	http_command(c, req, http_api_reply, NULL);
+}
+
+/* The JSON reply, as it is. */
+static void
+http_api_reply(struct control_conn *c, struct json_object *reply, void *arg)
+{
+	const char	*s;
+	size_t		 n;
+
+	(void)arg;
+	if (reply == NULL)
+		return;
+	s = json_object_to_json_string_length(reply, JSON_C_TO_STRING_PLAIN,
+	    &n);
+	http_respond(c, 200, "application/json", s, n);
+}
+
+/* See http.h. */
+void
+http_command(struct control_conn *c, struct json_object *req,
+    http_reply_cb cb, void *arg)
+{
+	struct http_conn	*h = c->http;
+
+	json_object_object_add(req, "v", json_object_new_int(PROTOCOL_VERSION));
+	json_object_put(h->cmd);
+	h->cmd = req;
+	h->cb = cb;
+	h->cbarg = arg;
+	/* From the loop: a page may ask from inside a reply of requests.c. */
+	event_active(h->run, EV_TIMEOUT, 1);
+}
+
+/* Hand the queued command to requests.c. */
+static void
+http_run(evutil_socket_t fd, short what, void *arg)
+{
+	struct control_conn	*c = arg;
+	struct json_object	*req = c->http->cmd;
+
+	(void)fd;
+	(void)what;
+	c->http->cmd = NULL;
+	if (req == NULL || c->dropped) {
+		json_object_put(req);
+		return;
+	}
+	requests_handle(c, req);
+	json_object_put(req);
+}
+
+/* See http-conn.h. */
+void
+http_conn_reply(struct control_conn *c, struct json_object *reply)
+{
+	struct http_conn	*h = c->http;
+	http_reply_cb		 cb = h->cb;
+
+	h->cb = NULL;
+	if (cb == NULL) {
+		log_warnx("%s: a reply nobody waits for", __func__);
+		return;
+	}
+	cb(c, reply, h->cbarg);
+}
+
+/* See http-conn.h. */
+void
+http_conn_cancel(struct control_conn *c)
+{
+	struct http_conn	*h = c->http;
+	http_reply_cb		 cb = h->cb;
+
+	h->cb = NULL;
+	event_del(h->run);
+	if (cb != NULL)
+		cb(c, NULL, h->cbarg);
+}
+
+/* See http.h. */
+void
+http_respond(struct control_conn *c, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	http_send(c, status, ctype, NULL, body, len);
+}
+
+/* See http.h. */
+void
+http_respond_error(struct control_conn *c, int status, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		msg = NULL;
+		n = 0;
+	}
+	if (msg != NULL) {
+		char *line = xasprintf("%s\n", msg);
+
+		free(msg);
+		msg = line;
+		n++;
+	}
+	http_send(c, status, "text/plain; charset=utf-8", NULL,
+	    msg != NULL ? msg : "", (size_t)n);
+	free(msg);
+}
+
+/*
+ * Write the status line, the headers and the body as one answer; then the
+ * next request, or the end of the connection.
+ */
+static void
+http_send(struct control_conn *c, int status, const char *ctype,
+    const char *extra, const char *body, size_t len)
+{
+	struct http_conn	*h = c->http;
+	struct evbuffer		*out;
+	size_t			 n;
+	char			*data;
+	bool			 close = !h->keep_alive || c->close_after;
+
+	if ((out = evbuffer_new()) == NULL) {
+		control_conn_answer(c, NULL, 0, true);
+		http_reset(h);
+		return;
+	}
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
+	    http_reason(status));
+	if (ctype != NULL)
+		evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype);
+	evbuffer_add_printf(out, "Content-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "X-Frame-Options: DENY\r\n"
+	    "%s%s\r\n", len, extra != NULL ? extra : "",
+	    close ? "Connection: close\r\n" : "");
+	if (!h->head_only && len > 0)
+		evbuffer_add(out, body, len);
+	n = evbuffer_get_length(out);
+	data = (char *)evbuffer_pullup(out, -1);
+	http_reset(h);
+	control_conn_answer(c, data, n, close);
+	evbuffer_free(out);
+}
+
+/* The reason phrase of the statuses this server sends. */
+static const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 200: return ("OK");
+	case 400: return ("Bad Request");
+	case 401: return ("Unauthorized");
+	case 403: return ("Forbidden");
+	case 404: return ("Not Found");
+	case 405: return ("Method Not Allowed");
+	case 413: return ("Content Too Large");
+	case 415: return ("Unsupported Media Type");
+	case 417: return ("Expectation Failed");
+	case 431: return ("Request Header Fields Too Large");
+	case 500: return ("Internal Server Error");
+	case 501: return ("Not Implemented");
+	case 503: return ("Service Unavailable");
+	case 505: return ("HTTP Version Not Supported");
+	default: return ("Unknown");
+	}
+}
