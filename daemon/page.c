@@ -43,6 +43,7 @@ static void page_timeline_row(struct protocol_text *t,
     const struct timeline_program *tp, double scale, bool holdup);
 static void page_timeline_json(struct control_conn *c);
 static void page_tail(struct control_conn *c, const char *query);
+static int page_hex(char c);
 static int page_query_value(const char *query, const char *key, char *buf,
     size_t len);
 
@@ -249,9 +250,11 @@ page_timeline(struct protocol_text *t)
 	if (total < now)
 		total = now;
 	page_duration(took, sizeof took, total);
-	protocol_text_printf(t, "<p class=\"tl-head\" data-reason=\"%s\">A stop "
-	    "(%s) of %zu program%s in %zu stage%s, begun %s%s: %s %s.</p>\n",
-	    tl->reason, tl->reason, tl->n + tl->omitted,
+	/* The reason may come from a file: escaped like a name. */
+	PAGE_RAW(t, "<p class=\"tl-head\">A stop (");
+	page_html_escape(t, tl->reason);
+	protocol_text_printf(t, ") of %zu program%s in %zu stage%s, begun %s%s: "
+	    "%s %s.</p>\n", tl->n + tl->omitted,
 	    tl->n + tl->omitted == 1 ? "" : "s", tl->n_stages,
 	    tl->n_stages == 1 ? "" : "s", when,
 	    tl->restored ? " (before the daemon last started)" : "",
@@ -343,9 +346,22 @@ page_timeline_json(struct control_conn *c)
 	json_object_put(o);
 }
 
+/* The value of a hex digit, or -1. */
+static int
+page_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /*
  * The value of key in a query string, %XX and + decoded; -1 when it is
- * missing, too long or decodes to a NUL.
+ * missing, too long, badly encoded or decodes to a NUL.
  */
 static int
 page_query_value(const char *query, const char *key, char *buf, size_t len)
@@ -356,17 +372,16 @@ page_query_value(const char *query, const char *key, char *buf, size_t len)
 	while (s != NULL && *s != '\0') {
 		if (strncmp(s, key, klen) == 0 && s[klen] == '=') {
 			for (s += klen + 1; *s != '\0' && *s != '&'; s++) {
-				int ch = (unsigned char)*s;
-				unsigned hex;
+				int ch = (unsigned char)*s, hi, lo;
 
 				if (ch == '+')
 					ch = ' ';
 				else if (ch == '%') {
-					if (sscanf(s + 1, "%2x", &hex) != 1 ||
-					    !strchr("0123456789abcdefABCDEF", s[1]) ||
-					    !strchr("0123456789abcdefABCDEF", s[2]))
+					/* s[2] is only read once s[1] is a digit. */
+					if ((hi = page_hex(s[1])) < 0 ||
+					    (lo = page_hex(s[2])) < 0)
 						return -1;
-					ch = (int)hex;
+					ch = hi * 16 + lo;
 					s += 2;
 				}
 				if (ch == 0 || n + 1 >= len)

@@ -350,8 +350,6 @@ timeline_save(const char *path)
 
 	if ((o = timeline_json()) == NULL)
 		return 0;
-	if (tl_run != NULL)
-		json_object_object_add(o, "finished", json_object_new_boolean(false));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	len = strlen(text);
 	tmp = xasprintf("%s.tmp", path);

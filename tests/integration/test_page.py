@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -236,3 +237,35 @@ def test_page_timeline_of_a_staged_stop(daemon_factory, conf, workdir,
             "document.getElementById('tail-text').textContent") or ""),
             timeout=60, what="web's output on the page")
         browser.screenshot(shot)
+
+
+def test_tail_answers_only_what_it_should(daemon_factory, conf, workdir):
+    """/tail: a program whose stdout goes to a file; a bad query, an unknown
+    program or one without a log file is refused, and nothing blocks."""
+    d, url = start(daemon_factory, conf, workdir)
+    wait_for(lambda: "hello-from-web" in (workdir / "web.out").read_text(),
+             timeout=60, what="web's output in its log file")
+
+    def get(query):
+        try:
+            with urllib.request.urlopen(url + "tail" + query, timeout=30) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    status, text = get("?program=web")
+    assert status == 200 and "hello-from-web" in text
+    assert get("?program=w%65b")[0] == 200
+    assert get("")[0] == 400
+    assert get("?program=%6")[0] == 400
+    assert get("?program=%zz")[0] == 400
+    assert get("?program=nosuch")[0] == 404
+    assert get("?program=db")[0] == 404      # its stdout is the daemon's log
+    # A log file of more than a KiB: the last KiB, from a whole line on.
+    with open(workdir / "web.out", "a") as f:
+        for i in range(200):
+            f.write("line %03d\n" % i)
+    status, text = get("?program=web")
+    assert status == 200 and len(text.encode()) <= 1024
+    assert text.endswith("line 199\n") and text.startswith("line ")
+    assert d.status()["web"]["state"] == "RUNNING"
