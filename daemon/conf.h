@@ -115,6 +115,8 @@ struct program_config {
 	enum program_kind kind;
 	char *process_name;	/* supervisord's process name */
 	char *group_name;	/* supervisord's group: [group:G], or the section */
+	char *serverurl;	/* SUPERVISOR_SERVER_URL; NULL or AUTO: the
+				   daemon's own */
 	char *file;		/* where the section starts, for messages */
 	int line;
 

@@ -261,7 +261,8 @@ const struct config_key config_keys[] = {
 	    PROG(stdout_capture_maxbytes), 0, 0, "0", NULL, P },
 	{ "stderr_capture_maxbytes", { NULL }, &config_type_size,
 	    PROG(stderr_capture_maxbytes), 0, 0, "0", NULL, P },
-	{ "serverurl", { NULL }, &config_type_notice, 0, 0, 0, NULL, NULL, P },
+	{ "serverurl", { NULL }, &config_type_string, PROG(serverurl), 0, 0,
+	    NULL, NULL, P | CK_RESTART },
 
 	/* supervisord's own sections */
 	{ "logfile", { NULL }, &config_type_log, MAIN(log), 0, 0, NULL, NULL,

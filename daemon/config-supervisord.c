@@ -21,8 +21,6 @@ static const struct {
 	const char	*key;
 	const char	*msg;
 } notices[] = {
-	{ "serverurl", "has no effect: programs get no "
-	    "SUPERVISOR_SERVER_URL" },
 	{ "logfile_maxbytes", "has no effect: the daemon does not rotate its "
 	    "own log (use logrotate)" },
 	{ "nodaemon", "safeexitd stays in the foreground unless started "
@@ -378,24 +376,52 @@ build_auto_logs(const struct config *cfg, struct program_config *pc)
 }
 
 /*
+ * Where a program reaches the daemon's XML-RPC, as supervisord says it:
+ * the program's serverurl unless AUTO, else the Unix socket the config
+ * names, else the TCP port; NULL when neither is in the config.
+ */
+static char *
+build_serverurl(const struct config *cfg, const struct program_config *pc)
+{
+	char		 host[256];
+	const char	*err;
+	int		 port;
+
+	if (pc->serverurl != NULL && strcasecmp(pc->serverurl, "AUTO") != 0)
+		return (xstrdup(pc->serverurl));
+	if (cfg->socket != NULL)
+		return (xasprintf("unix://%s", cfg->socket));
+	if (cfg->http_port != NULL && parse_inet_address(cfg->http_port,
+	    host, sizeof host, &port, &err) == 0)
+		return (xasprintf("http://%s:%d", *host != '\0' ? host :
+		    "localhost", port));
+	return (NULL);
+}
+
+/*
  * The environment a supervisord config gives its programs beyond the
- * daemon's: SUPERVISOR_ENABLED, SUPERVISOR_PROCESS_NAME and
- * SUPERVISOR_GROUP_NAME, then [supervisord] environment, then the
- * program's own, which wins.
+ * daemon's: SUPERVISOR_ENABLED, SUPERVISOR_PROCESS_NAME,
+ * SUPERVISOR_GROUP_NAME and SUPERVISOR_SERVER_URL, then [supervisord]
+ * environment, then the program's own, which wins.
  */
 static void
 build_environment(const struct config *cfg, struct program_config *pc)
 {
 	strv_t	env;
 	size_t	i, n = 0, len;
+	char	*url;
 
 	if (!cfg->supervisord)
 		return;
 	env = xcalloc(strv_length(cfg->environment) +
-	    strv_length(pc->environment) + 4, sizeof *env);
+	    strv_length(pc->environment) + 5, sizeof *env);
 	env[n++] = xstrdup("SUPERVISOR_ENABLED=1");
 	env[n++] = xasprintf("SUPERVISOR_PROCESS_NAME=%s", pc->process_name);
 	env[n++] = xasprintf("SUPERVISOR_GROUP_NAME=%s", pc->group_name);
+	if ((url = build_serverurl(cfg, pc)) != NULL) {
+		env[n++] = xasprintf("SUPERVISOR_SERVER_URL=%s", url);
+		free(url);
+	}
 	for (i = 0; cfg->environment != NULL && cfg->environment[i] != NULL;
 	    i++)
 		env[n++] = xstrdup(cfg->environment[i]);

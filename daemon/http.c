@@ -22,6 +22,7 @@
 #include "control-conn.h"
 #include "http.h"
 #include "http-conn.h"
+#include "http-parse.h"
 #include "log.h"
 #include "parse.h"
 #include "protocol.h"
@@ -30,16 +31,10 @@
 
 struct http_conn {
 	struct control_conn	*c;
-	struct http_request	 req;
-	char			*head;		/* the head's strings live here */
+	struct http_head	 hd;
+	char			*head;		/* hd's strings live here */
 	size_t			 want;		/* body bytes still to come */
-	size_t			 body_len;	/* Content-Length */
 	bool			 in_body;	/* the head was taken */
-	bool			 has_length;	/* Content-Length was given */
-	bool			 keep_alive;
-	bool			 head_only;	/* HEAD: no body goes out */
-	bool			 expect_continue;
-	char			*authorization;
 
 	/* A command for requests.c: queued, then waiting for its reply. */
 	struct json_object	*cmd;
@@ -52,12 +47,6 @@ static struct event_base	*http_base;
 static char			*http_username, *http_password;
 static char			 http_token[33];
 
-static int	http_parse_head(struct http_conn *, char *, size_t, int *,
-		    const char **);
-static int	http_parse_header(struct http_conn *, char *, int *,
-		    const char **);
-static int	http_hex(char);
-static bool	http_url_decode(char *);
 static size_t	http_base64(char *, const char *, size_t);
 static void	http_reset(struct http_conn *);
 static void	http_send(struct control_conn *, int, const char *,
@@ -144,14 +133,11 @@ static void
 http_reset(struct http_conn *h)
 {
 	free(h->head);
-	free(h->req.body);
-	memset(&h->req, 0, sizeof h->req);
+	free(h->hd.req.body);
+	memset(&h->hd, 0, sizeof h->hd);
 	h->head = NULL;
-	h->authorization = NULL;
 	h->in_body = false;
-	h->want = h->body_len = 0;
-	h->keep_alive = h->head_only = h->expect_continue = false;
-	h->has_length = false;
+	h->want = 0;
 }
 
 /* See http-conn.h. */
@@ -184,209 +170,50 @@ http_conn_input(struct control_conn *c, struct evbuffer *in)
 		head = xmalloc(n + 1);
 		evbuffer_remove(in, head, n);
 		head[n] = '\0';
-		if (http_parse_head(h, head, n, &status, &why) == -1) {
-			h->keep_alive = false;
+		h->head = head;
+		if (http_parse_head(head, n, &h->hd, &status, &why) == -1) {
+			h->hd.keep_alive = false;
 			http_send(c, status, "text/plain", NULL, why,
 			    strlen(why));
 			return (false);
 		}
+		h->hd.req.remote = c->remote;
 		h->in_body = true;
-		h->req.body = malloc(h->body_len + 1);
-		if (h->req.body == NULL) {
-			h->keep_alive = false;
+		h->hd.req.body = malloc(h->hd.content_length + 1);
+		if (h->hd.req.body == NULL) {
+			h->hd.keep_alive = false;
 			http_send(c, 503, "text/plain", NULL,
 			    "out of memory\n", 14);
 			return (false);
 		}
-		h->want = h->body_len;
-		if (h->expect_continue && h->want > 0 &&
+		h->want = h->hd.content_length;
+		if (h->hd.expect_continue && h->want > 0 &&
 		    evbuffer_get_length(in) == 0)
 			control_link_queue(c->link,
 			    "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	}
 	if (h->want > 0) {
-		got = evbuffer_remove(in, h->req.body +
-		    (h->body_len - h->want), h->want);
+		got = evbuffer_remove(in, h->hd.req.body +
+		    (h->hd.content_length - h->want), h->want);
 		if (got > 0)
 			h->want -= (size_t)got;
 	}
 	if (h->want > 0)
 		return (false);
-	h->req.body[h->body_len] = '\0';
-	h->req.body_len = h->body_len;
+	h->hd.req.body[h->hd.content_length] = '\0';
+	h->hd.req.body_len = h->hd.content_length;
 	return (true);
 }
 
-/*
- * Parse the request line and the headers in head (n bytes ending with an
- * empty line), which h keeps.  -1 with the status and a line to say.
- */
-static int
-http_parse_head(struct http_conn *h, char *head, size_t n, int *status,
-    const char **why)
-{
-	char	*line, *next, *target, *version, *q;
 
-	h->head = head;
-	*status = 400;
-	if (memchr(head, '\0', n) != NULL) {
-		*why = "NUL in the request head\n";
-		return (-1);
-	}
-	next = strstr(head, "\r\n");
-	*next = '\0';
-	next += 2;
-	/* METHOD SP TARGET SP HTTP/1.x */
-	if ((target = strchr(head, ' ')) == NULL ||
-	    (size_t)(target - head) >= sizeof h->req.method ||
-	    (version = strchr(target + 1, ' ')) == NULL) {
-		*why = "malformed request line\n";
-		return (-1);
-	}
-	*target++ = '\0';
-	*version++ = '\0';
-	strcpy(h->req.method, head);
-	if (strcmp(version, "HTTP/1.1") == 0)
-		h->keep_alive = true;
-	else if (strcmp(version, "HTTP/1.0") != 0) {
-		*status = 505;
-		*why = "HTTP/1.0 and HTTP/1.1 only\n";
-		return (-1);
-	}
-	h->head_only = strcmp(h->req.method, "HEAD") == 0;
-	if (*target != '/') {
-		*why = "the target must be a path\n";
-		return (-1);
-	}
-	if ((q = strchr(target, '?')) != NULL) {
-		*q++ = '\0';
-		h->req.query = q;
-	}
-	if (!http_url_decode(target)) {
-		*why = "bad escape in the path\n";
-		return (-1);
-	}
-	h->req.path = target;
-	for (line = next;; line = next) {
-		next = strstr(line, "\r\n");
-		*next = '\0';
-		next += 2;
-		if (*line == '\0')
-			break;
-		if (http_parse_header(h, line, status, why) == -1)
-			return (-1);
-	}
-	h->req.remote = h->c->remote;
-	return (0);
-}
 
-/* One "Name: value" line of the head. */
-static int
-http_parse_header(struct http_conn *h, char *line, int *status,
-    const char **why)
-{
-	char		*colon, *v, *end;
-	long long	 len;
 
-	if ((colon = strchr(line, ':')) == NULL || colon == line ||
-	    *line == ' ' || *line == '\t') {
-		*why = "malformed header\n";
-		return (-1);
-	}
-	*colon = '\0';
-	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
-		;
-	for (end = v + strlen(v); end > v && (end[-1] == ' ' ||
-	    end[-1] == '\t'); end--)
-		;
-	*end = '\0';
-	if (strcasecmp(line, "Content-Length") == 0) {
-		if (*v < '0' || *v > '9' || parse_size(v, &len, why) != 0 ||
-		    strspn(v, "0123456789") != strlen(v)) {
-			*why = "bad Content-Length\n";
-			return (-1);
-		}
-		if (len > HTTP_MAX_BODY) {
-			*status = 413;
-			*why = "request body over 1 MiB\n";
-			return (-1);
-		}
-		if (h->has_length && h->body_len != (size_t)len) {
-			*why = "two Content-Lengths\n";
-			return (-1);
-		}
-		h->body_len = (size_t)len;
-		h->has_length = true;
-	} else if (strcasecmp(line, "Transfer-Encoding") == 0) {
-		*status = 501;
-		*why = "Transfer-Encoding is not taken: send Content-Length\n";
-		return (-1);
-	} else if (strcasecmp(line, "Connection") == 0) {
-		if (strcasecmp(v, "close") == 0)
-			h->keep_alive = false;
-		else if (strcasecmp(v, "keep-alive") == 0)
-			h->keep_alive = true;
-	} else if (strcasecmp(line, "Expect") == 0) {
-		if (strcasecmp(v, "100-continue") != 0) {
-			*status = 417;
-			*why = "only 100-continue is expected\n";
-			return (-1);
-		}
-		h->expect_continue = true;
-	} else if (strcasecmp(line, "Host") == 0)
-		h->req.host = v;
-	else if (strcasecmp(line, "Origin") == 0)
-		h->req.origin = v;
-	else if (strcasecmp(line, "Content-Type") == 0)
-		h->req.content_type = v;
-	else if (strcasecmp(line, "X-CSRF-Token") == 0)
-		h->req.csrf_token = v;
-	else if (strcasecmp(line, "Authorization") == 0)
-		h->authorization = v;
-	return (0);
-}
-
-/* The value of a hex digit, or -1. */
-static int
-http_hex(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return (ch - '0');
-	if (ch >= 'a' && ch <= 'f')
-		return (ch - 'a' + 10);
-	if (ch >= 'A' && ch <= 'F')
-		return (ch - 'A' + 10);
-	return (-1);
-}
-
-/* Decode %XX in place; false for a bad escape or a NUL. */
-static bool
-http_url_decode(char *s)
-{
-	char	*out = s;
-	int	 hi, lo;
-
-	for (; *s != '\0'; s++) {
-		if (*s != '%') {
-			*out++ = *s;
-			continue;
-		}
-		hi = http_hex(s[1]);
-		lo = hi < 0 ? -1 : http_hex(s[2]);
-		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-			return (false);
-		*out++ = (char)(hi * 16 + lo);
-		s += 2;
-	}
-	*out = '\0';
-	return (true);
-}
 
 /* See http-conn.h. */
 void
 http_conn_serve(struct control_conn *c)
 {
-	const struct http_request	*r = &c->http->req;
+	const struct http_request	*r = &c->http->hd.req;
 
 	if (!http_allowed(c, r))
 		return;
@@ -441,17 +268,17 @@ http_authorized(const struct http_conn *h)
 
 	if (http_password == NULL)
 		return (true);
-	if (h->authorization == NULL ||
-	    strncasecmp(h->authorization, "Basic ", 6) != 0)
+	if (h->hd.authorization == NULL ||
+	    strncasecmp(h->hd.authorization, "Basic ", 6) != 0)
 		return (false);
 	want = xasprintf("%s:%s", http_username, http_password);
 	n = strlen(want);
 	enc = xmalloc(4 * ((n + 2) / 3) + 1);
 	elen = http_base64(enc, want, n);
-	ok = strlen(h->authorization + 6) == elen;
+	ok = strlen(h->hd.authorization + 6) == elen;
 	/* Compare every byte: the time taken says nothing of where. */
 	for (i = 0; ok && i < elen; i++)
-		diff |= (unsigned)(enc[i] ^ h->authorization[6 + i]);
+		diff |= (unsigned)(enc[i] ^ h->hd.authorization[6 + i]);
 	free(want);
 	free(enc);
 	return (ok && diff == 0);
@@ -675,7 +502,7 @@ http_send(struct control_conn *c, int status, const char *ctype,
 	struct evbuffer		*out;
 	size_t			 n;
 	char			*data;
-	bool			 close = !h->keep_alive || c->close_after;
+	bool			 close = !h->hd.keep_alive || c->close_after;
 
 	if ((out = evbuffer_new()) == NULL) {
 		control_conn_answer(c, NULL, 0, true);
@@ -692,7 +519,7 @@ http_send(struct control_conn *c, int status, const char *ctype,
 	    "X-Frame-Options: DENY\r\n"
 	    "%s%s\r\n", len, extra != NULL ? extra : "",
 	    close ? "Connection: close\r\n" : "");
-	if (!h->head_only && len > 0)
+	if (!h->hd.head_only && len > 0)
 		evbuffer_add(out, body, len);
 	n = evbuffer_get_length(out);
 	data = (char *)evbuffer_pullup(out, -1);

@@ -86,7 +86,8 @@ tests-dist-hook:
 FUZZ_SECONDS = 60
 EXTRA_DIST += tests/fuzz
 if ENABLE_FUZZING
-fuzz_targets = tests/fuzz/fuzz-config tests/fuzz/fuzz-request tests/fuzz/fuzz-parsers
+fuzz_targets = tests/fuzz/fuzz-config tests/fuzz/fuzz-request tests/fuzz/fuzz-parsers \
+	tests/fuzz/fuzz-http
 noinst_PROGRAMS += $(fuzz_targets)
 fuzz_libs = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_libs) $(LIBSYSTEMD_LIBS)
 tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
@@ -99,9 +100,12 @@ tests_fuzz_fuzz_request_LDADD = $(fuzz_libs)
 tests_fuzz_fuzz_parsers_SOURCES = tests/fuzz/fuzz-parsers.c
 tests_fuzz_fuzz_parsers_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_parsers_LDADD = $(fuzz_libs)
+tests_fuzz_fuzz_http_SOURCES = tests/fuzz/fuzz-http.c
+tests_fuzz_fuzz_http_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_http_LDADD = $(fuzz_libs)
 
 fuzz-smoke: $(fuzz_targets)
-	@for t in config request parsers; do \
+	@for t in config request parsers http; do \
 	  mkdir -p fuzz-corpus/$$t; \
 	  regress=$(srcdir)/tests/fuzz/regressions/$$t; \
 	  result=PASS; \

@@ -145,9 +145,12 @@ def test_json_over_tcp_is_refused(daemon_factory, conf):
      b"Content-Length: 6\r\n\r\n", 400),
     (b"POST /api HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400),
     (b"POST /api HTTP/1.1\r\nExpect: magic\r\n\r\n", 417),
+    (b"GET /a\nHost: x HTTP/1.1\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nX-A: b\rc\r\n\r\n", 400),
+    (b"GeT / HTTP/1.1\r\n\r\n", 400),
 ], ids=["body-over-1MiB", "head-too-large", "chunked", "http2", "target",
         "escape", "nul", "header", "two-lengths", "negative-length",
-        "expect"])
+        "expect", "bare-lf", "bare-cr", "method"])
 def test_bad_requests_get_a_status_and_touch_nothing(daemon_factory, conf,
                                                      request_bytes, status):
     d, port = start(daemon_factory, conf)

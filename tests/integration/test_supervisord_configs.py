@@ -10,7 +10,6 @@ sent them (stopsignal, stopasgroup, killasgroup), and nothing is left.
 
 Deliberate differences, not compared (docs/MIGRATION.md lists them):
 - descriptor 0: supervisord gives a pipe, safeexitd the null device;
-- SUPERVISOR_SERVER_URL: safeexitd has no XML-RPC server to point at;
 - USER, LOGNAME and HOME of a program with `user =`: safeexitd sets them
   to the user's, supervisord leaves the daemon's;
 - the order of signals within one shutdown stage.
@@ -169,8 +168,7 @@ def differences(run, spec, want, got):
             diffs.append(f"{spec}: {field} {got[field]!r}, supervisord {w!r}")
     base = run.env
     ours = {k: v for k, v in got["env"].items() if base.get(k) != v}
-    theirs = {k: run.fill(v) for k, v in want["env"].items()
-              if k != "SUPERVISOR_SERVER_URL"}
+    theirs = {k: run.fill(v) for k, v in want["env"].items()}
     ignore = USER_ENV if re.search(r"^user\s*=", run.text, re.M) else set()
     for k in sorted(set(ours) | set(theirs)):
         if k in ignore:

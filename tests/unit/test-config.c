@@ -1165,6 +1165,7 @@ test_supervisord_sections(void)
 	const struct program_config	*pc;
 	size_t				 i;
 	bool				 warned_port = false, warned_env = false;
+	char				*url;
 
 	setenv("SV_TEST_N", "3", 1);
 	write_file("svok/conf.d/web.conf",
@@ -1301,6 +1302,11 @@ test_supervisord_sections(void)
 		is_str(pc->argv[0], path_of("svok/conf.d/web"),
 		    "%%(here)s in an included file is its folder");
 		ok(pc->stdout_events, "stdout_events_enabled");
+		url = xasprintf("SUPERVISOR_SERVER_URL=unix://%s",
+		    path_of("svok/s.sock"));
+		ok(has_env(pc->environment, url),
+		    "serverurl = AUTO: the [unix_http_server] socket");
+		free(url);
 		is_int(pc->stderr_capture_maxbytes, 1024,
 		    "stderr_capture_maxbytes");
 		ok(pc->stop_group && !pc->stop_main_only,
@@ -1314,7 +1320,7 @@ test_supervisord_sections(void)
 	ok(!warned_port, "[inet_http_server] port: taken, no warning");
 	is_str(cfg->http_port, "127.0.0.1:9001",
 	    "[inet_http_server] port: the HTTP server's");
-	ok(warned_env, "program serverurl: a warning");
+	ok(!warned_env, "program serverurl: taken, no warning");
 	config_free(cfg);
 	unsetenv("SV_TEST_N");
 }
