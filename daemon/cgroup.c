@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -82,6 +84,7 @@ static bool cgroup_has_word(const char *list, const char *word);
 static int cgroup_enter_leaf(void);
 static void cgroup_leave_leaf(void);
 static int cgroup_enable(const char *controller, char *err, size_t errlen);
+static bool cgroup_kill_probe(void);
 
 /*
  * The cgroup the daemon's folder goes in, as a path, or NULL with why:
@@ -164,11 +167,69 @@ cgroup_init(bool wanted, const char *instance)
 		cg.in_leaf = false;
 		return;
 	}
-	cg.has_kill = faccessat(cg.dirfd, "cgroup.kill", F_OK, 0) == 0;
+	cg.has_kill = faccessat(cg.dirfd, "cgroup.kill", F_OK, 0) == 0 &&
+	    cgroup_kill_probe();
 	cg.enabled = true;
 	log_notice("programs run in a cgroup each under %s", cg.path);
 	if (cg.in_leaf)
 		log_info("the daemon runs in its own leaf, %s/" CGROUP_LEAF, cg.path);
+}
+
+/*
+ * Whether a child started into a cgroup that cgroup.kill emptied before
+ * lives.  Some kernels (seen on 6.18) compare that cgroup's count of kills
+ * with the forking task's own at clone3(CLONE_INTO_CGROUP), so every
+ * later child of a program that once needed its kill signal would die of
+ * SIGKILL at birth.  There the daemon kills process by process instead.
+ */
+static bool
+cgroup_kill_probe(void)
+{
+#if defined(SYS_clone3)
+	static const char	 name[] = "probe-kill";
+	struct {
+		uint64_t	 flags, pidfd, child_tid, parent_tid;
+		uint64_t	 exit_signal, stack, stack_size, tls;
+		uint64_t	 set_tid, set_tid_size, cgroup;
+	} args;
+	int			 fd, kfd, status = 0;
+	bool			 works = true;
+	long			 pid;
+
+	if (mkdirat(cg.dirfd, name, 0755) == -1 && errno != EEXIST)
+		return true;
+	if ((fd = openat(cg.dirfd, name, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		goto done;
+	if ((kfd = openat(fd, "cgroup.kill", O_WRONLY | O_CLOEXEC)) != -1) {
+		if (write(kfd, "1", 1) != 1)
+			log_debug("%s: cgroup.kill: %s", __func__,
+			    strerror(errno));
+		close(kfd);
+	}
+	memset(&args, 0, sizeof args);
+	args.flags = 0x200000000ULL;	/* CLONE_INTO_CGROUP */
+	args.exit_signal = SIGCHLD;
+	args.cgroup = (uint64_t)fd;
+	pid = syscall(SYS_clone3, &args, sizeof args);
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0) {
+		while (waitpid((pid_t)pid, &status, 0) == -1 && errno == EINTR)
+			;
+		works = !(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+		if (!works)
+			log_info("this kernel kills every child started into a "
+			    "cgroup that cgroup.kill once emptied: programs "
+			    "are killed process by process");
+	}
+	close(fd);
+done:
+	unlinkat(cg.dirfd, name, AT_REMOVEDIR);
+	return works;
+#else
+	return true;
+#endif
 }
 
 bool

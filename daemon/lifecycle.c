@@ -21,6 +21,7 @@
 #include "log.h"
 #include "parse.h"
 #include "statefile.h"
+#include "timeline.h"
 
 /* After kill_signal, how often to look for processes that give no event. */
 #define LIFECYCLE_KILL_RECHECK	1.0
@@ -304,6 +305,7 @@ lifecycle_kill_now(struct program *p)
 	if (ops->kill(p, p->cfg->kill_signal) == -1 && errno != ESRCH)
 		log_warn("%s: cannot send kill signal", p->cfg->name);
 	p->kill_sent = true;
+	timeline_killed(p);
 	/*
 	 * Our children are reaped, and their deaths seen, at once.  A group
 	 * member that is not our descendant (or an adopted main process that

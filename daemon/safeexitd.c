@@ -51,6 +51,7 @@
 #include "startplan.h"
 #include "supervisord.h"
 #include "statefile.h"
+#include "timeline.h"
 #include "xmalloc.h"
 
 #ifndef SYSCONFDIR
@@ -119,6 +120,7 @@ static void daemon_settle(const struct daemon_args *a);
 static int daemon_setup_loop(void);
 static bool daemon_start_programs(void);
 static void daemon_cleanup(bool detached);
+static void daemon_timeline(bool save);
 static char *daemon_absolute(const char *path);
 static void daemon_stopped_cb(struct shutdown_run *run, void *arg);
 static void daemon_progress_cb(struct shutdown_run *run, void *arg);
@@ -792,6 +794,22 @@ daemon_setup_loop(void)
 }
 
 /*
+ * The last staged stop's timeline, next to the state file: saved at exit,
+ * read back at start, so that the page shows the daemon's own last shutdown.
+ */
+static void
+daemon_timeline(bool save)
+{
+	char *path = xasprintf("%s.timeline", d.socket_path);
+
+	if (save)
+		(void)timeline_save(path);
+	else
+		(void)timeline_load(path);
+	free(path);
+}
+
+/*
  * The state file and the pipe keeper; then the program table, taking back
  * what still runs from before a crash or re-exec and starting the rest.
  * True when a staged shutdown was under way at a crash: it goes on.
@@ -805,6 +823,7 @@ daemon_start_programs(void)
 	d.state_path = xasprintf("%s.state", d.socket_path);
 	d.keeper_path = xasprintf("%s.keeper", d.socket_path);
 	statefile_init(d.base, d.state_path);
+	daemon_timeline(false);
 	adopt_init(d.base);
 	/* After a crash, the pipes of programs still running wait in the keeper. */
 	if (adopt_control_fd() < 0)
@@ -838,6 +857,7 @@ static void
 daemon_cleanup(bool detached)
 {
 	adopt_fini();
+	daemon_timeline(true);
 	statefile_remove();
 	statefile_fini();
 	keeper_stop();

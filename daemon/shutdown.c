@@ -23,6 +23,7 @@
 #include "platform.h"
 #include "ptrmap.h"
 #include "shutdown.h"
+#include "timeline.h"
 #include "timeval.h"
 #include "xmalloc.h"
 
@@ -71,6 +72,8 @@ void
 shutdown_init(struct event_base *base)
 {
 	shutdown_base = base;
+	/* First, so that it hears of a program's end before the run does. */
+	timeline_init(platform_now, NULL);
 	program_observe(shutdown_changed, NULL);
 }
 
@@ -91,6 +94,7 @@ shutdown_start(struct proglist *l, enum stop_reason why, double timeout,
 	run->stages = depgraph_stop_stages(&run->l, &run->stage);
 	run->gone = xcalloc(run->l.n ? run->l.n : 1, sizeof *run->gone);
 	shutdown_layout(run);
+	timeline_begin(run, why, &run->l, run->stage, run->stages);
 	run->done_ev = event_new(shutdown_base, -1, 0, shutdown_done_cb, run);
 	run->progress_ev = event_new(shutdown_base, -1, 0, shutdown_progress_cb, run);
 	if (run->done_ev == NULL || run->progress_ev == NULL)
@@ -125,6 +129,7 @@ shutdown_begin_stage(struct shutdown_run *run)
 	size_t stage = run->current;
 
 	log_debug("stop stage %zu of %zu", stage + 1, run->stages);
+	timeline_stage(run, stage);
 	run->busy = true;
 	run->counted = false;
 	run->grace_until = 0;
@@ -218,6 +223,7 @@ shutdown_advance(struct shutdown_run *run)
 	}
 	if (run->current >= run->stages) {
 		run->finished = true;
+		timeline_end(run);
 		if (run->timer != NULL)
 			evtimer_del(run->timer);
 		event_active(run->done_ev, EV_TIMEOUT, 0);
@@ -390,6 +396,7 @@ shutdown_forget(struct program *p)
 {
 	struct shutdown_run *run, *next;
 
+	timeline_forget(p);
 	for (run = runs; run != NULL; run = next) {
 		size_t i;
 

@@ -14,7 +14,11 @@ unit_tests = \
 	tests/unit/test-events
 if PLATFORM_POSIX
 # These use POSIX files (FIFOs, modes) and parse POSIX-only checks.
-unit_tests += tests/unit/test-config tests/unit/test-check tests/unit/test-xmlrpc
+unit_tests += tests/unit/test-config tests/unit/test-check
+# The stop timeline: a real event loop and a temporary file.
+unit_tests += tests/unit/test-timeline
+# The XML-RPC codec over libexpat (POSIX only, as the HTTP server).
+unit_tests += tests/unit/test-xmlrpc
 check_PROGRAMS += $(unit_tests) tests/helpers/testchild
 TESTS += $(unit_tests)
 else
@@ -49,6 +53,10 @@ tests_unit_test_check_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_l
 
 tests_unit_test_events_SOURCES = tests/unit/test-events.c tests/unit/tap.h
 tests_unit_test_events_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(LIBEVENT_LIBS) $(INIH_LIBS) $(JSONC_LIBS) $(LIBSYSTEMD_LIBS)
+
+tests_unit_test_timeline_SOURCES = tests/unit/test-timeline.c tests/unit/tap.h
+tests_unit_test_timeline_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_timeline_LDADD = daemon/libsafeexitd.a lib/libsafeexit.a $(daemon_libs) $(LIBSYSTEMD_LIBS) -lm
 
 tests_unit_test_xmlrpc_SOURCES = tests/unit/test-xmlrpc.c tests/unit/tap.h
 tests_unit_test_xmlrpc_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
@@ -144,7 +152,7 @@ stress:
 # is not called "bench": distdir makes every EXTRA_DIST entry that is also a
 # target, so a "bench" target would run the whole benchmark in `make dist`.
 EXTRA_DIST += bench/README.md bench/results.md bench/run bench/harness \
-	bench/child.c bench/floor.c bench/rpc
+	bench/child.c bench/floor.c bench/page bench/rpc
 benchmark: safeexitd safeexitctl
 	BENCH_BUILDDIR='$(abs_top_builddir)' $(srcdir)/bench/run
 .PHONY: benchmark

@@ -177,6 +177,30 @@ def test_stop_ends_what_left_the_process_group(cg, daemon_factory, conf,
     assert events.all("a.esc", "exit") == []
 
 
+def test_a_program_once_killed_starts_again_in_its_cgroup(cg, daemon_factory,
+                                                         conf, events):
+    """Killed through its cgroup, a program's next start lives (some
+    kernels SIGKILL every child started into a cgroup cgroup.kill emptied:
+    the daemon then kills process by process)."""
+    cg.delegate()
+    d = start(daemon_factory, cg,
+              conf.program("a", "--ignore", "TERM", stop_timeout=0.5,
+                           start_secs=0.5))
+    first = events.wait("a", "ready")
+    r = d.ctl("stop", "a")
+    assert r.returncode == 0, r.stderr
+    d.wait_log(r"a: still running after 0\.5s; sending KILL")
+    for _ in range(2):
+        r = d.ctl("start", "a")
+        assert r.returncode == 0, r.stdout + r.stderr
+        again = events.wait("a", "ready")
+        assert again["pid"] != first["pid"]
+        assert cgroup_of(again["pid"]) == cg.rel(program_cgroup(cg, "a"))
+        assert d.status()["a"]["state"] == "RUNNING"
+        r = d.ctl("stop", "a")
+        assert r.returncode == 0, r.stderr
+
+
 def test_leftovers_of_an_exited_run_are_stopped_with_the_program(
         cg, daemon_factory, conf, events):
     cg.delegate()

@@ -28,7 +28,9 @@ def records(path):
         text = path.read_text()
     except FileNotFoundError:
         return []
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    # A line still being appended is not a record yet.
+    whole = text[:text.rfind("\n") + 1]
+    return [json.loads(line) for line in whole.splitlines() if line.strip()]
 
 
 def events_of(path):
