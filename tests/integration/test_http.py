@@ -60,9 +60,13 @@ def exchange(address, data, family=socket.AF_INET, timeout=20):
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
         s.connect(address)
-        s.sendall(data)
-        # All it will send: a request cut short is closed, not waited on.
-        s.shutdown(socket.SHUT_WR)
+        try:
+            s.sendall(data)
+            # All it will send: a request cut short is closed, not waited on.
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            # Answered and closed before the rest was sent: read the answer.
+            pass
         got = b""
         while True:
             try:
