@@ -394,8 +394,10 @@ cmd_status(const struct cmd_entry *entry, struct cmd_args *args)
 	size_t			 i, n;
 	int			 r;
 
-	if ((r = client_call("status", args->argc, args->argv, CLIENT_QUICK,
-	    &reply)) != CTL_EXIT_DONE)
+	/* Reading what each program uses costs; only --json shows it. */
+	if ((r = client_call("status", args->argc, args->argv,
+	    ctl_opts.json ? CLIENT_QUICK : CLIENT_BRIEF, &reply)) !=
+	    CTL_EXIT_DONE)
 		return (r);
 	if ((r = client_reply_error(reply)) != CTL_EXIT_DONE)
 		goto out;

@@ -225,9 +225,12 @@ client_call(const char *cmd, int argc, char **argv, enum client_mode mode,
 		json_object_object_add(req, "args", args);
 	else
 		json_object_put(args);
-	if (mode != CLIENT_QUICK)
+	if (mode == CLIENT_WAIT || mode == CLIENT_NOWAIT)
 		json_object_object_add(req, "wait",
 		    json_object_new_boolean(mode == CLIENT_WAIT));
+	if (mode == CLIENT_BRIEF)
+		json_object_object_add(req, "usage",
+		    json_object_new_boolean(false));
 	frame = protocol_encode(req, &len);
 	json_object_put(req);
 	if (frame == NULL) {

@@ -64,6 +64,9 @@ enum client_mode {
 	CLIENT_QUICK,		/* answered at once: no "wait" field */
 	CLIENT_WAIT,		/* "wait": true; runs until programs settle */
 	CLIENT_NOWAIT,		/* "wait": false */
+	CLIENT_BRIEF,		/* as CLIENT_QUICK, with "usage": false: a
+				   status that need not read what programs
+				   use */
 };
 
 /*

@@ -61,10 +61,13 @@ program_json(const struct program *p)
  * One program as program_json describes it, written as text with the
  * same keys, order and number formats, since status of thousands of
  * programs would otherwise build (and free) a json-c object for each.
- * Status alone adds what the program uses (accounting.h).
+ * Status alone adds what the program uses (accounting.h), when usage is
+ * set: reading it costs a few file reads a program, or a walk of each
+ * process's page tables for its PSS, which a plain status does not need.
  */
 void
-program_json_text(struct protocol_text *t, const struct program *p)
+program_json_text(struct protocol_text *t, const struct program *p,
+    bool usage)
 {
 	struct accounting use;
 	const char *sig, *s;
@@ -103,11 +106,15 @@ program_json_text(struct protocol_text *t, const struct program *p)
 	else
 		PROGRAM_JSON_TEXT(t, "null");
 	/* Read now, for status alone: nothing counts while nobody asks. */
-	accounting_read(p, &use);
-	PROGRAM_JSON_TEXT(t, ",\"cpu_seconds\":");
-	protocol_text_double(t, use.cpu_seconds);
-	protocol_text_printf(t, ",\"memory_bytes\":%llu,\"oom_kills\":%llu",
-	    use.memory_bytes, use.oom_kills);
+	if (usage) {
+		accounting_read(p, &use);
+		PROGRAM_JSON_TEXT(t, ",\"cpu_seconds\":");
+		protocol_text_double(t, use.cpu_seconds);
+		protocol_text_printf(t, ",\"memory_bytes\":%llu,"
+		    "\"oom_kills\":%llu", use.memory_bytes, use.oom_kills);
+	} else
+		PROGRAM_JSON_TEXT(t, ",\"cpu_seconds\":null,"
+		    "\"memory_bytes\":null,\"oom_kills\":null");
 	PROGRAM_JSON_TEXT(t, ",\"error\":");
 	if (p->error[0] != '\0')
 		protocol_text_string(t, p->error);

@@ -57,29 +57,51 @@ struct waiter {
 	struct waiter *next;
 };
 
+/* What a request asks besides its command and arguments. */
+struct request_opts {
+	bool wait;	/* "wait": answer when done, not at once (true) */
+	bool usage;	/* "usage": status reads what programs use (true) */
+};
+
 struct request_cmd {
 	const char *name;
 	int min_args, max_args;	/* -1: no maximum */
-	void (*fn)(struct control_conn *c, strv_t args, bool wait);
+	void (*fn)(struct control_conn *c, strv_t args,
+	    const struct request_opts *opt);
 };
 
 static struct waiter *waiters;
 
-static void cmd_status(struct control_conn *c, strv_t args, bool wait);
-static void cmd_start(struct control_conn *c, strv_t args, bool wait);
-static void cmd_stop(struct control_conn *c, strv_t args, bool wait);
-static void cmd_restart(struct control_conn *c, strv_t args, bool wait);
-static void cmd_signal(struct control_conn *c, strv_t args, bool wait);
-static void cmd_reload(struct control_conn *c, strv_t args, bool wait);
-static void cmd_shutdown(struct control_conn *c, strv_t args, bool wait);
-static void cmd_pid(struct control_conn *c, strv_t args, bool wait);
-static void cmd_version(struct control_conn *c, strv_t args, bool wait);
-static void cmd_logfile(struct control_conn *c, strv_t args, bool wait);
-static void cmd_reexec(struct control_conn *c, strv_t args, bool wait);
-static void cmd_mainlog(struct control_conn *c, strv_t args, bool wait);
-static void cmd_reread(struct control_conn *c, strv_t args, bool wait);
-static void cmd_avail(struct control_conn *c, strv_t args, bool wait);
-static void cmd_clear(struct control_conn *c, strv_t args, bool wait);
+static void cmd_status(struct control_conn *, strv_t,
+    const struct request_opts *);
+static void cmd_start(struct control_conn *, strv_t,
+    const struct request_opts *);
+static void cmd_stop(struct control_conn *, strv_t,
+    const struct request_opts *);
+static void cmd_restart(struct control_conn *, strv_t,
+    const struct request_opts *);
+static void cmd_signal(struct control_conn *, strv_t,
+    const struct request_opts *);
+static void cmd_reload(struct control_conn *, strv_t,
+    const struct request_opts *);
+static void cmd_shutdown(struct control_conn *, strv_t,
+    const struct request_opts *);
+static void cmd_pid(struct control_conn *, strv_t,
+    const struct request_opts *);
+static void cmd_version(struct control_conn *, strv_t,
+    const struct request_opts *);
+static void cmd_logfile(struct control_conn *, strv_t,
+    const struct request_opts *);
+static void cmd_reexec(struct control_conn *, strv_t,
+    const struct request_opts *);
+static void cmd_mainlog(struct control_conn *, strv_t,
+    const struct request_opts *);
+static void cmd_reread(struct control_conn *, strv_t,
+    const struct request_opts *);
+static void cmd_avail(struct control_conn *, strv_t,
+    const struct request_opts *);
+static void cmd_clear(struct control_conn *, strv_t,
+    const struct request_opts *);
 
 static const struct request_cmd commands[] = {
 	{ "status", 0, -1, cmd_status },
@@ -434,7 +456,8 @@ requests_shutdown_done(void *arg)
  * {"v":1,"ok":true,"unknown":[...],"daemon":{...},"programs":[...]}.
  */
 static void
-cmd_status(struct control_conn *c, strv_t args, bool wait)
+cmd_status(struct control_conn *c, strv_t args,
+    const struct request_opts *opt)
 {
 	struct json_object *holder = json_object_new_object(), *unknown = NULL;
 	struct protocol_text t = { 0 };
@@ -465,7 +488,7 @@ cmd_status(struct control_conn *c, strv_t args, bool wait)
 	for (size_t i = 0; i < l.n; i++) {
 		if (i > 0)
 			REQUESTS_TEXT(&t, ",");
-		program_json_text(&t, l.v[i]);
+		program_json_text(&t, l.v[i], opt->usage);
 	}
 	REQUESTS_TEXT(&t, "]}\n");
 	proglist_free(&l);
@@ -479,7 +502,8 @@ cmd_status(struct control_conn *c, strv_t args, bool wait)
 
 /* start NAME...|all: dependencies first; waits until RUNNING or FATAL. */
 static void
-cmd_start(struct control_conn *c, strv_t args, bool wait)
+cmd_start(struct control_conn *c, strv_t args,
+    const struct request_opts *opt)
 {
 	struct json_object *reply = requests_ok();
 	struct proglist l = { 0 };
@@ -492,7 +516,7 @@ cmd_start(struct control_conn *c, strv_t args, bool wait)
 		return;
 	}
 	requests_targets(args, &l, reply);
-	if (!wait) {
+	if (!opt->wait) {
 		names = requests_names(&l);
 		startplan_start(l.v, l.n);
 		json_object_object_add(reply, "programs", program_json_list(names));
@@ -516,7 +540,8 @@ requests_with_dependents(struct proglist *named, struct proglist *all)
 
 /* stop NAME...|all: staged, dependents first. */
 static void
-cmd_stop(struct control_conn *c, strv_t args, bool wait)
+cmd_stop(struct control_conn *c, strv_t args,
+    const struct request_opts *opt)
 {
 	struct json_object *reply = requests_ok();
 	struct proglist named = { 0 }, all = { 0 };
@@ -525,7 +550,7 @@ cmd_stop(struct control_conn *c, strv_t args, bool wait)
 
 	requests_targets(args, &named, reply);
 	requests_with_dependents(&named, &all);
-	if (!wait) {
+	if (!opt->wait) {
 		/* The run takes the list; the reply shows where it got at once. */
 		names = requests_names(&all);
 		shutdown_start(&all, STOP_REQUEST, daemon_config()->shutdown_timeout,
@@ -546,7 +571,8 @@ cmd_stop(struct control_conn *c, strv_t args, bool wait)
 
 /* restart NAME...|all: a staged stop, then a start with dependencies first. */
 static void
-cmd_restart(struct control_conn *c, strv_t args, bool wait)
+cmd_restart(struct control_conn *c, strv_t args,
+    const struct request_opts *opt)
 {
 	struct json_object *reply = requests_ok();
 	struct proglist named = { 0 }, all = { 0 };
@@ -560,7 +586,7 @@ cmd_restart(struct control_conn *c, strv_t args, bool wait)
 	}
 	requests_targets(args, &named, reply);
 	requests_with_dependents(&named, &all);
-	if (!wait) {
+	if (!opt->wait) {
 		/* Nobody waits, but the start half must still follow the stop. */
 		names = requests_names(&all);
 		w = requests_wait(NULL, WAIT_RESTART, &all, NULL);
@@ -579,7 +605,8 @@ cmd_restart(struct control_conn *c, strv_t args, bool wait)
 
 /* signal SIG NAME...|all */
 static void
-cmd_signal(struct control_conn *c, strv_t args, bool wait)
+cmd_signal(struct control_conn *c, strv_t args,
+    const struct request_opts *opt)
 {
 	struct json_object *reply, *failed, *list;
 	struct proglist l = { 0 };
@@ -613,7 +640,8 @@ cmd_signal(struct control_conn *c, strv_t args, bool wait)
 
 /* reload: all or nothing. */
 static void
-cmd_reload(struct control_conn *c, strv_t args, bool wait)
+cmd_reload(struct control_conn *c, strv_t args,
+    const struct request_opts *opt)
 {
 	struct config_errors errs = { 0 };
 	struct json_object *result = NULL;
@@ -643,7 +671,8 @@ requests_config_errors(struct config_errors *errs)
 
 /* reread: what reload would change, changing nothing. */
 static void
-cmd_reread(struct control_conn *c, strv_t args, bool wait)
+cmd_reread(struct control_conn *c, strv_t args,
+    const struct request_opts *opt)
 {
 	struct config_errors errs = { 0 };
 	struct json_object *result = NULL;
@@ -674,7 +703,8 @@ requests_avail_cmp(const void *a, const void *b)
  * configured program it holds back.
  */
 static void
-cmd_avail(struct control_conn *c, strv_t args, bool wait)
+cmd_avail(struct control_conn *c, strv_t args,
+    const struct request_opts *opt)
 {
 	struct json_object *reply = requests_ok(), *list = json_object_new_array();
 	struct proglist l = { 0 };
@@ -722,7 +752,8 @@ requests_clear_one(struct program *p, char *err, size_t errlen)
 
 /* clear NAME...|all|G:*: empty the programs' log files in place. */
 static void
-cmd_clear(struct control_conn *c, strv_t args, bool wait)
+cmd_clear(struct control_conn *c, strv_t args,
+    const struct request_opts *opt)
 {
 	struct json_object *reply = requests_ok(), *cleared, *failed;
 	struct proglist l = { 0 };
@@ -753,12 +784,13 @@ cmd_clear(struct control_conn *c, strv_t args, bool wait)
 
 /* shutdown: staged stop of everything; reply just before the daemon exits. */
 static void
-cmd_shutdown(struct control_conn *c, strv_t args, bool wait)
+cmd_shutdown(struct control_conn *c, strv_t args,
+    const struct request_opts *opt)
 {
 	struct proglist none = { 0 };
 	struct waiter *w;
 
-	if (!wait) {
+	if (!opt->wait) {
 		struct json_object *reply = requests_ok();
 
 		json_object_object_add(reply, "programs", program_json_list(NULL));
@@ -774,7 +806,8 @@ cmd_shutdown(struct control_conn *c, strv_t args, bool wait)
 
 /* pid [NAME] */
 static void
-cmd_pid(struct control_conn *c, strv_t args, bool wait)
+cmd_pid(struct control_conn *c, strv_t args,
+    const struct request_opts *opt)
 {
 	struct json_object *reply = requests_ok();
 	struct program *p;
@@ -795,7 +828,8 @@ cmd_pid(struct control_conn *c, strv_t args, bool wait)
 
 /* version */
 static void
-cmd_version(struct control_conn *c, strv_t args, bool wait)
+cmd_version(struct control_conn *c, strv_t args,
+    const struct request_opts *opt)
 {
 	struct json_object *reply = requests_ok();
 
@@ -805,7 +839,8 @@ cmd_version(struct control_conn *c, strv_t args, bool wait)
 
 /* logfile NAME stdout|stderr: where tail finds the program's output. */
 static void
-cmd_logfile(struct control_conn *c, strv_t args, bool wait)
+cmd_logfile(struct control_conn *c, strv_t args,
+    const struct request_opts *opt)
 {
 	const struct output_config *oc;
 	struct json_object *reply;
@@ -846,7 +881,8 @@ cmd_logfile(struct control_conn *c, strv_t args, bool wait)
  * where to look instead when it is not a file.
  */
 static void
-cmd_mainlog(struct control_conn *c, strv_t args, bool wait)
+cmd_mainlog(struct control_conn *c, strv_t args,
+    const struct request_opts *opt)
 {
 	const char *path = daemon_config()->log;
 	struct json_object *reply;
@@ -884,12 +920,14 @@ requests_handle(struct control_conn *c, struct json_object *req)
 	const char *name;
 	strv_t args;
 	size_t n = 0;
-	bool wait = true;
+	struct request_opts opts = { .wait = true, .usage = true };
 
 	json_object_object_get_ex(req, "cmd", &jcmd);
 	json_object_object_get_ex(req, "args", &jargs);
 	if (json_object_object_get_ex(req, "wait", &jwait))
-		wait = json_object_get_boolean(jwait);
+		opts.wait = json_object_get_boolean(jwait);
+	if (json_object_object_get_ex(req, "usage", &jwait))
+		opts.usage = json_object_get_boolean(jwait);
 	name = json_object_get_string(jcmd);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (name != NULL && strcmp(commands[i].name, name) == 0)
@@ -909,7 +947,7 @@ requests_handle(struct control_conn *c, struct json_object *req)
 		args[i] = xstrdup(json_object_get_string(
 		    json_object_array_get_idx(jargs, i)));
 	log_debug("request from uid %ld: %s", (long)control_conn_uid(c), cmd->name);
-	cmd->fn(c, args, wait);
+	cmd->fn(c, args, &opts);
 	strv_free(args);
 }
 
@@ -946,7 +984,8 @@ requests_cancel(struct control_conn *c)
 
 /* reexec: answer first (the exec closes the connection), then re-execute. */
 static void
-cmd_reexec(struct control_conn *c, strv_t args, bool wait)
+cmd_reexec(struct control_conn *c, strv_t args,
+    const struct request_opts *opt)
 {
 	if (daemon_shutting_down()) {
 		control_reply(c, requests_error("failed", "the daemon is shutting down"));

@@ -277,6 +277,11 @@ protocol_check_request(struct json_object *obj, const char **code,
 		*msg = "\"wait\" is not a boolean";
 		return (-1);
 	}
+	if (json_object_object_get_ex(obj, "usage", &val) &&
+	    !json_object_is_type(val, json_type_boolean)) {
+		*msg = "\"usage\" is not a boolean";
+		return (-1);
+	}
 	*code = NULL;
 	*msg = NULL;
 	return (0);

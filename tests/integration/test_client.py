@@ -698,7 +698,7 @@ def test_daemon_of_another_version_is_exit_3(workdir):
         server.close()
     assert r.returncode == 3
     assert "version" in r.stderr
-    assert json.loads(got[0]) == {"v": 1, "cmd": "status"}
+    assert json.loads(got[0]) == {"v": 1, "cmd": "status", "usage": False}
 
 
 @pytest.mark.parametrize("args", [

@@ -599,3 +599,31 @@ def test_status_answers_while_a_stop_waits(daemon_factory, conf, events):
         if stopper.poll() is None:
             stopper.kill()
             stopper.wait()
+
+
+# What status reads
+
+def test_status_reads_usage_only_when_asked(supervised, events):
+    d, before = supervised
+    s = connect(d.socket)
+    try:
+        s.sendall(b'{"v":1,"cmd":"status","args":["web"]}\n')
+        full = json.loads(read_line_or_more(s)[0])["programs"][0]
+        s.sendall(b'{"v":1,"cmd":"status","args":["web"],"usage":false}\n')
+        brief = json.loads(read_line_or_more(s)[0])["programs"][0]
+    finally:
+        s.close()
+    # A running program has used some memory; with "usage": false nothing
+    # was read.
+    assert full["memory_bytes"] > 0 and full["cpu_seconds"] is not None
+    assert (brief["cpu_seconds"], brief["memory_bytes"],
+            brief["oom_kills"]) == (None, None, None)
+    assert brief["state"] == "RUNNING" and brief["pid"] == full["pid"]
+    s = connect(d.socket)
+    try:
+        s.sendall(b'{"v":1,"cmd":"status","usage":"no"}\n')
+        reply = json.loads(read_line(s))
+    finally:
+        s.close()
+    assert reply["ok"] is False and "usage" in reply["error"]
+    unchanged(d, before, events)
