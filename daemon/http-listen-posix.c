@@ -25,10 +25,13 @@
 
 static struct event	*http_listen_ev[HTTP_LISTEN_MAX];
 static int		 http_listen_n;
+static struct event	*http_listen_rest;	/* out of descriptors */
 
 static int	http_listen_one(struct event_base *, const struct addrinfo *,
 		    const char *);
 static void	http_listen_accept(evutil_socket_t, short, void *);
+static void	http_listen_pause(void);
+static void	http_listen_resume(evutil_socket_t, short, void *);
 
 /* See http-listen.h. */
 int
@@ -66,6 +69,8 @@ http_listen(struct event_base *base, const char *spec)
 		}
 	}
 	freeaddrinfo(res);
+	if (http_listen_rest == NULL)
+		http_listen_rest = evtimer_new(base, http_listen_resume, NULL);
 	log_info("HTTP server listening on %s", spec);
 	return (0);
 }
@@ -118,13 +123,47 @@ http_listen_accept(evutil_socket_t lfd, short what, void *arg)
 	for (i = 0; i < 32; i++) {
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			if (errno == EMFILE || errno == ENFILE)
+				http_listen_pause();
+			else if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
 				log_warn("%s: accept", __func__);
 			return;
 		}
 		control_accept_remote(fd);
 	}
+}
+
+/*
+ * Out of descriptors: the waiting client would wake the listener again at
+ * once, so rest a second (the control socket does the same).
+ */
+static void
+http_listen_pause(void)
+{
+	struct timeval	tv = { 1, 0 };
+	int		i;
+
+	if (http_listen_rest == NULL || evtimer_pending(http_listen_rest, NULL))
+		return;
+	log_warnx("out of descriptors: not accepting TCP clients for a "
+	    "second");
+	for (i = 0; i < http_listen_n; i++)
+		event_del(http_listen_ev[i]);
+	evtimer_add(http_listen_rest, &tv);
+}
+
+/* The rest is over: accept again. */
+static void
+http_listen_resume(evutil_socket_t fd, short what, void *arg)
+{
+	int	i;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	for (i = 0; i < http_listen_n; i++)
+		event_add(http_listen_ev[i], NULL);
 }
 
 /* See http-listen.h. */
@@ -140,4 +179,8 @@ http_listen_close(void)
 		close(fd);
 	}
 	http_listen_n = 0;
+	if (http_listen_rest != NULL) {
+		event_free(http_listen_rest);
+		http_listen_rest = NULL;
+	}
 }

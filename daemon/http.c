@@ -35,6 +35,7 @@ struct http_conn {
 	char			*head;		/* hd's strings live here */
 	size_t			 want;		/* body bytes still to come */
 	bool			 in_body;	/* the head was taken */
+	size_t			 body_held;	/* bytes kept for the body */
 
 	/* A command for requests.c: queued, then waiting for its reply. */
 	struct json_object	*cmd;
@@ -46,6 +47,8 @@ struct http_conn {
 static struct event_base	*http_base;
 static char			*http_username, *http_password;
 static char			 http_token[33];
+/* Bytes kept for request bodies on every connection together. */
+static size_t			 http_body_held;
 
 static size_t	http_base64(char *, const char *, size_t);
 static void	http_reset(struct http_conn *);
@@ -134,6 +137,8 @@ http_reset(struct http_conn *h)
 {
 	free(h->head);
 	free(h->hd.req.body);
+	http_body_held -= h->body_held;
+	h->body_held = 0;
 	memset(&h->hd, 0, sizeof h->hd);
 	h->head = NULL;
 	h->in_body = false;
@@ -150,6 +155,7 @@ http_conn_input(struct control_conn *c, struct evbuffer *in)
 	char			*head;
 	const char		*why;
 	int			 status, got;
+	bool			 keep;
 
 	if (!h->in_body) {
 		len = evbuffer_get_length(in);
@@ -178,14 +184,26 @@ http_conn_input(struct control_conn *c, struct evbuffer *in)
 			return (false);
 		}
 		h->hd.req.remote = c->remote;
+		/*
+		 * Who may ask is known from the head: a refused client gets
+		 * its answer before any body is read or room made for it.
+		 */
+		keep = h->hd.keep_alive;
+		h->hd.keep_alive = false;
+		if (!http_allowed(c, &h->hd.req))
+			return (false);
+		h->hd.keep_alive = keep;
 		h->in_body = true;
-		h->hd.req.body = malloc(h->hd.content_length + 1);
-		if (h->hd.req.body == NULL) {
+		if (http_body_held + h->hd.content_length > HTTP_BODY_TOTAL ||
+		    (h->hd.req.body = malloc(h->hd.content_length + 1)) ==
+		    NULL) {
 			h->hd.keep_alive = false;
 			http_send(c, 503, "text/plain", NULL,
-			    "out of memory\n", 14);
+			    "too many requests at once\n", 26);
 			return (false);
 		}
+		h->body_held = h->hd.content_length + 1;
+		http_body_held += h->body_held;
 		h->want = h->hd.content_length;
 		if (h->hd.expect_continue && h->want > 0 &&
 		    evbuffer_get_length(in) == 0)
@@ -205,18 +223,13 @@ http_conn_input(struct control_conn *c, struct evbuffer *in)
 	return (true);
 }
 
-
-
-
-
 /* See http-conn.h. */
 void
 http_conn_serve(struct control_conn *c)
 {
 	const struct http_request	*r = &c->http->hd.req;
 
-	if (!http_allowed(c, r))
-		return;
+	/* http_allowed() let the head in (http_conn_input). */
 	if (strcmp(r->path, "/RPC2") == 0) {
 		if (strcmp(r->method, "POST") != 0)
 			http_respond_error(c, 405, "POST to /RPC2");

@@ -23,6 +23,12 @@ struct json_object;
 
 /* The largest request body taken; a larger one is refused with 413. */
 #define HTTP_MAX_BODY		(1024 * 1024)
+/*
+ * The bytes kept for bodies on all connections together: past it a request
+ * gets 503, so a crowd of clients each sending 1 MiB slowly cannot take the
+ * daemon's memory.
+ */
+#define HTTP_BODY_TOTAL		(32 * 1024 * 1024)
 /* The longest request line and header block. */
 #define HTTP_MAX_HEAD		16384
 

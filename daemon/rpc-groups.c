@@ -37,6 +37,8 @@ static void rpc_mark_clear(const char *group);
 static void rpc_mark_added(struct json_object *reply, const char *except);
 static void rpc_remove_done(struct rpc_call *rc, struct json_object *reply);
 static void rpc_add_done(struct rpc_call *rc, struct json_object *reply);
+static void rpc_add_reread_done(struct rpc_call *rc,
+    struct json_object *reply);
 
 /* Add the group of each program name in names to the object set. */
 static void
@@ -273,6 +275,34 @@ rpc_add_group(struct rpc_call *rc, struct json_object *params)
 	json_object_object_add(st, "removed",
 	    json_object_new_boolean(m != NULL && m->removed));
 	*rpc_state(rc) = st;
+	/* A name the file does not have changes nothing: ask before. */
+	rpc_command(rc, rpc_request("reread", NULL, true), rpc_add_reread_done);
+}
+
+/* What the file holds came: a group of it is applied, any other refused. */
+static void
+rpc_add_reread_done(struct rpc_call *rc, struct json_object *reply)
+{
+	struct json_object *set, *v, *name;
+	static const char *const kinds[] = { "added", "changed", "unchanged" };
+	bool known;
+
+	if (!rpc_reply_ok(reply)) {
+		rpc_reread_done(rc, reply);	/* CANT_REREAD with the errors */
+		return;
+	}
+	set = json_object_new_object();
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (json_object_object_get_ex(reply, kinds[i], &v))
+			rpc_groups_of(v, set);
+	json_object_object_get_ex(*rpc_state(rc), "name", &name);
+	known = json_object_object_get_ex(set, json_object_get_string(name),
+	    NULL);
+	json_object_put(set);
+	if (!known) {
+		rpc_fault(rc, FAULT_BAD_NAME, json_object_get_string(name));
+		return;
+	}
 	rpc_command(rc, rpc_request("reload", NULL, true), rpc_add_done);
 }
 

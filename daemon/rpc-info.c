@@ -464,8 +464,11 @@ rpc_read_file(struct rpc_call *rc, const char *path, long long offset,
 		if (pos < 0)
 			pos = 0;
 	} else {
-		pos = length == 0 ? 0 : offset;
-		len = length == 0 ? st.st_size : length;
+		/* supervisord's readFile: from offset, to the end with 0. */
+		pos = offset;
+		len = length == 0 ? st.st_size - offset : length;
+		if (len < 0)
+			len = 0;
 	}
 	if (len > RPC_MAX_READ)
 		len = RPC_MAX_READ;
@@ -645,9 +648,12 @@ rpc_mainlog_clear(struct rpc_call *rc, struct json_object *reply)
 	}
 	fd = safeopen(json_object_get_string(path), O_WRONLY, 0,
 	    SAFEOPEN_REG | SAFEOPEN_OWNED, NULL, err, sizeof err);
-	if (fd == -1 || ftruncate(fd, 0) != 0) {
-		if (fd != -1)
-			close(fd);
+	if (fd != -1 && ftruncate(fd, 0) != 0) {
+		snprintf(err, sizeof err, "%s", strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	if (fd == -1) {
 		rpc_fault(rc, FAULT_FAILED, err);
 		return;
 	}

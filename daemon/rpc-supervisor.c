@@ -8,6 +8,7 @@
  */
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -515,6 +516,11 @@ rpc_param_int(struct rpc_call *rc, struct json_object *params, size_t i,
 		return -1;
 	}
 	*out = json_object_get_int64(v);
+	/* XML-RPC's int is 32 bits: an i8 beyond it would overflow offsets. */
+	if (*out < INT32_MIN || *out > INT32_MAX) {
+		rpc_fault(rc, FAULT_BAD_ARGUMENTS, NULL);
+		return -1;
+	}
 	return 0;
 }
 

@@ -408,3 +408,47 @@ def test_http_on_the_socket_keeps_the_peer_credential_check(
         for name in os.listdir(folder):
             os.unlink(os.path.join(folder, name))
         os.rmdir(folder)
+
+
+def test_a_refused_client_is_answered_before_its_body(daemon_factory, conf):
+    d, port = start(daemon_factory, conf, username="admin",
+                    password="s3cret")
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+        # The head alone: no room is made for a body nobody may send.
+        s.sendall(b"POST /RPC2 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  b"Content-Length: 1048576\r\n\r\n")
+        got = s.recv(4096)
+    assert status_of(got) == 401
+    assert b"Connection: close" in got
+
+
+def test_bodies_held_at_once_are_bounded(daemon_factory, conf):
+    d, port = start(daemon_factory, conf)
+    pid = web_pid(d)
+    held = []
+    refused = 0
+    try:
+        for _ in range(40):
+            s = socket.create_connection(("127.0.0.1", port), timeout=20)
+            s.sendall(b"POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"Content-Length: 1048576\r\n\r\nx")
+            held.append(s)
+            # Each head is taken in turn: ask whether this one was refused.
+            got = exchange(("127.0.0.1", port),
+                           b"GET /x HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            assert status_of(got) == 404
+        for s in held:
+            s.setblocking(False)
+            try:
+                got = s.recv(4096)
+            except BlockingIOError:
+                continue
+            if got:
+                assert status_of(got) == 503
+                refused += 1
+    finally:
+        for s in held:
+            s.close()
+    # 32 MiB for bodies in all: the clients past it were turned away.
+    assert 5 <= refused <= 10
+    assert web_pid(d) == pid

@@ -387,6 +387,21 @@ def test_logs(sup):
     assert text == "out-line\n\ufffd<&>\ufffd\n"
     assert s.supervisor.readProcessStdoutLog("talker", 0, 3) == "out"
     assert s.supervisor.readProcessStdoutLog("talker", 4, 4) == "line"
+    # Length 0: from the offset to the end, as supervisord's readFile.
+    assert s.supervisor.readProcessStdoutLog("talker", 4, 0) == \
+        "line\n\ufffd<&>\ufffd\n"
+    # An i8 beyond XML-RPC's 32-bit int is refused, not used as an offset.
+    for offset, length in ((-2 ** 63, 0), (0, 2 ** 40)):
+        body = ("<?xml version='1.0'?><methodCall><methodName>supervisor."
+                "readProcessStdoutLog</methodName><params><param><value>"
+                "<string>talker</string></value></param><param><value><i8>"
+                f"{offset}</i8></value></param><param><value><i8>{length}"
+                "</i8></value></param></params></methodCall>").encode()
+        answer = sup.raw(b"POST /RPC2 HTTP/1.1\r\nHost: localhost\r\n"
+                         b"Content-Type: text/xml\r\nConnection: close\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        assert re.search(rb"<name>faultCode</name>\s*<value>\s*<int>3</int>",
+                         answer), answer[-400:]
     assert s.supervisor.readProcessStdoutLog("talker", -2, 0) == "\ufffd\n"
     assert s.supervisor.readProcessStderrLog("talker", 0, 0) == "err-line\n"
     f = fault(s.supervisor.readProcessStdoutLog, "talker", -1, 5)
@@ -531,6 +546,11 @@ def test_reload_config(sup):
     sup.write(text)
     assert s.supervisor.reloadConfig() == [[["fresh"], ["web"], ["idle"]]]
     assert s.supervisor.getProcessInfo("idle")["statename"] == "STOPPED"
+    web = s.supervisor.getProcessInfo("web:app")["pid"]
+    assert fault(s.supervisor.addProcessGroup, "nosuch").faultCode == 10
+    # Refused before anything was applied: the changed web runs on as it was.
+    assert s.supervisor.getProcessInfo("web:app")["pid"] == web
+    assert s.supervisor.reloadConfig() == [[["fresh"], ["web"], ["idle"]]]
     f = fault(s.supervisor.removeProcessGroup, "web")
     assert (f.faultCode, f.faultString) == (91, "STILL_RUNNING: web")
     assert fault(s.supervisor.removeProcessGroup, "nosuch").faultCode == 10
