@@ -75,6 +75,8 @@ struct control_conn {
 	bool			 sniffed;	/* its first byte was seen */
 	bool			 remote;	/* TCP: HTTP only, no peer
 						   credentials */
+	bool			 streaming;	/* an endless response: the
+						   end of input ends it */
 	struct event		*idle;		/* no complete request in time */
 	struct event		*resume;	/* continue outside callers' frames */
 	bool			 busy;		/* a request awaits its reply */

@@ -963,7 +963,7 @@ link_event(struct bufferevent *bev, short what, void *arg)
 		if (protocol_framer_pending(&c->framer))
 			log_debug("client uid %ld pid %ld: partial request "
 			    "at end of input", (long)c->uid, (long)c->pid);
-		if (c->busy && link_peer_gone(l)) {
+		if (c->busy && (c->streaming || link_peer_gone(l))) {
 			control_conn_drop(c);
 			return;
 		}

@@ -37,6 +37,11 @@ struct http_conn {
 	bool			 in_body;	/* the head was taken */
 	size_t			 body_held;	/* bytes kept for the body */
 
+	/* A streamed response: what ends it when the client goes. */
+	void			(*stream_stop)(void *);
+	void			*stream_arg;
+	bool			 chunked;
+
 	/* A command for requests.c: queued, then waiting for its reply. */
 	struct json_object	*cmd;
 	http_reply_cb		 cb;
@@ -62,6 +67,7 @@ static void	http_api(struct control_conn *, const struct http_request *);
 static void	http_api_reply(struct control_conn *, struct json_object *,
 		    void *);
 static void	http_run(evutil_socket_t, short, void *);
+static void	http_stream_end(struct http_conn *);
 static const char *http_reason(int);
 
 /* See http-conn.h. */
@@ -125,6 +131,7 @@ http_conn_free(struct http_conn *h)
 {
 	if (h == NULL)
 		return;
+	http_stream_end(h);
 	http_reset(h);
 	event_free(h->run);
 	json_object_put(h->cmd);
@@ -239,6 +246,9 @@ http_conn_serve(struct control_conn *c)
 		metrics_serve(c, r);
 	else if (strcmp(r->path, "/api") == 0)
 		http_api(c, r);
+	else if (strncmp(r->path, "/logtail/", 9) == 0 ||
+	    strcmp(r->path, "/mainlogtail") == 0)
+		logtail_serve(c, r);
 	else
 		page_serve(c, r);
 }
@@ -466,6 +476,58 @@ http_conn_cancel(struct control_conn *c)
 	event_del(h->run);
 	if (cb != NULL)
 		cb(c, NULL, h->cbarg);
+	http_stream_end(h);
+}
+
+/* A streamed response's client is gone: its page lets go. */
+static void
+http_stream_end(struct http_conn *h)
+{
+	void	(*stop)(void *) = h->stream_stop;
+
+	h->stream_stop = NULL;
+	if (stop != NULL)
+		stop(h->stream_arg);
+}
+
+/* See http.h. */
+void
+http_stream_begin(struct control_conn *c, const char *ctype,
+    void (*stop)(void *), void *arg)
+{
+	struct http_conn	*h = c->http;
+	char			*head;
+
+	h->chunked = h->hd.keep_alive;	/* HTTP/1.1 */
+	head = xasprintf("HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
+	    "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+	    "X-Accel-Buffering: no\r\n%s\r\n", ctype, h->chunked ?
+	    "Transfer-Encoding: chunked\r\n" : "Connection: close\r\n");
+	control_link_queue(c->link, head, strlen(head));
+	free(head);
+	h->stream_stop = stop;
+	h->stream_arg = arg;
+	/* No whole request is awaited: the client only reads from now on,
+	 * and the end of its input is its going away. */
+	evtimer_del(c->idle);
+	c->streaming = true;
+}
+
+/* See http.h. */
+void
+http_stream_write(struct control_conn *c, const char *data, size_t len)
+{
+	char	size[24];
+
+	if (len == 0 || c->dropped)
+		return;
+	if (c->http->chunked) {
+		snprintf(size, sizeof size, "%zx\r\n", len);
+		control_link_queue(c->link, size, strlen(size));
+	}
+	control_link_queue(c->link, data, len);
+	if (c->http->chunked)
+		control_link_queue(c->link, "\r\n", 2);
 }
 
 /* See http.h. */

@@ -76,8 +76,20 @@ typedef void (*http_reply_cb)(struct control_conn *c,
 void	http_command(struct control_conn *c, struct json_object *req,
 	    http_reply_cb cb, void *arg);
 
+/*
+ * Begin a response whose body follows as it comes (chunked for HTTP/1.1,
+ * else until the connection closes): the connection serves nothing else
+ * until the client goes away, and stop(arg) is called then.
+ */
+void	http_stream_begin(struct control_conn *c, const char *ctype,
+	    void (*stop)(void *), void *arg);
+/* Queue the next part of a streamed body. */
+void	http_stream_write(struct control_conn *c, const char *data,
+	    size_t len);
+
 /* The pages, each given the request once it is whole. */
 void	rpc_serve(struct control_conn *c, const struct http_request *r);
+void	logtail_serve(struct control_conn *c, const struct http_request *r);
 void	metrics_serve(struct control_conn *c, const struct http_request *r);
 void	page_serve(struct control_conn *c, const struct http_request *r);
 

@@ -6,6 +6,8 @@ what supervisorctl prints against supervisord and exit with its statuses.
 
 import os
 import re
+import signal
+import subprocess
 
 import pytest
 
@@ -150,6 +152,63 @@ def test_tail_and_pid(sup):
     assert r.stdout == f"{sup.info('web:app')['pid']}\n"
     r = sup.ctl("pid", "idle")
     assert (r.stdout, r.returncode) == ("0\n", 7)
+
+
+def read_until(stream, text, seen):
+    """Read stream's lines into seen until one holds text."""
+    for line in stream:
+        seen.append(line)
+        if text in line:
+            return
+    raise AssertionError(f"{text!r} never came: {seen[-5:]}")
+
+
+def fd_count(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def test_tail_f_follows_appends_and_rotation(sup):
+    """tail -f (supervisord's /logtail stream) prints the end of the log,
+    then what is appended, and again from the start once the file is cut
+    short; when supervisorctl goes, so does the daemon's connection."""
+    sup.start()
+    running(sup)
+    out = sup.dir / "talker.out"
+    wait_for(lambda: out.exists() and b"line 399\n" in out.read_bytes(),
+             timeout=WAIT, what="talker's output")
+    before = fd_count(sup.proc.pid)
+    ctl = subprocess.Popen(
+        [SUPERVISORCTL, "-c", str(sup.conf), "tail", "-f", "talker"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdin=subprocess.DEVNULL, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    seen = []
+    try:
+        read_until(ctl.stdout, "line 399", seen)
+        # The last KiB, as supervisord sends first: not the whole file.
+        assert "line 399\n" in seen and "line 250\n" not in seen
+        with open(out, "a") as f:
+            f.write("appended while followed\n")
+        read_until(ctl.stdout, "appended while followed", seen)
+        # A clear (or a rotation): followed again from the start.
+        out.write_text("after the cut\n")
+        read_until(ctl.stdout, "after the cut", seen)
+    finally:
+        ctl.send_signal(signal.SIGINT)
+        ctl.wait(timeout=WAIT)
+        ctl.stdout.close()
+    wait_for(lambda: fd_count(sup.proc.pid) <= before, timeout=WAIT,
+             what="the daemon letting go of the tail -f connection")
+
+
+def test_tail_f_of_no_log_is_refused(sup):
+    sup.start()
+    running(sup)
+    answer = sup.raw(b"GET /logtail/nosuch/stdout HTTP/1.0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 404 ")
+    answer = sup.raw(b"GET /logtail/talker/stderr HTTP/1.0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 404 ")
+    answer = sup.raw(b"POST /logtail/talker HTTP/1.0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 405 ")
 
 
 def test_reread_update_avail(sup):
