@@ -1,11 +1,14 @@
 """Small real programs for the readiness and health tests: a TCP listener
 that starts listening late, a client that insists on connecting at once,
-an sd_notify sender and a classic forking daemon.  Each is a python3
-script written into the test's directory.
+an sd_notify sender, a classic forking daemon and a server that answers
+nothing, plain HTTP or HTTPS as the test says.  Each is a python3 script
+written into the test's directory.
 """
 
+import re
 import shlex
 import socket
+import subprocess
 
 PYTHON = "/usr/bin/python3"
 
@@ -104,6 +107,52 @@ while len(sys.argv) > 2 and sys.argv[2] == "stay":
     time.sleep(1000)
 os._exit(0)
 ''',
+    # tlsserver.py PORT CERT KEY FLAGDIR: listen at once and answer each
+    # connection by what FLAGDIR holds now: nothing there, close it
+    # unanswered; "plain", a 200 in plain HTTP; "tls", a 200 over TLS;
+    # "tls" and "sick", a 503 over TLS.  Print the phase of each answer
+    # with a count ("mute 1", "plain 2", ...).
+    "tlsserver.py": r'''
+import os, socket, ssl, sys
+port, cert, key, flags = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port))
+s.listen(64)
+print("listening on", port, flush=True)
+counts = {}
+def has(name):
+    return os.path.exists(os.path.join(flags, name))
+def answer(c, status):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = c.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    c.sendall(b"HTTP/1.0 %s\r\nContent-Length: 0\r\n\r\n" % status)
+while True:
+    c, _ = s.accept()
+    c.settimeout(5)
+    phase = ("sick" if has("sick") else "tls") if has("tls") else \
+        "plain" if has("plain") else "mute"
+    try:
+        if phase == "plain":
+            # What an https client sends first is no HTTP request: answer it.
+            c.recv(4096)
+            c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
+        elif phase != "mute":
+            c = ctx.wrap_socket(c, server_side=True)
+            answer(c, b"503 Unavailable" if phase == "sick" else b"200 OK")
+    except (OSError, ssl.SSLError) as e:
+        print(phase, "failed:", e, flush=True)
+    finally:
+        c.close()
+    counts[phase] = counts.get(phase, 0) + 1
+    print(phase, counts[phase], flush=True)
+''',
 }
 
 
@@ -130,3 +179,45 @@ def py(script, *args):
     """A command value running one of the scripts with args ({tmp} form)."""
     return " ".join([PYTHON, "{tmp}/" + script,
                      *(shlex.quote(str(a)) for a in args)])
+
+
+def https_unsupported(workdir):
+    """None when this build makes https checks, else why it does not."""
+    from conftest import SAFEEXITD
+    path = workdir / "https-check.ini"
+    path.write_text("[program:a]\ncommand = /bin/true\n"
+                    "ready = https://127.0.0.1/\n")
+    r = subprocess.run([str(SAFEEXITD), "-n", "-c", str(path)],
+                       capture_output=True, text=True)
+    if r.returncode == 0:
+        return None
+    m = re.search(r"https is not supported in this build", r.stderr)
+    assert m, r.stderr
+    return m.group(0)
+
+
+def make_certificate(workdir):
+    """A self-signed certificate for 127.0.0.1 made with the openssl
+    command; return (certificate path, key path)."""
+    cert, key = workdir / "cert.pem", workdir / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                    "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    return str(cert), str(key)
+
+
+def tls_server(workdir):
+    """Skip unless https checks work here; else write a certificate and
+    return (flag folder, the command running tlsserver.py on a free port,
+    the port)."""
+    why = https_unsupported(workdir)
+    if why is not None:
+        import pytest
+        pytest.skip(why)
+    cert, key = make_certificate(workdir)
+    flags = workdir / "flags"
+    flags.mkdir()
+    port = free_port()
+    return flags, py("tlsserver.py", port, cert, key, flags), port

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import wait_for
-from ready_helpers import free_port, py, write_scripts
+from ready_helpers import free_port, py, tls_server, write_scripts
 
 
 @pytest.fixture
@@ -95,3 +95,28 @@ def test_exec_health_hang_is_bounded_and_killed(daemon_factory, conf,
     from conftest import wait_gone
     wait_gone([pid], 10)
     assert "health failing (1 of 5)" in d.ctl("status", "a").stdout
+
+
+def test_https_health_failure_restarts(daemon_factory, conf, scripts,
+                                       workdir):
+    """An https health check that gets a 503 over TLS restarts the program;
+    healthy again, it is RUNNING with the restart counted."""
+    flags, command, port = tls_server(workdir)
+    (flags / "tls").touch()
+    url = f"https://127.0.0.1:{port}/"
+    d = daemon_factory(conf.program(
+        "www", command=command, ready=url, ready_interval=0.1,
+        health=url, health_interval=0.3, health_timeout=2,
+        health_retries=2))
+    d.wait_state("www", "RUNNING", timeout=20)
+    d.wait_log(r"www stdout: tls 2$")
+    assert d.status("www")["www"]["health"] == "ok"
+    (flags / "sick").touch()
+    d.wait_log(r"www: health check failed \(1 of 2\): %s: HTTP 503"
+               % re.escape(url))
+    d.wait_log(r"www: unhealthy, restarting: %s: HTTP 503" % re.escape(url))
+    mark = d.mark()
+    (flags / "sick").unlink()
+    d.wait_state("www", "RUNNING", timeout=20, since=mark)
+    st = d.status("www")["www"]
+    assert st["restarts"] == 1 and st["health"] == "ok"

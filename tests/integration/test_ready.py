@@ -15,7 +15,7 @@ import time
 import pytest
 
 from conftest import pid_running, wait_for, wait_gone
-from ready_helpers import PYTHON, free_port, py, write_scripts
+from ready_helpers import PYTHON, free_port, py, tls_server, write_scripts
 
 
 @pytest.fixture
@@ -225,3 +225,24 @@ def test_exited_dependency(daemon_factory, conf):
     assert i < j
     assert state_of(d, "api")["state"] == "FATAL"
     assert "dependency bad failed: exit 3" in status_line(d, "api")
+
+
+def test_https_ready_only_once_answered_over_tls(daemon_factory, conf,
+                                                 scripts, workdir):
+    """ready = https://... passes on a 2xx answer over TLS (to a
+    self-signed certificate), not while the program closes connections
+    unanswered or answers in plain HTTP."""
+    flags, command, port = tls_server(workdir)
+    d = daemon_factory(conf.program(
+        "www", command=command, ready=f"https://127.0.0.1:{port}/",
+        ready_interval=0.1))
+    d.wait_log(r"www stdout: mute 2$")
+    assert "waiting for https://" in status_line(d, "www")
+    assert state_of(d, "www")["ready"] is False
+    (flags / "plain").touch()
+    d.wait_log(r"www stdout: plain 2$")
+    assert d.status("www")["www"]["state"] == "STARTING"
+    (flags / "tls").touch()
+    d.wait_state("www", "RUNNING", timeout=20)
+    assert state_of(d, "www")["ready"] is True
+    assert re.search(r"www stdout: tls 1$", "\n".join(d.lines), re.M)
