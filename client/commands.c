@@ -53,6 +53,8 @@ static int	cmd_short(char);
 static bool	cmd_has_value(const struct cmd_entry *, int);
 static int	cmd_option(const struct cmd_entry *, struct cmd_args *, int,
 		    const char *);
+static int	cmd_call(const char *, int, char **, enum client_mode,
+		    struct json_object **);
 static int	cmd_programs(const char *, struct cmd_args *,
 		    enum client_mode, const char *const *);
 static void	cmd_print_rest(struct json_object *);
@@ -395,12 +397,10 @@ cmd_status(const struct cmd_entry *entry, struct cmd_args *args)
 	int			 r;
 
 	/* Reading what each program uses costs; only --json shows it. */
-	if ((r = client_call("status", args->argc, args->argv,
+	if ((r = cmd_call("status", args->argc, args->argv,
 	    ctl_opts.json ? CLIENT_QUICK : CLIENT_BRIEF, &reply)) !=
 	    CTL_EXIT_DONE)
 		return (r);
-	if ((r = client_reply_error(reply)) != CTL_EXIT_DONE)
-		goto out;
 	programs = reply_programs(reply);
 
 	if (ctl_opts.json) {
@@ -432,7 +432,6 @@ cmd_status(const struct cmd_entry *entry, struct cmd_args *args)
 		if (!prog_in(json_object_array_get_idx(programs, i),
 		    want_running))
 			r = CTL_EXIT_NOT_REACHED;
-out:
 	json_object_put(reply);
 	return (r);
 }
@@ -472,11 +471,9 @@ cmd_signal(const struct cmd_entry *entry, struct cmd_args *args)
 
 	if (parse_signal(args->argv[0], &sig, &err) != 0)
 		return (cmd_bad(entry, err, args->argv[0]));
-	if ((r = client_call("signal", args->argc, args->argv, CLIENT_QUICK,
+	if ((r = cmd_call("signal", args->argc, args->argv, CLIENT_QUICK,
 	    &reply)) != CTL_EXIT_DONE)
 		return (r);
-	if ((r = client_reply_error(reply)) != CTL_EXIT_DONE)
-		goto out;
 	programs = reply_programs(reply);
 	if (ctl_opts.json)
 		cmd_print_rest(reply);
@@ -493,7 +490,6 @@ cmd_signal(const struct cmd_entry *entry, struct cmd_args *args)
 			r = CTL_EXIT_NOT_REACHED;
 		}
 	}
-out:
 	json_object_put(reply);
 	return (r);
 }
@@ -516,11 +512,9 @@ cmd_reload(const struct cmd_entry *entry, struct cmd_args *args)
 	bool			 any = false;
 	int			 r;
 
-	if ((r = client_call("reload", 0, NULL, CLIENT_QUICK,
+	if ((r = cmd_call("reload", 0, NULL, CLIENT_QUICK,
 	    &reply)) != CTL_EXIT_DONE)
 		return (r);
-	if ((r = client_reply_error(reply)) != CTL_EXIT_DONE)
-		goto out;
 	if (ctl_opts.json) {
 		cmd_print_rest(reply);
 		goto out;
@@ -582,11 +576,9 @@ cmd_reread(const struct cmd_entry *entry, struct cmd_args *args)
 	bool			 any = false;
 	int			 r;
 
-	if ((r = client_call("reread", 0, NULL, CLIENT_QUICK,
+	if ((r = cmd_call("reread", 0, NULL, CLIENT_QUICK,
 	    &reply)) != CTL_EXIT_DONE)
 		return (r);
-	if ((r = client_reply_error(reply)) != CTL_EXIT_DONE)
-		goto out;
 	if (ctl_opts.json) {
 		cmd_print_rest(reply);
 		goto out;
@@ -665,11 +657,9 @@ cmd_avail(const struct cmd_entry *entry, struct cmd_args *args)
 	int64_t			 priority;
 	int			 r;
 
-	if ((r = client_call("avail", 0, NULL, CLIENT_QUICK,
+	if ((r = cmd_call("avail", 0, NULL, CLIENT_QUICK,
 	    &reply)) != CTL_EXIT_DONE)
 		return (r);
-	if ((r = client_reply_error(reply)) != CTL_EXIT_DONE)
-		goto out;
 	if (ctl_opts.json) {
 		ctl_print_json(reply_programs(reply));
 		goto out;
@@ -702,11 +692,9 @@ cmd_clear(const struct cmd_entry *entry, struct cmd_args *args)
 	size_t			 i, n;
 	int			 r;
 
-	if ((r = client_call("clear", args->argc, args->argv, CLIENT_QUICK,
+	if ((r = cmd_call("clear", args->argc, args->argv, CLIENT_QUICK,
 	    &reply)) != CTL_EXIT_DONE)
 		return (r);
-	if ((r = client_reply_error(reply)) != CTL_EXIT_DONE)
-		goto out;
 	if (ctl_opts.json)
 		cmd_print_rest(reply);
 	else if (json_object_object_get_ex(reply, "cleared", &list) &&
@@ -728,7 +716,6 @@ cmd_clear(const struct cmd_entry *entry, struct cmd_args *args)
 	}
 	if (reply_unknown(reply) > 0)
 		r = CTL_EXIT_NOT_REACHED;
-out:
 	json_object_put(reply);
 	return (r);
 }
@@ -748,11 +735,9 @@ cmd_pid(const struct cmd_entry *entry, struct cmd_args *args)
 	int64_t			 pid;
 	int			 r;
 
-	if ((r = client_call("pid", args->argc, args->argv, CLIENT_QUICK,
+	if ((r = cmd_call("pid", args->argc, args->argv, CLIENT_QUICK,
 	    &reply)) != CTL_EXIT_DONE)
 		return (r);
-	if ((r = client_reply_error(reply)) != CTL_EXIT_DONE)
-		goto out;
 	if (reply_unknown(reply) > 0) {
 		r = CTL_EXIT_NOT_REACHED;
 		goto out;
@@ -852,11 +837,10 @@ cmd_reexec(const struct cmd_entry *entry, struct cmd_args *args)
 	struct json_object	*reply;
 	int			 r;
 
-	if ((r = client_call("reexec", 0, NULL, CLIENT_QUICK, &reply)) !=
+	if ((r = cmd_call("reexec", 0, NULL, CLIENT_QUICK, &reply)) !=
 	    CTL_EXIT_DONE)
 		return (r);
-	if ((r = client_reply_error(reply)) == CTL_EXIT_DONE &&
-	    ctl_opts.json)
+	if (ctl_opts.json)
 		cmd_print_rest(reply);
 	json_object_put(reply);
 	return (r);
@@ -876,16 +860,34 @@ cmd_version(const struct cmd_entry *entry, struct cmd_args *args)
 	struct json_object	*reply;
 	int			 r;
 
-	if ((r = client_call("version", 0, NULL, CLIENT_QUICK, &reply)) !=
+	if ((r = cmd_call("version", 0, NULL, CLIENT_QUICK, &reply)) !=
 	    CTL_EXIT_DONE)
 		return (r);
-	if ((r = client_reply_error(reply)) == CTL_EXIT_DONE) {
-		if (ctl_opts.json)
-			cmd_print_rest(reply);
-		else
-			printf("%s\n", prog_string(reply, "version"));
-	}
+	if (ctl_opts.json)
+		cmd_print_rest(reply);
+	else
+		printf("%s\n", prog_string(reply, "version"));
 	json_object_put(reply);
+	return (r);
+}
+
+/*
+ * Send cmd and check the daemon's reply: CTL_EXIT_DONE with *reply, a
+ * success for the caller to put, or the exit code of a failed call or of
+ * an error reply (reported, and already put).
+ */
+static int
+cmd_call(const char *cmd, int argc, char **argv, enum client_mode mode,
+    struct json_object **reply)
+{
+	int	r;
+
+	if ((r = client_call(cmd, argc, argv, mode, reply)) != CTL_EXIT_DONE)
+		return (r);
+	if ((r = client_reply_error(*reply)) != CTL_EXIT_DONE) {
+		json_object_put(*reply);
+		*reply = NULL;
+	}
 	return (r);
 }
 
@@ -901,11 +903,9 @@ cmd_programs(const char *cmd, struct cmd_args *args, enum client_mode mode,
 	size_t			 i, n;
 	int			 r;
 
-	if ((r = client_call(cmd, args->argc, args->argv, mode, &reply)) !=
+	if ((r = cmd_call(cmd, args->argc, args->argv, mode, &reply)) !=
 	    CTL_EXIT_DONE)
 		return (r);
-	if ((r = client_reply_error(reply)) != CTL_EXIT_DONE)
-		goto out;
 	programs = reply_programs(reply);
 	if (ctl_opts.json)
 		cmd_print_rest(reply);
@@ -917,7 +917,6 @@ cmd_programs(const char *cmd, struct cmd_args *args, enum client_mode mode,
 	for (i = 0; want != NULL && i < n; i++)
 		if (!prog_in(json_object_array_get_idx(programs, i), want))
 			r = CTL_EXIT_NOT_REACHED;
-out:
 	json_object_put(reply);
 	return (r);
 }

@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "cgroup.h"
 #include "log.h"
 #include "platform.h"
+#include "procinfo.h"
 #include "program.h"
 #include "xmalloc.h"
 
@@ -56,8 +56,6 @@ static struct {
 
 static void accounting_oom_cb(int fd, short what, void *arg);
 static void accounting_oom_check(struct oom_watch *w);
-static bool accounting_proc_stat(pid_t pid, pid_t *pgid, double *cpu);
-static unsigned long long accounting_pss(pid_t pid);
 static void accounting_snapshot(void);
 
 void
@@ -182,41 +180,13 @@ accounting_oom_cb(int fd, short what, void *arg)
 }
 #endif
 
-/* pid's process group and CPU seconds from /proc/PID/stat: false if gone. */
-static bool
-accounting_proc_stat(pid_t pid, pid_t *pgid, double *cpu)
-{
-	char path[64], buf[1024], *close_paren;
-	unsigned long long utime, stime;
-	long group;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return false;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	/* The command name may hold anything: fields start after its ')'. */
-	if ((close_paren = strrchr(buf, ')')) == NULL ||
-	    sscanf(close_paren + 2, "%*c %*d %ld %*d %*d %*d %*u %*u %*u %*u %*u "
-	    "%llu %llu", &group, &utime, &stime) != 3)
-		return false;
-	*pgid = (pid_t)group;
-	*cpu = (double)(utime + stime) / (double)acc.tick;
-	return true;
-}
-
 /* Sample every process's group and CPU time, unless a recent pass will do. */
 static void
 accounting_snapshot(void)
 {
+	struct procinfo pi;
 	struct dirent *de;
-	double now = platform_now(), cpu;
-	pid_t pgid;
+	double now = platform_now();
 	DIR *dir;
 
 	if (acc.procs != NULL && now - acc.snapshot_at < ACCOUNTING_SNAPSHOT_AGE)
@@ -229,8 +199,7 @@ accounting_snapshot(void)
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 
-		if (*end != '\0' || pid <= 0 ||
-		    !accounting_proc_stat((pid_t)pid, &pgid, &cpu))
+		if (*end != '\0' || pid <= 0 || procinfo_read((pid_t)pid, &pi) == -1)
 			continue;
 		if (acc.n_procs == acc.cap_procs) {
 			acc.cap_procs = acc.cap_procs ? acc.cap_procs * 2 : 256;
@@ -238,30 +207,9 @@ accounting_snapshot(void)
 			    sizeof *acc.procs);
 		}
 		acc.procs[acc.n_procs++] = (struct proc_sample){ (pid_t)pid,
-		    pgid, cpu };
+		    pi.pgid, (double)(pi.utime + pi.stime) / (double)acc.tick };
 	}
 	closedir(dir);
-}
-
-/* pid's proportional set size in bytes (smaps_rollup), 0 if unknown. */
-static unsigned long long
-accounting_pss(pid_t pid)
-{
-	char path[64], buf[2048], *at;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof path, "/proc/%ld/smaps_rollup", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if ((at = strstr(buf, "\nPss:")) == NULL)
-		return 0;
-	return strtoull(at + 5, NULL, 10) * 1024;
 }
 
 void
@@ -281,7 +229,7 @@ accounting_read(const struct program *p, struct accounting *a)
 		/* No memory controller for it: the PSS of its processes. */
 		if (cgroup_pids(p->cfg->name, &pids, &n) == 0)
 			for (size_t i = 0; i < n; i++)
-				a->memory_bytes += accounting_pss(pids[i]);
+				a->memory_bytes += procinfo_pss(pids[i]);
 		free(pids);
 		return;
 	}
@@ -292,6 +240,6 @@ accounting_read(const struct program *p, struct accounting *a)
 		if (acc.procs[i].pgid != p->pgid)
 			continue;
 		a->cpu_seconds += acc.procs[i].cpu;
-		a->memory_bytes += accounting_pss(acc.procs[i].pid);
+		a->memory_bytes += procinfo_pss(acc.procs[i].pid);
 	}
 }

@@ -106,36 +106,14 @@ statefile_hash(const char *fingerprint, char out[17])
 unsigned long long
 statefile_start_time(pid_t pid, pid_t *ppid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	ssize_t n;
-	int fd;
+	struct procinfo pi;
 
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* A zombie is gone for our purposes. */
+	if (procinfo_read(pid, &pi) == -1 || pi.state == 'Z')
 		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* The command name may hold anything: fields start after the last ')'. */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return 0;
-	p += 2;
-	/* state(3) ppid(4) ... starttime(22): skip to field 22. */
-	for (int field = 3; field < 22 && p != NULL; field++) {
-		if (field == 3 && *p == 'Z')
-			return 0;	/* a zombie is gone for our purposes */
-		if (field == 4 && ppid != NULL)
-			*ppid = (pid_t)strtol(p, NULL, 10);
-		p = strchr(p, ' ');
-		if (p != NULL)
-			p++;
-	}
-	if (p != NULL)
-		start = strtoull(p, NULL, 10);
-	return start;
+	if (ppid != NULL)
+		*ppid = pi.ppid;
+	return pi.start_time;
 }
 
 /* This boot's id (/proc/sys/kernel/random/boot_id), "" when unknown. */
