@@ -217,17 +217,21 @@ conn_sniff(struct control_conn *c, struct evbuffer *in)
 	if (evbuffer_copyout(in, &first, 1) != 1)
 		return (false);
 	c->sniffed = true;
+	/*
+	 * Closing, not dropping: a drop frees the connection at once on
+	 * POSIX, and control_conn_input still holds it.
+	 */
 	if (http_sniff(first)) {
 		if ((c->http = http_conn_new(c)) == NULL) {
 			log_warnx("%s: out of memory", __func__);
-			control_conn_drop(c);
+			conn_set_closing(c);
 			return (false);
 		}
 		return (true);
 	}
 	if (c->remote) {
 		log_info("TCP client: not an HTTP request; closed");
-		control_conn_drop(c);
+		conn_set_closing(c);
 		return (false);
 	}
 	return (true);

@@ -545,9 +545,10 @@ class Daemon:
                 # is still held open by a program with stdout = inherit.
                 self._cond.wait(min(left, 0.5))
 
-    def wait_ready(self, timeout=30):
-        """Wait until the daemon logs that it is ready."""
-        return self.wait_log(r"notice: ready\b", timeout)
+    def wait_ready(self, timeout=30, since=0):
+        """Wait until the daemon logs that it is ready (after since: a
+        restarted daemon's lines follow the last one's)."""
+        return self.wait_log(r"notice: ready\b", timeout, since)
 
     def wait_state(self, name, state, timeout=30, since=0):
         """Wait for the log line of program name entering state.

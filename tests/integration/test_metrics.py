@@ -158,9 +158,10 @@ def test_last_shutdown_is_kept_across_a_restart(daemon_factory, conf):
     d, port = start(daemon_factory, conf)
     assert d.stop() == []
     assert os.path.exists(d.socket + ".timeline")
+    mark = d.mark()
     d.start()
-    d.wait_ready()
-    d.wait_state("app", "RUNNING")
+    d.wait_ready(since=mark)
+    d.wait_state("app", "RUNNING", since=mark)
     _, _, text = curl("http://127.0.0.1:%d/timeline.json" % port)
     timeline = json.loads(text)
     assert timeline["reason"] == "shutdown" and timeline["restored"]

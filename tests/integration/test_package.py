@@ -166,6 +166,9 @@ def test_container_runtime_has_every_library_the_daemon_links():
     runtime = dockerfile[dockerfile.rindex("\nFROM "):]
     install = re.search(r"apt-get install[^&]*", runtime, re.S).group(0)
     wanted = linked_packages(SAFEEXITD) - {"libc6"}
+    if any(p.startswith(("libasan", "libubsan", "libtsan")) for p in wanted):
+        pytest.skip("a sanitizer build links its runtimes; the container's "
+                    "build does not")
     assert wanted
     assert not wanted & TLS_PACKAGES
     missing = {p for p in wanted if not re.search(rf"\b{re.escape(p)}\b",
